@@ -1,0 +1,88 @@
+"""Validation helpers shared by the public functions and the estimator."""
+
+import numbers
+import os
+
+import numpy as np
+
+from csoftmax import _softmax, _xent
+
+_MODULES = (_softmax, _xent)
+_SIMD_NAMES = ("portable", "avx2", "avx512")
+
+
+def _usable_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def check_n_threads(n_threads):
+    """Resolve `n_threads` to a thread count >= 1.
+
+    None means all usable cores: OpenMP's default team size (which follows OMP_NUM_THREADS,
+    OMP_THREAD_LIMIT and threadpoolctl's limits) capped by the cores this process may run on.
+    A negative value counts back from that, as in joblib: -1 is all, -2 all but one.
+    """
+    n_max = max(1, min(_softmax.max_threads(), _usable_cores()))
+    if n_threads is None:
+        return n_max
+    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
+        raise TypeError(f"n_threads must be an int or None; got {n_threads!r}.")
+    n_threads = int(n_threads)
+    if n_threads == 0:
+        raise ValueError(
+            "n_threads=0 is not a thread count: use None for all usable cores, a positive "
+            "count, or a negative one (-1 = all cores, -2 = all but one)."
+        )
+    if n_threads < 0:
+        return max(1, n_max + 1 + n_threads)
+    return n_threads
+
+
+def result_dtype(*arrays):
+    """float32 if every array is float32, else float64 (ints, bools, float16 -> float64)."""
+    if all(a.dtype.type is np.float32 for a in arrays):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def check_real(x, name):
+    """np.asarray(x), with a TypeError naming `name` unless it holds real numbers."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers (float, int or bool); got dtype {x.dtype}."
+        )
+    return x
+
+
+def simd_backend():
+    """The SIMD path the kernels use now: "avx512", "avx2" or "portable"."""
+    return _SIMD_NAMES[_softmax.simd_level()]
+
+
+def set_simd_backend(name):
+    """Choose the SIMD path: "auto" (the best this CPU has), "avx512", "avx2" or "portable".
+
+    The portable path is plain C compiled for baseline x86-64; the others are chosen at run
+    time from the CPU's features. The environment variable CSOFTMAX_SIMD sets the path at
+    import. Raises ValueError for an unknown name or a path this CPU cannot run.
+    """
+    if name == "auto":
+        level = _softmax.simd_supported()
+    elif name in _SIMD_NAMES:
+        level = _SIMD_NAMES.index(name)
+        if level > _softmax.simd_supported():
+            raise ValueError(
+                f"set_simd_backend: this CPU does not support {name!r}; it supports up to "
+                f"{_SIMD_NAMES[_softmax.simd_supported()]!r}."
+            )
+    else:
+        raise ValueError(
+            f"set_simd_backend: name must be one of 'auto', {', '.join(map(repr, _SIMD_NAMES))}; "
+            f"got {name!r}."
+        )
+    for module in _MODULES:
+        module.set_simd_level(level)

@@ -1,0 +1,112 @@
+/* Template (see cs_instantiate.h): the row primitives every softmax-like kernel is built from.
+ * One row is n contiguous elements. Full vectors are processed first; the tail (n % TW
+ * elements) goes through a padded vector, so every element sees the same arithmetic.
+ * Every sum is accumulated in double, lane by lane, and reduced in a fixed order. */
+
+/* The k < TW elements at p, padded with `pad`. */
+CS_INLINE TV CS_FN(load_tail)(const T *p, ptrdiff_t k, T pad)
+{
+    T buf[TW];
+    for (int i = 0; i < TW; i++)
+        buf[i] = pad;
+    memcpy(buf, p, (size_t)k * sizeof(T));
+    return TV_LOAD(buf);
+}
+
+CS_INLINE void CS_FN(store_tail)(T *p, ptrdiff_t k, TV v)
+{
+    T buf[TW];
+    TV_STORE(buf, v);
+    memcpy(p, buf, (size_t)k * sizeof(T));
+}
+
+/* Largest element, NaN ignored; -inf when every element is -inf or NaN. */
+CS_INLINE T CS_FN(row_max)(const T *x, ptrdiff_t n)
+{
+    TV m = TV_SPLAT(-INFINITY);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW)
+        m = TV_MAX(m, TV_LOAD(x + j));
+    if (j < n)
+        m = TV_MAX(m, CS_FN(load_tail)(x + j, n - j, -INFINITY));
+    return TV_HMAX(m);
+}
+
+/* sum_j exp(x_j - m), with exp(x_j - m) stored to e when e is not NULL (e may be x). */
+CS_INLINE double CS_FN(row_expsum)(const T *x, T *e, ptrdiff_t n, T m)
+{
+    cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
+    TV vm = TV_SPLAT(m);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW) {
+        TV v = TV_EXP(TV_LOAD(x + j) - vm);
+        if (e != NULL)
+            TV_STORE(e + j, v);
+        TV_ACC(a0, a1, v);
+    }
+    if (j < n) {
+        TV v = TV_EXP(CS_FN(load_tail)(x + j, n - j, -INFINITY) - vm);
+        if (e != NULL)
+            CS_FN(store_tail)(e + j, n - j, v);
+        TV_ACC(a0, a1, v);
+    }
+    return cs_hsumd(a0 + a1);
+}
+
+/* sum_j x_j */
+CS_INLINE double CS_FN(row_sum)(const T *x, ptrdiff_t n)
+{
+    cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW)
+        TV_ACC(a0, a1, TV_LOAD(x + j));
+    if (j < n)
+        TV_ACC(a0, a1, CS_FN(load_tail)(x + j, n - j, 0));
+    return cs_hsumd(a0 + a1);
+}
+
+/* sum_j a_j b_j, each product formed in double */
+CS_INLINE double CS_FN(row_dot)(const T *a, const T *b, ptrdiff_t n)
+{
+    cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW)
+        TV_ACC_MUL(a0, a1, TV_LOAD(a + j), TV_LOAD(b + j));
+    if (j < n)
+        TV_ACC_MUL(a0, a1, CS_FN(load_tail)(a + j, n - j, 0), CS_FN(load_tail)(b + j, n - j, 0));
+    return cs_hsumd(a0 + a1);
+}
+
+CS_INLINE void CS_FN(row_fill)(T *out, ptrdiff_t n, T value)
+{
+    for (ptrdiff_t j = 0; j < n; j++)
+        out[j] = value;
+}
+
+/* out_j = e_j * s */
+CS_INLINE void CS_FN(row_scale)(T *e, ptrdiff_t n, T s)
+{
+    TV vs = TV_SPLAT(s);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW)
+        TV_STORE(e + j, TV_LOAD(e + j) * vs);
+    if (j < n)
+        CS_FN(store_tail)(e + j, n - j, CS_FN(load_tail)(e + j, n - j, 0) * vs);
+}
+
+/* The shared front half of softmax and log-softmax of one row: the max m and
+ * S = sum_j exp(x_j - m) (exp values stored to e when e is not NULL).
+ * Returns 0 when the row is undefined (every entry -inf, or any +inf or NaN): the
+ * caller then writes NaN, as PyTorch and SciPy do. */
+CS_INLINE int CS_FN(row_normalizer)(const T *x, T *e, ptrdiff_t n, T *m_out, double *s_out)
+{
+    T m = CS_FN(row_max)(x, n);
+    if (!(m > -INFINITY && m < INFINITY))
+        return 0;
+    double s = CS_FN(row_expsum)(x, e, n, m);
+    if (s != s)
+        return 0;
+    *m_out = m;
+    *s_out = s;
+    return 1;
+}

@@ -1,0 +1,148 @@
+/* Template (see cs_instantiate.h): block kernels of the softmax family.
+ * Each processes rows [row0, row1) of a cs_softmax_args batch; cs_softmax.c dispatches. */
+#include "cs_rows_impl.h"
+
+/* y * (dy - dot) and dy - exp(y) * sum, evaluated in double (float lanes are widened). */
+CS_INLINE TV CS_FN(vjp_vec)(TV y, TV dy, double dot)
+{
+#if CS_F32
+    cs_vd lo = cs_lo_to_d(y) * (cs_lo_to_d(dy) - dot);
+    cs_vd hi = cs_hi_to_d(y) * (cs_hi_to_d(dy) - dot);
+    return cs_d_to_f(lo, hi);
+#else
+    return y * (dy - dot);
+#endif
+}
+
+CS_INLINE TV CS_FN(log_vjp_vec)(TV y, TV dy, double sum)
+{
+    TV e = TV_EXP(y);
+#if CS_F32
+    cs_vd lo = cs_lo_to_d(dy) - cs_lo_to_d(e) * sum;
+    cs_vd hi = cs_hi_to_d(dy) - cs_hi_to_d(e) * sum;
+    return cs_d_to_f(lo, hi);
+#else
+    return dy - e * sum;
+#endif
+}
+
+/* s = exp(x - max) / sum exp(x - max) */
+static void CS_FN(softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+{
+    const cs_softmax_args *a = ctx;
+    const ptrdiff_t n = a->n_cols;
+    for (ptrdiff_t i = row0; i < row1; i++) {
+        const T *x = (const T *)a->x + i * n;
+        T *out = (T *)a->out + i * n;
+        T m;
+        double s;
+        if (CS_FN(row_normalizer)(x, out, n, &m, &s))
+            CS_FN(row_scale)(out, n, (T)(1.0 / s));
+        else
+            CS_FN(row_fill)(out, n, NAN);
+    }
+}
+
+/* log s = (x - max) - log(sum exp(x - max)); subtracting the max first keeps the result
+ * exact where x equals the max, however large the logits. */
+static void CS_FN(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+{
+    const cs_softmax_args *a = ctx;
+    const ptrdiff_t n = a->n_cols;
+    for (ptrdiff_t i = row0; i < row1; i++) {
+        const T *x = (const T *)a->x + i * n;
+        T *out = (T *)a->out + i * n;
+        T m;
+        double s;
+        if (!CS_FN(row_normalizer)(x, NULL, n, &m, &s)) {
+            CS_FN(row_fill)(out, n, NAN);
+            continue;
+        }
+        TV vm = TV_SPLAT(m), vl = TV_SPLAT((T)log(s));
+        ptrdiff_t j = 0;
+        for (; j + TW <= n; j += TW)
+            TV_STORE(out + j, (TV_LOAD(x + j) - vm) - vl);
+        if (j < n)
+            CS_FN(store_tail)(out + j, n - j, (CS_FN(load_tail)(x + j, n - j, 0) - vm) - vl);
+    }
+}
+
+/* J = diag(s) - s s^T, one n-by-n block per row. s is first computed into the block's last
+ * row. The diagonal s_i (1 - s_i) loses accuracy when s_i is close to 1, so for the (at
+ * most one) entry above 1/2 it is computed as s_i * sum_{j != i} s_j instead. */
+static void CS_FN(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+{
+    const cs_softmax_args *a = ctx;
+    const ptrdiff_t n = a->n_cols;
+    for (ptrdiff_t r = row0; r < row1; r++) {
+        const T *x = (const T *)a->x + r * n;
+        T *J = (T *)a->out + r * n * n;
+        T *s = J + (n - 1) * n;
+        T m;
+        double sum;
+        if (!CS_FN(row_normalizer)(x, s, n, &m, &sum)) {
+            CS_FN(row_fill)(J, n * n, NAN);
+            continue;
+        }
+        CS_FN(row_scale)(s, n, (T)(1.0 / sum));
+        ptrdiff_t big = -1;
+        for (ptrdiff_t j = 0; j < n; j++)
+            if (s[j] > (T)0.5)
+                big = j;
+        double rest = 0.0; /* 1 - s_big, summed from the small entries */
+        if (big >= 0)
+            for (ptrdiff_t j = 0; j < n; j++)
+                rest += (j == big) ? 0.0 : (double)s[j];
+        /* Rows 0..n-2 read s from the last row; the last row is rewritten in place. */
+        for (ptrdiff_t i = 0; i < n; i++) {
+            const T si = s[i];
+            T *Ji = J + i * n;
+            const double one_minus = (i == big) ? rest : 1.0 - (double)si;
+            for (ptrdiff_t j = 0; j < n; j++)
+                Ji[j] = -si * s[j];
+            Ji[i] = (T)((double)si * one_minus);
+        }
+    }
+}
+
+/* dx = y * (dy - <dy, y>) with y = softmax(x). out may be y or dy. */
+static void CS_FN(vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+{
+    const cs_softmax_args *a = ctx;
+    const ptrdiff_t n = a->n_cols;
+    for (ptrdiff_t i = row0; i < row1; i++) {
+        const T *y = (const T *)a->x + i * n;
+        const T *dy = (const T *)a->y + i * n;
+        T *out = (T *)a->out + i * n;
+        const double dot = CS_FN(row_dot)(dy, y, n);
+        ptrdiff_t j = 0;
+        for (; j + TW <= n; j += TW)
+            TV_STORE(out + j, CS_FN(vjp_vec)(TV_LOAD(y + j), TV_LOAD(dy + j), dot));
+        if (j < n) {
+            TV v = CS_FN(vjp_vec)(CS_FN(load_tail)(y + j, n - j, 0),
+                                  CS_FN(load_tail)(dy + j, n - j, 0), dot);
+            CS_FN(store_tail)(out + j, n - j, v);
+        }
+    }
+}
+
+/* dx = dy - exp(y) * sum(dy) with y = log_softmax(x). out may be y or dy. */
+static void CS_FN(log_vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+{
+    const cs_softmax_args *a = ctx;
+    const ptrdiff_t n = a->n_cols;
+    for (ptrdiff_t i = row0; i < row1; i++) {
+        const T *y = (const T *)a->x + i * n;
+        const T *dy = (const T *)a->y + i * n;
+        T *out = (T *)a->out + i * n;
+        const double sum = CS_FN(row_sum)(dy, n);
+        ptrdiff_t j = 0;
+        for (; j + TW <= n; j += TW)
+            TV_STORE(out + j, CS_FN(log_vjp_vec)(TV_LOAD(y + j), TV_LOAD(dy + j), sum));
+        if (j < n) {
+            TV v = CS_FN(log_vjp_vec)(CS_FN(load_tail)(y + j, n - j, 0),
+                                      CS_FN(load_tail)(dy + j, n - j, 0), sum);
+            CS_FN(store_tail)(out + j, n - j, v);
+        }
+    }
+}

@@ -1,0 +1,14 @@
+#undef T
+#undef CS_SUF
+#undef TV
+#undef TW
+#undef TV_LOAD
+#undef TV_STORE
+#undef TV_EXP
+#undef TV_MAX
+#undef TV_HMAX
+#undef TV_SPLAT
+#undef TV_ACC
+#undef TV_ACC_MUL
+#undef CS_FN
+#undef TV_SEL

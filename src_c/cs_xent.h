@@ -1,0 +1,47 @@
+/* csoftmax: softmax fused with cross-entropy, computed from the logits in one pass per row.
+ *
+ * For row i with logits z (n_cols entries), m = max z, S = sum_j exp(z_j - m):
+ *   log softmax(z)_j = (z_j - m) - log S                      (log-sum-exp; never log(softmax))
+ *   target t: hard labels (t = onehot(target[i])) or probabilities (a row of target_prob);
+ *   smoothed t'_j = (1 - eps) t_j + eps / n_cols              (eps = label_smoothing)
+ *   l_i = -sum_j t'_j log softmax(z)_j, terms with t'_j == 0 contributing 0 (0 * -inf = 0)
+ *   w_i = sample_weight[i] (1 when sample_weight is NULL)
+ *   reduction CS_REDUCE_NONE: loss_rows[i] = w_i l_i; *loss = sum_i w_i l_i
+ *             CS_REDUCE_SUM:  the same
+ *             CS_REDUCE_MEAN: the same, and *loss = sum_i w_i l_i / sum_i w_i
+ *   grad (optional, may be NULL): d(*loss)/dz for SUM and MEAN; for NONE, row i is
+ *     w_i dl_i/dz_i. Row i of the unweighted gradient is softmax(z) * sum_j t'_j - t'.
+ * A row that is entirely -inf, or holds +inf or NaN, gets l_i = NaN and a NaN gradient row.
+ * Hard labels must lie in [0, n_cols) (checked: CS_EINVAL otherwise, nothing written).
+ * loss_rows: (n_rows,) doubles, always written. grad: (n_rows, n_cols), must not overlap the
+ * logits. The row losses are reduced serially in a fixed blocked order, so *loss does not
+ * depend on n_threads.
+ */
+#ifndef CS_XENT_H
+#define CS_XENT_H
+
+#include "cs_common.h"
+
+#define CS_REDUCE_NONE 0
+#define CS_REDUCE_SUM 1
+#define CS_REDUCE_MEAN 2
+
+int cs_xent_hard_f32(const float *logits, const int64_t *target, const double *sample_weight,
+                     double label_smoothing, int reduction, double *loss_rows, double *loss,
+                     float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads);
+int cs_xent_hard_f64(const double *logits, const int64_t *target, const double *sample_weight,
+                     double label_smoothing, int reduction, double *loss_rows, double *loss,
+                     double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads);
+int cs_xent_soft_f32(const float *logits, const float *target_prob, const double *sample_weight,
+                     double label_smoothing, int reduction, double *loss_rows, double *loss,
+                     float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads);
+int cs_xent_soft_f64(const double *logits, const double *target_prob,
+                     const double *sample_weight, double label_smoothing, int reduction,
+                     double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
+                     ptrdiff_t n_cols, int n_threads);
+
+/* sum_i v[i] in a fixed blocked order (blocks of 128, then the block sums): deterministic and
+ * with an error bound of about (128 + n / 128) ulp instead of n ulp. */
+double cs_blocked_sum(const double *v, ptrdiff_t n);
+
+#endif

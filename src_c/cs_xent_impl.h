@@ -1,0 +1,107 @@
+/* Template (see cs_instantiate.h): block kernel of the fused softmax + cross-entropy. */
+#include "cs_rows_impl.h"
+
+/* sum_j t_j (z_j - m), terms with t_j == 0 skipped, accumulated in double. */
+CS_INLINE double CS_FN(row_tdot)(const T *z, const T *t, ptrdiff_t n, T m, T scale, T shift)
+{
+    cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
+    const TV vm = TV_SPLAT(m), vs = TV_SPLAT(scale), vb = TV_SPLAT(shift), zero = TV_SPLAT(0);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW) {
+        TV tj = TV_LOAD(t + j) * vs + vb;
+        TV_ACC(a0, a1, TV_SEL(tj != 0, tj * (TV_LOAD(z + j) - vm), zero));
+    }
+    if (j < n) {
+        TV tj = CS_FN(load_tail)(t + j, n - j, 0) * vs + vb;
+        TV zj = CS_FN(load_tail)(z + j, n - j, 0);
+        TV p = TV_SEL(tj != 0, tj * (zj - vm), zero);
+        /* lanes past the row end hold t' = shift: zero them */
+        T buf[TW];
+        TV_STORE(buf, p);
+        for (ptrdiff_t k = n - j; k < TW; k++)
+            buf[k] = 0;
+        TV_ACC(a0, a1, TV_LOAD(buf));
+    }
+    return cs_hsumd(a0 + a1);
+}
+
+/* sum_j (z_j - m) in double */
+CS_INLINE double CS_FN(row_sum_shifted)(const T *z, ptrdiff_t n, T m)
+{
+    cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
+    const TV vm = TV_SPLAT(m);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW)
+        TV_ACC(a0, a1, TV_LOAD(z + j) - vm);
+    if (j < n)
+        TV_ACC(a0, a1, CS_FN(load_tail)(z + j, n - j, m) - vm);
+    return cs_hsumd(a0 + a1);
+}
+
+/* g_j = g_j * scale + shift */
+CS_INLINE void CS_FN(row_affine)(T *g, ptrdiff_t n, T scale, T shift)
+{
+    const TV vs = TV_SPLAT(scale), vb = TV_SPLAT(shift);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW)
+        TV_STORE(g + j, TV_LOAD(g + j) * vs + vb);
+    if (j < n)
+        CS_FN(store_tail)(g + j, n - j, CS_FN(load_tail)(g + j, n - j, 0) * vs + vb);
+}
+
+/* g_j = e_j * c - coef * (t_j * keep + eps_n), where g holds e_j = exp(z_j - m) on entry */
+CS_INLINE void CS_FN(row_grad_soft)(T *g, const T *t, ptrdiff_t n, T c, T coef, T keep, T eps_n)
+{
+    const TV vc = TV_SPLAT(c), vw = TV_SPLAT(coef), vk = TV_SPLAT(keep), vb = TV_SPLAT(eps_n);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW)
+        TV_STORE(g + j, TV_LOAD(g + j) * vc - (TV_LOAD(t + j) * vk + vb) * vw);
+    if (j < n) {
+        TV v = CS_FN(load_tail)(g + j, n - j, 0) * vc
+               - (CS_FN(load_tail)(t + j, n - j, 0) * vk + vb) * vw;
+        CS_FN(store_tail)(g + j, n - j, v);
+    }
+}
+
+static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+{
+    const cs_xent_args *a = ctx;
+    const ptrdiff_t n = a->n_cols;
+    const double eps = a->label_smoothing, eps_n = eps / (double)n;
+    for (ptrdiff_t i = row0; i < row1; i++) {
+        const T *z = (const T *)a->logits + i * n;
+        T *g = a->grad != NULL ? (T *)a->grad + i * n : NULL;
+        const double w = a->sample_weight != NULL ? a->sample_weight[i] : 1.0;
+        T m;
+        double s;
+        if (!CS_FN(row_normalizer)(z, g, n, &m, &s)) {
+            a->loss_rows[i] = NAN;
+            if (g != NULL)
+                CS_FN(row_fill)(g, n, NAN);
+            continue;
+        }
+        const double log_s = log(s), coef = w * a->grad_scale;
+        double loss;
+        if (a->target != NULL) {
+            const int64_t y = a->target[i];
+            loss = log_s;
+            if (eps < 1.0) /* with eps == 1 the label has weight 0, even if z[y] = -inf */
+                loss -= (1.0 - eps) * (double)(z[y] - m);
+            if (eps > 0)
+                loss -= eps_n * CS_FN(row_sum_shifted)(z, n, m);
+            if (g != NULL) {
+                const double e_y = (double)g[y];
+                CS_FN(row_affine)(g, n, (T)(coef / s), (T)(-coef * eps_n));
+                g[y] = (T)(coef * (e_y / s - (1.0 - eps) - eps_n));
+            }
+        } else {
+            const T *t = (const T *)a->target_prob + i * n;
+            const double t_sum = (1.0 - eps) * CS_FN(row_sum)(t, n) + eps;
+            loss = t_sum * log_s - CS_FN(row_tdot)(z, t, n, m, (T)(1.0 - eps), (T)eps_n);
+            if (g != NULL)
+                CS_FN(row_grad_soft)(g, t, n, (T)(coef * t_sum / s), (T)coef, (T)(1.0 - eps),
+                                     (T)eps_n);
+        }
+        a->loss_rows[i] = w * loss;
+    }
+}
