@@ -17,7 +17,12 @@ __all__ = ["softmax", "log_softmax", "softmax_jacobian", "softmax_vjp", "log_sof
 def _rows(x, axis, dtype):
     """View of x with `axis` last, as a C-contiguous (n_rows, n_cols) array of `dtype`."""
     moved = np.moveaxis(x, axis, -1)
-    return np.ascontiguousarray(moved, dtype=dtype).reshape(-1, moved.shape[-1])
+    return np.ascontiguousarray(moved, dtype=dtype).reshape(_as_rows(moved.shape))
+
+
+def _as_rows(shape):
+    """(n_rows, n_cols) for an array whose last axis is the softmax axis."""
+    return (int(np.prod(shape[:-1], dtype=np.int64)), shape[-1])
 
 
 def _check_out(out, shape, dtype):
@@ -53,7 +58,7 @@ def _run(kernel, inputs, axis, out, n_threads):
     if out is not None:
         moved_out = np.moveaxis(out, axis, -1)
         if moved_out.flags.c_contiguous:
-            target = moved_out.reshape(-1, moved_out.shape[-1])
+            target = moved_out.reshape(_as_rows(moved_out.shape))
     rows = [_rows(a, axis, dtype) for a in inputs]
     if target is not None:
         for r in rows:

@@ -1,0 +1,260 @@
+"""Build hygiene of the compiled csoftmax extensions.
+
+This module proves that
+
+- importing csoftmax, and running its kernels, leaves the floating-point
+  environment in IEEE mode: no flush-to-zero or denormals-are-zero, as an
+  extension built with ``-ffast-math`` would switch on for the whole process;
+- the SIMD dispatch is sound: ``csoftmax.simd_backend()`` names a known path,
+  ``csoftmax.set_simd_backend`` validates its argument, ``CSOFTMAX_SIMD=portable``
+  is honoured at import, and the portable C path gives the same results as
+  every vectorised path this CPU supports, within a tolerance far tighter than
+  the accuracy contract (and bitwise identical across ``n_threads``).
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.special
+
+import csoftmax
+
+BACKENDS = {"avx512", "avx2", "portable"}
+
+# Different SIMD paths may use different exp approximations and partial-sum
+# widths. Each is within a few ulps of the truth, so they agree to a few ulps:
+# ~8 ulps for float32 and, allowing for long-row summation order, 1e-12 for
+# float64 -- both 20-100x tighter than the documented rtol (2e-5 / 1e-10).
+PATH_RTOL = {np.dtype(np.float32): 1e-6, np.dtype(np.float64): 1e-12}
+TINY = {np.dtype(np.float32): 1e-30, np.dtype(np.float64): 1e-300}
+
+
+# ---------------------------------------------------------------------------
+# No flush-to-zero / denormals-are-zero
+# ---------------------------------------------------------------------------
+
+
+def assert_ieee_subnormals():
+    for dtype in [np.float64, np.float32]:
+        tiny = np.finfo(dtype).tiny
+        assert tiny / dtype(2) != 0, f"{dtype.__name__}: flush-to-zero is on"
+        smallest = np.finfo(dtype).smallest_subnormal
+        assert smallest * dtype(2) == 2 * smallest != 0, f"{dtype.__name__}: denormals-are-zero is on"
+        arr = np.full(4, tiny, dtype=dtype)
+        assert np.all(arr / dtype(2) > 0), f"{dtype.__name__}: vectorised flush-to-zero is on"
+
+
+def test_import_does_not_enable_flush_to_zero():
+    assert "csoftmax" in sys.modules
+    assert_ieee_subnormals()
+
+
+def test_kernels_do_not_enable_flush_to_zero():
+    x = np.random.default_rng(0).standard_normal((64, 1000))
+    for dtype in [np.float32, np.float64]:
+        xd = x.astype(dtype)
+        csoftmax.softmax(xd, n_threads=2)
+        csoftmax.log_softmax(xd, n_threads=2)
+        csoftmax.cross_entropy(xd, np.arange(64), return_grad=True, n_threads=2)
+    assert_ieee_subnormals()
+
+
+def test_kernels_compute_subnormal_probabilities():
+    # softmax([0, -720]) = [1, exp(-720)] with exp(-720) ~ 2.1e-313, a float64
+    # subnormal; flush-to-zero or a fast-math exp would give 0.
+    x = np.array([[0.0, -720.0]])
+    s = csoftmax.softmax(x)
+    expected = np.exp(-720.0) / (1 + np.exp(-720.0))
+    assert 0 < expected < np.finfo(np.float64).tiny
+    assert s[0, 1] > 0
+    np.testing.assert_allclose(s[0, 1], expected, rtol=1e-3)  # subnormals keep few digits
+    # float32: exp(-95) ~ 5.5e-42 is a float32 subnormal
+    s32 = csoftmax.softmax(np.array([[0.0, -95.0]], dtype=np.float32))
+    assert s32[0, 1] > 0
+    np.testing.assert_allclose(s32[0, 1], np.exp(-95.0), rtol=1e-2)
+
+
+def test_nan_and_inf_checks_survive_the_build():
+    # -ffast-math (-ffinite-math-only) lets the compiler delete isnan/isinf checks.
+    x = np.array([[0.0, np.nan, 1.0], [0.0, np.inf, 1.0], [-np.inf] * 3, [0.0, -np.inf, 1.0]])
+    s = csoftmax.softmax(x)
+    assert np.all(np.isnan(s[:3]))
+    assert s[3, 1] == 0.0 and np.all(np.isfinite(s[3]))
+
+
+# ---------------------------------------------------------------------------
+# SIMD dispatch
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def restore_simd_backend():
+    """Yield the active backend; restore it whatever the test does."""
+    previous = csoftmax.simd_backend()
+    try:
+        yield previous
+    finally:
+        csoftmax.set_simd_backend(previous)
+    assert csoftmax.simd_backend() == previous
+
+
+def available_backends():
+    """The backends this CPU accepts (set_simd_backend raises ValueError otherwise)."""
+    names = []
+    previous = csoftmax.simd_backend()
+    try:
+        for name in ["avx512", "avx2", "portable"]:
+            try:
+                csoftmax.set_simd_backend(name)
+            except ValueError:
+                continue
+            assert csoftmax.simd_backend() == name
+            names.append(name)
+    finally:
+        csoftmax.set_simd_backend(previous)
+    return names
+
+
+def test_simd_backend_names_a_known_path():
+    assert csoftmax.simd_backend() in BACKENDS
+
+
+def test_set_simd_backend_switches_and_validates(restore_simd_backend):
+    csoftmax.set_simd_backend("portable")
+    assert csoftmax.simd_backend() == "portable"
+    csoftmax.set_simd_backend("auto")
+    assert csoftmax.simd_backend() in BACKENDS
+    for bad in ["sse9", "", "AVX3"]:
+        with pytest.raises(ValueError):
+            csoftmax.set_simd_backend(bad)
+    assert csoftmax.simd_backend() in BACKENDS
+    assert "portable" in available_backends()
+
+
+def test_auto_picks_a_vector_path_when_the_cpu_has_avx2(restore_simd_backend):
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        pytest.skip("no /proc/cpuinfo to read CPU features from")
+    if " avx2" not in flags or " fma" not in flags:
+        pytest.skip("CPU lacks AVX2/FMA")
+    csoftmax.set_simd_backend("auto")
+    assert csoftmax.simd_backend() in {"avx2", "avx512"}
+
+
+def test_env_var_forces_portable_path_at_import():
+    root = Path(csoftmax.__file__).resolve().parent.parent
+    env = dict(os.environ, CSOFTMAX_SIMD="portable")
+    env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
+    code = "import csoftmax; print(csoftmax.simd_backend())"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "portable"
+
+
+def _all_outputs(dtype, n_threads=None):
+    """Outputs of every kernel on ordinary, wide, extreme and non-finite input."""
+    rng = np.random.default_rng(1)
+    x = (3.0 * rng.standard_normal((37, 203))).astype(dtype)
+    x[5] = -np.inf
+    x[6, 3] = np.inf
+    x[7, 9] = np.nan
+    x[8, ::4] = -np.inf
+    x[9] = (1e4 * rng.choice([-1.0, 1.0], size=203) + rng.standard_normal(203)).astype(dtype)
+    wide = (3.0 * rng.standard_normal((2, 50_000))).astype(dtype)
+    small = x[10:20, :9]
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    labels = rng.integers(0, 203, size=37)
+    probs = rng.dirichlet(np.ones(203), size=37).astype(dtype)
+    out = {}
+    for tag, a in [("x", x), ("wide", wide), ("fortran", np.asfortranarray(x))]:
+        out[f"softmax_{tag}"] = csoftmax.softmax(a, n_threads=n_threads)
+        out[f"log_softmax_{tag}"] = csoftmax.log_softmax(a, n_threads=n_threads)
+    out["softmax_axis0"] = csoftmax.softmax(x, axis=0, n_threads=n_threads)
+    out["jacobian"] = csoftmax.softmax_jacobian(small, n_threads=n_threads)
+    s = out["softmax_x"]
+    out["softmax_vjp"] = csoftmax.softmax_vjp(s, dy, n_threads=n_threads)
+    out["log_softmax_vjp"] = csoftmax.log_softmax_vjp(out["log_softmax_x"], dy, n_threads=n_threads)
+    loss, grad = csoftmax.cross_entropy(x, labels, reduction="none", return_grad=True, n_threads=n_threads)
+    out["xent_loss"], out["xent_grad"] = loss, grad
+    loss, grad = csoftmax.cross_entropy(
+        x, probs, label_smoothing=0.1, reduction="none", return_grad=True, n_threads=n_threads
+    )
+    out["xent_probs_loss"], out["xent_probs_grad"] = loss, grad
+    wide_labels = np.array([3, 49_999])
+    loss, grad = csoftmax.cross_entropy(wide, wide_labels, reduction="none", return_grad=True, n_threads=n_threads)
+    out["xent_wide_loss"], out["xent_wide_grad"] = loss, grad
+    return out
+
+
+def assert_paths_agree(a, b, dtype):
+    """a ~ b within PATH_RTOL, relative to the size of what was computed.
+
+    Quantities that cancel (Jacobian, VJPs, gradients) get an absolute slack of
+    PATH_RTOL times the largest magnitude in their row; everything else is
+    compared relatively, with NaN/inf required at the same places.
+    """
+    rtol = PATH_RTOL[np.dtype(dtype)]
+    tiny = TINY[np.dtype(dtype)]
+    assert a.keys() == b.keys()
+    for key in a:
+        x, y = np.asarray(a[key], dtype=np.float64), np.asarray(b[key], dtype=np.float64)
+        assert a[key].dtype == b[key].dtype == dtype, key
+        if key in {"jacobian", "softmax_vjp", "log_softmax_vjp"} or key.endswith("grad"):
+            finite_abs = np.where(np.isfinite(y), np.abs(y), 0.0)
+            atol = rtol * finite_abs.max(axis=-1, keepdims=True) + tiny
+            np.testing.assert_array_equal(np.isnan(x), np.isnan(y), err_msg=key)
+            diff = np.where(np.isnan(y), 0.0, np.abs(x - y))
+            assert np.all(diff <= atol), f"{key}: max diff {diff.max()}"
+        else:
+            atol = 8 * np.finfo(dtype).eps if key.startswith(("log_softmax", "xent")) else tiny
+            np.testing.assert_allclose(x, y, rtol=rtol, atol=atol, err_msg=key)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_portable_path_matches_every_vector_path(dtype, restore_simd_backend):
+    backends = available_backends()
+    results = {}
+    for name in backends:
+        csoftmax.set_simd_backend(name)
+        assert csoftmax.simd_backend() == name
+        results[name] = _all_outputs(dtype)
+    portable = results["portable"]
+    # the portable path itself is right (spot check against scipy)
+    rng = np.random.default_rng(1)
+    x = (3.0 * rng.standard_normal((37, 203))).astype(dtype).astype(np.float64)
+    rows = slice(10, 37)
+    np.testing.assert_allclose(
+        portable["softmax_x"][rows],
+        scipy.special.softmax(x[rows], axis=1),
+        rtol=2e-5 if dtype == np.float32 else 1e-10,
+        atol=1e-30,
+    )
+    assert np.all(np.isnan(portable["softmax_x"][5:8]))
+    assert np.all(portable["softmax_x"][8, ::4] == 0.0)
+    for name in backends:
+        assert_paths_agree(results[name], portable, dtype)
+
+
+def test_default_path_matches_portable_path(restore_simd_backend):
+    # the path picked at import (whatever it is) against the portable one
+    default = {dt: _all_outputs(dt) for dt in (np.float32, np.float64)}
+    csoftmax.set_simd_backend("portable")
+    assert csoftmax.simd_backend() == "portable"
+    for dt in (np.float32, np.float64):
+        assert_paths_agree(default[dt], _all_outputs(dt), dt)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_portable_path_is_bitwise_identical_across_n_threads(dtype, restore_simd_backend):
+    csoftmax.set_simd_backend("portable")
+    one = _all_outputs(dtype, n_threads=1)
+    two = _all_outputs(dtype, n_threads=2)
+    for key in one:
+        np.testing.assert_array_equal(two[key], one[key], strict=True, err_msg=key)
