@@ -65,7 +65,7 @@ def _ext(name, c_sources):
 extensions = [
     _ext("_softmax", ["cs_dispatch.c", "cs_softmax.c"]),
     _ext("_xent", ["cs_dispatch.c", "cs_xent.c"]),
-    # _ext("_mlp", ["cs_dispatch.c", "cs_xent.c", "cs_mlp.c"]),
+    _ext("_mlp", ["cs_dispatch.c", "cs_xent.c", "cs_mlp.c"]),
 ]
 
 setup(

@@ -60,3 +60,53 @@ cdef extern from "cs_xent.h" nogil:
                          const double *sample_weight, double label_smoothing, int reduction,
                          double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
                          ptrdiff_t n_cols, int n_threads)
+    double cs_blocked_sum(const double *v, ptrdiff_t n)
+
+
+cdef extern from "cs_mlp.h" nogil:
+    int CS_ACT_IDENTITY
+    int CS_ACT_LOGISTIC
+    int CS_ACT_TANH
+    int CS_ACT_RELU
+    int cs_mlp_bias_act_f32(float *z, const float *b, int act, ptrdiff_t n_rows,
+                            ptrdiff_t n_cols, int n_threads)
+    int cs_mlp_bias_act_f64(double *z, const double *b, int act, ptrdiff_t n_rows,
+                            ptrdiff_t n_cols, int n_threads)
+    int cs_mlp_act_backward_f32(float *delta, const float *a, int act, ptrdiff_t n_rows,
+                                ptrdiff_t n_cols, int n_threads)
+    int cs_mlp_act_backward_f64(double *delta, const double *a, int act, ptrdiff_t n_rows,
+                                ptrdiff_t n_cols, int n_threads)
+    int cs_mlp_logistic_loss_f32(const float *z, const float *y, const double *sample_weight,
+                                 double scale, double *loss_rows, float *grad,
+                                 ptrdiff_t n_rows, ptrdiff_t n_cols)
+    int cs_mlp_logistic_loss_f64(const double *z, const double *y,
+                                 const double *sample_weight, double scale, double *loss_rows,
+                                 double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols)
+    int cs_mlp_col_sum_f32(const float *d, double *acc, float *out, ptrdiff_t n_rows,
+                           ptrdiff_t n_cols)
+    int cs_mlp_col_sum_f64(const double *d, double *acc, double *out, ptrdiff_t n_rows,
+                           ptrdiff_t n_cols)
+    double cs_mlp_adam_f32(float *p, const float *grad, float *m, float *v, ptrdiff_t n,
+                           double l2, double lr, double b1, double b2, double eps)
+    double cs_mlp_adam_f64(double *p, const double *grad, double *m, double *v, ptrdiff_t n,
+                           double l2, double lr, double b1, double b2, double eps)
+    double cs_mlp_sgd_f32(float *p, const float *grad, float *vel, ptrdiff_t n, double l2,
+                          double lr, double momentum, int nesterov)
+    double cs_mlp_sgd_f64(double *p, const double *grad, double *vel, ptrdiff_t n, double l2,
+                          double lr, double momentum, int nesterov)
+    double cs_mlp_l2_f32(const float *p, float *grad, ptrdiff_t n, double l2)
+    double cs_mlp_l2_f64(const double *p, double *grad, ptrdiff_t n, double l2)
+    int cs_mlp_csr_matmul_f32(const float *data, const int64_t *indices,
+                              const int64_t *indptr, const int64_t *rows, const float *w,
+                              float *z, ptrdiff_t n_rows, ptrdiff_t n_out)
+    int cs_mlp_csr_matmul_f64(const double *data, const int64_t *indices,
+                              const int64_t *indptr, const int64_t *rows, const double *w,
+                              double *z, ptrdiff_t n_rows, ptrdiff_t n_out)
+    int cs_mlp_csr_tmatmul_f32(const float *data, const int64_t *indices,
+                               const int64_t *indptr, const int64_t *rows, const float *d,
+                               float *g, ptrdiff_t n_rows, ptrdiff_t n_features,
+                               ptrdiff_t n_out)
+    int cs_mlp_csr_tmatmul_f64(const double *data, const int64_t *indices,
+                               const int64_t *indptr, const int64_t *rows, const double *d,
+                               double *g, ptrdiff_t n_rows, ptrdiff_t n_features,
+                               ptrdiff_t n_out)

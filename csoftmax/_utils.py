@@ -5,9 +5,9 @@ import os
 
 import numpy as np
 
-from csoftmax import _softmax, _xent
+from csoftmax import _mlp, _softmax, _xent
 
-_MODULES = (_softmax, _xent)
+_MODULES = (_softmax, _xent, _mlp)
 _SIMD_NAMES = ("portable", "avx2", "avx512")
 
 
