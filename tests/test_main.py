@@ -1,0 +1,295 @@
+"""Tests for the main job, ``python -m csoftmax`` (csoftmax.__main__.main).
+
+They keep runs short: a few epochs, small hidden layers, small data.
+"""
+
+import gzip
+import io
+import re
+import struct
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from urllib.error import URLError
+
+import numpy as np
+import pytest
+import sklearn.datasets._openml
+from sklearn.exceptions import ConvergenceWarning
+
+import csoftmax
+from csoftmax.__main__ import main
+
+TINY = ["--epochs", "2", "--hidden", "8", "--batch-size", "50"]
+
+
+def write_idx(path, array):
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = struct.pack(f">4B{array.ndim}I", 0, 0, 0x08, array.ndim, *array.shape)
+    path.write_bytes(gzip.compress(header + array.tobytes()))
+
+
+@pytest.fixture
+def tiny_mnist_dir(tmp_path):
+    """A folder of MNIST-format IDX files: 300 training and 100 test images."""
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 300), ("t10k", 100)):
+        labels = rng.permutation(np.arange(n) % 10)
+        images = rng.integers(0, 256, size=(n, 28, 28))
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return tmp_path
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """No network, no CSOFTMAX_MNIST_DIR and an empty scikit-learn cache."""
+    monkeypatch.delenv("CSOFTMAX_MNIST_DIR", raising=False)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "scikit_learn_data"))
+
+    def offline_urlopen(request, *args, **kwargs):
+        raise URLError("network disabled in tests")
+
+    monkeypatch.setattr(sklearn.datasets._openml, "urlopen", offline_urlopen)
+    monkeypatch.setattr(sklearn.datasets._openml.time, "sleep", lambda seconds: None)
+
+
+def result(output, name):
+    """Return the number on the line ``"<name>: <number>"`` of ``output``."""
+    match = re.search(rf"^{re.escape(name)}: ([0-9.]+)", output, re.MULTILINE)
+    assert match, f"no {name!r} line in:\n{output}"
+    return float(match.group(1))
+
+
+def test_offline_falls_back_to_load_digits(offline, capsys):
+    code = main(["--epochs", "3", "--hidden", "16"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "MNIST could not be loaded: " in out
+    assert "network disabled in tests" in out
+    assert "CSOFTMAX_MNIST_DIR" in out
+    assert "--data-dir DIR is the same as path=DIR" in out
+    assert "Training on load_digits" in out
+    assert "dataset: load_digits" in out
+    assert "train: 1293 x 64, validation: 144 x 64, test: 360 x 64" in out
+    assert 0.0 <= result(out, "test accuracy") <= 1.0
+    assert result(out, "fit time") >= 0
+    assert result(out, "samples/s") > 0
+
+
+def test_quiet_still_names_the_fallback_dataset(offline, capsys):
+    code = main(["--epochs", "1", "--hidden", "8", "--quiet"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "MNIST could not be loaded" in out
+    assert "Training on load_digits" in out
+    assert "epoch" not in out
+    assert "train:" not in out
+    assert out.rstrip().splitlines()[-3].startswith("test accuracy: ")
+
+
+def test_data_dir_with_real_mnist_test_set(mnist_dir, capsys):
+    code = main(["--data-dir", str(mnist_dir), "--epochs", "2"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"dataset: IDX files in {mnist_dir}" in out
+    assert "Only a test set is available (n_train=0)" in out
+    assert "train: 7200 x 784, validation: 800 x 784, test: 2000 x 784" in out
+    assert result(out, "test accuracy") > 0.8
+
+
+def test_data_dir_uses_the_conventional_split(tiny_mnist_dir, capsys):
+    code = main(["--data-dir", str(tiny_mnist_dir), *TINY])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "300 training images, then 100 test images" in out
+    assert "train: 270 x 784, validation: 30 x 784, test: 100 x 784 (float32)" in out
+    assert "Only a" not in out
+
+
+def test_test_set_only_folder_is_split_80_20(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    write_idx(
+        tmp_path / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (200, 28, 28))
+    )
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.arange(200) % 10)
+
+    code = main(["--data-dir", str(tmp_path), *TINY])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Only a test set is available (n_train=0), so it is split." in out
+    assert "stratified 80%/20% train/test split of its 200 images (seed 0)" in out
+    assert "train: 144 x 784, validation: 16 x 784, test: 40 x 784" in out
+
+
+def test_reports_every_epoch_as_plain_lines(tiny_mnist_dir, capsys):
+    code = main(["--data-dir", str(tiny_mnist_dir), *TINY, "--epochs", "3"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    epoch_lines = re.findall(
+        r"^epoch (\d)/3  loss (\d+\.\d+)  validation accuracy (\d\.\d+)  "
+        r"(\d+\.\d+) s$",
+        out,
+        re.MULTILINE,
+    )
+    assert [line[0] for line in epoch_lines] == ["1", "2", "3"]
+    assert "\r" not in out
+    assert "[#" not in out
+
+
+class _Terminal(io.StringIO):
+    """A captured stdout that claims to be an interactive terminal."""
+
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal(tiny_mnist_dir, monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+
+    code = main(["--data-dir", str(tiny_mnist_dir), *TINY, "--epochs", "3"])
+
+    out = terminal.getvalue()
+    assert code == 0
+    assert "[" + "." * 30 + "] 0/3 epochs" in out
+    assert "] 1/3 epochs, about" in out
+    assert "] 2/3 epochs, about" in out
+    assert "3/3 epochs" not in out
+    # each epoch line first clears the bar drawn before it
+    assert out.count("\r\x1b[Kepoch ") == 3
+    assert re.search(r"^test accuracy: ", out, re.MULTILINE)
+
+
+def test_compare_sklearn_prints_both_and_the_speed_up(tiny_mnist_dir, capsys):
+    code = main(["--data-dir", str(tiny_mnist_dir), *TINY, "--compare-sklearn"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "training csoftmax.MLPClassifier(hidden_layer_sizes=(8,)" in out
+    assert (
+        "training sklearn.neural_network.MLPClassifier(hidden_layer_sizes=(8,)" in out
+    )
+    assert len(re.findall(r"^epoch 2/2 ", out, re.MULTILINE)) == 2
+    assert result(out, "fit time") >= 0
+    assert result(out, "scikit-learn fit time") >= 0
+    assert 0 <= result(out, "test accuracy") <= 1
+    assert 0 <= result(out, "scikit-learn test accuracy") <= 1
+    assert result(out, "scikit-learn samples/s") > 0
+    assert re.search(
+        r"^speed-up: \d+\.\d\dx \(scikit-learn fit time / csoftmax fit time\)$",
+        out,
+        re.MULTILINE,
+    )
+
+
+def test_float64_and_threads_reach_the_estimator(tiny_mnist_dir, capsys):
+    args = ["--data-dir", str(tiny_mnist_dir), *TINY, "--dtype", "float64"]
+    code = main([*args, "--n-threads", "1"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "test: 100 x 784 (float64)" in out
+    assert "dtype=np.float64, n_threads=1)" in out
+
+
+def test_no_convergence_warning_per_epoch(tiny_mnist_dir, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        code = main(["--data-dir", str(tiny_mnist_dir), *TINY, "--compare-sklearn"])
+
+    assert code == 0
+
+
+def test_same_seed_same_results(tiny_mnist_dir, capsys):
+    def run(seed):
+        assert main(["--data-dir", str(tiny_mnist_dir), *TINY, "--seed", seed]) == 0
+        out = capsys.readouterr().out
+        losses = re.findall(r"loss (\S+)  validation accuracy (\S+)", out)
+        return losses, result(out, "test accuracy")
+
+    first = run("3")
+    assert run("3") == first
+    assert run("4") != first
+
+
+def test_plot_writes_a_png(tiny_mnist_dir, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "curves.png"
+
+    code = main(["--data-dir", str(tiny_mnist_dir), *TINY, "--plot", str(plot)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert plot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert f"plot saved to {plot}" in out
+
+
+def test_plot_without_matplotlib_says_so_and_continues(
+    tiny_mnist_dir, tmp_path, capsys, monkeypatch
+):
+    # A None entry in sys.modules makes "import matplotlib..." fail.
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    plot = tmp_path / "curves.png"
+
+    code = main(["--data-dir", str(tiny_mnist_dir), *TINY, "--plot", str(plot)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"matplotlib is not installed, so --plot {plot} was skipped" in out
+    assert re.search(r"^test accuracy: ", out, re.MULTILINE)
+    assert not plot.exists()
+
+
+def test_bad_data_dir_is_an_error(tmp_path, capsys):
+    code = main(["--data-dir", str(tmp_path), *TINY])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"error: cannot load --data-dir {tmp_path}" in err
+    assert "t10k-images-idx3-ubyte" in err
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["--epochs", "0"], "--epochs"),
+        (["--batch-size", "-5"], "--batch-size"),
+        (["--hidden", "64,x"], "--hidden"),
+        (["--hidden", "64,0"], "--hidden"),
+        (["--learning-rate", "0"], "--learning-rate"),
+        (["--n-threads", "0"], "--n-threads"),
+        (["--dtype", "float16"], "--dtype"),
+        (["--plot", "/no/such/folder/curves.png"], "--plot"),
+    ],
+)
+def test_invalid_options_exit_with_usage_error(args, option, capsys):
+    with pytest.raises(SystemExit) as excinfo:
+        main(args)
+
+    assert excinfo.value.code == 2
+    assert f"argument {option}" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point():
+    # Run from the folder holding the imported package, so that "-m" finds it.
+    completed = subprocess.run(
+        [sys.executable, "-m", "csoftmax", "--help"],
+        cwd=Path(csoftmax.__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "--compare-sklearn" in completed.stdout
+    assert "--data-dir DIR" in completed.stdout
