@@ -14,6 +14,8 @@ from csoftmax.functional import (
     softmax_vjp,
 )
 from csoftmax.losses import cross_entropy
+from csoftmax.neural_network import MLPClassifier
+from csoftmax import datasets
 
 __version__ = "0.1.0"
 
@@ -24,6 +26,8 @@ __all__ = [
     "softmax_vjp",
     "log_softmax_vjp",
     "cross_entropy",
+    "MLPClassifier",
+    "datasets",
     "simd_backend",
     "set_simd_backend",
 ]
