@@ -295,7 +295,7 @@ def _check_optimize_result(result, max_iter):
 
 
 def _engine_array(a, dtype):
-    """``a`` itself if the engine can use it (C-contiguous, writeable, dtype), else a copy."""
+    """``a`` itself if the engine can use it (C-contiguous, writeable, dtype), or a copy."""
     return np.require(a, dtype=dtype, requirements=["C", "A", "W", "E"])
 
 

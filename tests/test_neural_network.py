@@ -303,18 +303,22 @@ def test_stochastic_parity_with_sklearn(config):
 def test_stochastic_configs_exercise_their_feature():
     """Preconditions: each config above really triggers what it is named for,
     so the parity test would notice an implementation that ignores it."""
+
+    def _sk_fit(name):
+        return SKMLPClassifier(**_params(**STOCHASTIC_CONFIGS[name])).fit(X_SMALL, Y_SMALL)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        sk = SKMLPClassifier(**_params(**STOCHASTIC_CONFIGS["adam-tol-stop"])).fit(X_SMALL, Y_SMALL)
+        sk = _sk_fit("adam-tol-stop")
         assert sk.n_iter_ < sk.max_iter
-        sk = SKMLPClassifier(**_params(**STOCHASTIC_CONFIGS["adam-early-stopping"])).fit(X_SMALL, Y_SMALL)
+        sk = _sk_fit("adam-early-stopping")
         assert sk.n_iter_ < sk.max_iter
         assert np.argmax(sk.validation_scores_) < sk.n_iter_ - 1  # restoring matters
-        sk = SKMLPClassifier(**_params(**STOCHASTIC_CONFIGS["sgd-tol-stop"])).fit(X_SMALL, Y_SMALL)
+        sk = _sk_fit("sgd-tol-stop")
         assert sk.n_iter_ < sk.max_iter
-        sk = SKMLPClassifier(**_params(**STOCHASTIC_CONFIGS["sgd-adaptive"])).fit(X_SMALL, Y_SMALL)
+        sk = _sk_fit("sgd-adaptive")
         assert sk.n_iter_ < sk.max_iter  # stopped because the learning rate got too small
-        sk = SKMLPClassifier(**_params(**STOCHASTIC_CONFIGS["adam-no-change-inf"])).fit(X_SMALL, Y_SMALL)
+        sk = _sk_fit("adam-no-change-inf")
         assert sk.n_iter_ == sk.max_iter
 
 
@@ -503,7 +507,8 @@ def test_warm_start_rejects_new_classes_like_sklearn():
 @pytest.mark.parametrize("solver_params", [
     dict(solver="adam"),
     dict(solver="sgd", learning_rate_init=0.05),
-    dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.5, nesterovs_momentum=False),
+    dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.5,
+         nesterovs_momentum=False),
 ], ids=["adam", "sgd", "sgd-invscaling"])
 @pytest.mark.parametrize("random_state", [0, "instance"])
 def test_partial_fit_sequence_parity_with_sklearn(solver_params, random_state):
