@@ -23,6 +23,7 @@ Bitwise equality across ``n_threads`` and thread safety are proved in
 """
 
 import numpy as np
+from numerics import assert_close_scaled
 import pytest
 import scipy.special
 from numpy.exceptions import AxisError
@@ -65,36 +66,6 @@ def rtol(dtype):
 
 def prob_atol(dtype):
     return PROB_ATOL[np.dtype(dtype)]
-
-
-def assert_close_scaled(actual, desired, tol):
-    """Assert ``|actual - desired| <= tol`` elementwise, with ``tol`` an array.
-
-    NaN must match NaN and infinities must match exactly.
-    """
-    actual = np.asarray(actual, dtype=np.float64)
-    desired = np.asarray(desired, dtype=np.float64)
-    assert actual.shape == desired.shape, (actual.shape, desired.shape)
-    np.testing.assert_array_equal(np.isnan(actual), np.isnan(desired), err_msg="NaN positions")
-    np.testing.assert_array_equal(np.isinf(actual), np.isinf(desired), err_msg="inf positions")
-    inf = np.isinf(desired)
-    np.testing.assert_array_equal(actual[inf], desired[inf], err_msg="inf values")
-    finite = np.isfinite(desired)
-    err = np.abs(actual - desired)
-    tol = np.broadcast_to(tol, desired.shape)
-    bad = finite & ~(err <= tol)
-    if bad.any():
-        idx = np.argwhere(bad)[:5].tolist()
-        ratio = np.max(err[bad] / tol[bad])
-        raise AssertionError(
-            f"{bad.sum()} of {desired.size} entries outside tolerance; first at {idx}; "
-            f"worst err/tol = {ratio:.3g}; actual={actual[bad][:5]}, desired={desired[bad][:5]}"
-        )
-
-
-# ---------------------------------------------------------------------------
-# float64 references
-# ---------------------------------------------------------------------------
 
 
 def nan_rows(x64, axis):

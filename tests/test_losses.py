@@ -20,6 +20,7 @@ This module proves that the loss and its gradient with respect to the logits
 """
 
 import numpy as np
+from numerics import assert_close_scaled
 import pytest
 import scipy.special
 
@@ -46,36 +47,6 @@ def loss_atol(dtype, n_classes):
 
 def rtol(dtype):
     return RTOL[np.dtype(dtype)]
-
-
-def assert_close_scaled(actual, desired, tol):
-    """Assert ``|actual - desired| <= tol`` elementwise (``tol`` may be an array).
-
-    NaN must match NaN and infinities must match exactly.
-    """
-    actual = np.asarray(actual, dtype=np.float64)
-    desired = np.asarray(desired, dtype=np.float64)
-    assert actual.shape == desired.shape, (actual.shape, desired.shape)
-    np.testing.assert_array_equal(np.isnan(actual), np.isnan(desired), err_msg="NaN positions")
-    inf = np.isinf(desired)
-    np.testing.assert_array_equal(actual[inf], desired[inf], err_msg="inf values")
-    finite = np.isfinite(desired)
-    err = np.abs(actual - desired)
-    tol = np.broadcast_to(tol, desired.shape)
-    bad = finite & ~(err <= tol)
-    if bad.any():
-        idx = np.argwhere(bad)[:5].tolist() if bad.ndim else []
-        ratio = np.max(err[bad] / tol[bad])
-        raise AssertionError(
-            f"{bad.sum()} of {desired.size} entries outside tolerance; first at {idx}; "
-            f"worst err/tol = {ratio:.3g}; actual={np.atleast_1d(actual[bad])[:5]}, "
-            f"desired={np.atleast_1d(desired[bad])[:5]}"
-        )
-
-
-# ---------------------------------------------------------------------------
-# float64 reference
-# ---------------------------------------------------------------------------
 
 
 def onehot(labels, n_classes):
