@@ -16,7 +16,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-C_FLAGS = ["-O3", "-std=c99", "-fno-math-errno", "-Wno-psabi", "-Wno-unknown-pragmas"]
+C_FLAGS = ["-O3", "-std=c99", "-ffp-contract=off", "-fno-math-errno", "-Wno-psabi", "-Wno-unknown-pragmas"]
 
 
 def _env_true(name):
@@ -53,19 +53,18 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
-def _ext(name, c_sources):
-    return Extension(
-        f"csoftmax.{name}",
-        sources=[f"csoftmax/{name}.pyx"] + [f"src_c/{s}" for s in c_sources],
+# The C kernels, one family per file, all linked into the one extension (one SIMD state).
+C_SOURCES = [
+    "cs_parallel.c", "cs_dispatch.c", "cs_softmax.c", "cs_xent.c", "cs_optim.c", "cs_mlp.c",
+]
+
+extensions = [
+    Extension(
+        "csoftmax._core",
+        sources=["csoftmax/_core.pyx"] + [f"src_c/{s}" for s in C_SOURCES],
         include_dirs=["src_c", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
     )
-
-
-extensions = [
-    _ext("_softmax", ["cs_dispatch.c", "cs_softmax.c"]),
-    _ext("_xent", ["cs_dispatch.c", "cs_xent.c"]),
-    _ext("_mlp", ["cs_dispatch.c", "cs_xent.c", "cs_mlp.c"]),
 ]
 
 setup(

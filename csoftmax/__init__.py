@@ -3,18 +3,23 @@
 The kernels (C with OpenMP and run-time SIMD dispatch) cover softmax, log-softmax, the
 softmax Jacobian, vector-Jacobian products and the fused softmax + cross-entropy loss and
 gradient. ``MLPClassifier`` is a drop-in replacement for scikit-learn's, trained by them.
+
+``import csoftmax`` loads only NumPy and the compiled kernels: ``MLPClassifier`` and
+``datasets``, which need scikit-learn, are imported on first use.
 """
 
+import importlib
+
 try:
-    from csoftmax import _mlp, _softmax, _xent  # noqa: F401  (the compiled kernels)
+    from csoftmax import _core  # noqa: F401  (the compiled kernels)
 except ImportError as exc:  # pragma: no cover - depends on how the package was installed
     raise ImportError(
-        "csoftmax's compiled extensions are missing here. In a source checkout, build them "
+        "csoftmax's compiled extension is missing here. In a source checkout, build it "
         "in place with `pip install -e .` (or `python setup.py build_ext --inplace`); an "
         "installed csoftmax is shadowed when Python runs from the source folder."
     ) from exc
 
-from csoftmax._utils import set_simd_backend, simd_backend
+from csoftmax._utils import apply_simd_environment, set_simd_backend, simd_backend
 from csoftmax.functional import (
     log_softmax,
     log_softmax_vjp,
@@ -23,8 +28,6 @@ from csoftmax.functional import (
     softmax_vjp,
 )
 from csoftmax.losses import cross_entropy
-from csoftmax.neural_network import MLPClassifier
-from csoftmax import datasets
 
 __version__ = "0.1.0"
 
@@ -40,3 +43,22 @@ __all__ = [
     "simd_backend",
     "set_simd_backend",
 ]
+
+# Loaded on first use (PEP 562), so that the kernels do not pay for importing scikit-learn.
+_LAZY = {"MLPClassifier": "csoftmax.neural_network", "datasets": None}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'csoftmax' has no attribute {name!r}")
+    module = importlib.import_module(f"csoftmax.{name}" if _LAZY[name] is None else _LAZY[name])
+    value = module if _LAZY[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+apply_simd_environment()

@@ -5,10 +5,9 @@ import os
 
 import numpy as np
 
-from csoftmax import _mlp, _softmax, _xent
+from csoftmax import _core
 
-_MODULES = (_softmax, _xent, _mlp)
-_SIMD_NAMES = ("portable", "avx2", "avx512")
+_SIMD_NAMES = _core.simd_names()
 
 
 def _usable_cores():
@@ -25,7 +24,7 @@ def check_n_threads(n_threads):
     OMP_THREAD_LIMIT and threadpoolctl's limits) capped by the cores this process may run on.
     A negative value counts back from that, as in joblib: -1 is all, -2 all but one.
     """
-    n_max = max(1, min(_softmax.max_threads(), _usable_cores()))
+    n_max = max(1, min(_core.max_threads(), _usable_cores()))
     if n_threads is None:
         return n_max
     if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
@@ -60,29 +59,45 @@ def check_real(x, name):
 
 def simd_backend():
     """The SIMD path the kernels use now: "avx512", "avx2" or "portable"."""
-    return _SIMD_NAMES[_softmax.simd_level()]
+    return _SIMD_NAMES[_core.simd_level()]
 
 
 def set_simd_backend(name):
     """Choose the SIMD path: "auto" (the best this CPU has), "avx512", "avx2" or "portable".
 
     The portable path is plain C compiled for baseline x86-64; the others are chosen at run
-    time from the CPU's features. The environment variable CSOFTMAX_SIMD sets the path at
-    import. Raises ValueError for an unknown name or a path this CPU cannot run.
+    time from the CPU's features. The environment variable CSOFTMAX_SIMD, read once at
+    import, takes the same names. Raises ValueError for an unknown name or a path this CPU
+    cannot run.
     """
-    if name == "auto":
-        level = _softmax.simd_supported()
-    elif name in _SIMD_NAMES:
-        level = _SIMD_NAMES.index(name)
-        if level > _softmax.simd_supported():
-            raise ValueError(
-                f"set_simd_backend: this CPU does not support {name!r}; it supports up to "
-                f"{_SIMD_NAMES[_softmax.simd_supported()]!r}."
-            )
-    else:
+    level = _core.simd_parse(name) if isinstance(name, str) else -2
+    if level == -2:
         raise ValueError(
             f"set_simd_backend: name must be one of 'auto', {', '.join(map(repr, _SIMD_NAMES))}; "
             f"got {name!r}."
         )
-    for module in _MODULES:
-        module.set_simd_level(level)
+    best = _core.simd_supported()
+    if level > best:
+        raise ValueError(
+            f"set_simd_backend: this CPU does not support {name!r}; it supports up to "
+            f"{_SIMD_NAMES[best]!r}."
+        )
+    _core.set_simd_level(level)
+
+
+def apply_simd_environment():
+    """Apply CSOFTMAX_SIMD, if set; a value set_simd_backend refuses gives a RuntimeWarning
+    naming it, and the best path is used."""
+    name = os.environ.get("CSOFTMAX_SIMD")
+    if name is None:
+        return
+    try:
+        set_simd_backend(name.strip())
+    except ValueError as exc:
+        import warnings
+
+        warnings.warn(
+            f"CSOFTMAX_SIMD={name!r} is not used: {exc} Using {simd_backend()!r}.",
+            RuntimeWarning,
+            stacklevel=3,
+        )

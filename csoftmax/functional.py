@@ -8,7 +8,7 @@ C kernels with the GIL released.
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from csoftmax import _softmax
+from csoftmax import _core
 from csoftmax._utils import check_n_threads, check_real, result_dtype
 
 __all__ = ["softmax", "log_softmax", "softmax_jacobian", "softmax_vjp", "log_softmax_vjp"]
@@ -116,7 +116,7 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     array([1., 0.])
     """
     x = check_real(x, "x")
-    return _run(_softmax.softmax, (x,), axis, out, n_threads)
+    return _run(_core.softmax, (x,), axis, out, n_threads)
 
 
 def log_softmax(x, axis=-1, *, out=None, n_threads=None):
@@ -152,7 +152,7 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     array([    0., -1000.])
     """
     x = check_real(x, "x")
-    return _run(_softmax.log_softmax, (x,), axis, out, n_threads)
+    return _run(_core.log_softmax, (x,), axis, out, n_threads)
 
 
 def softmax_jacobian(x, axis=-1, *, n_threads=None):
@@ -200,7 +200,7 @@ def softmax_jacobian(x, axis=-1, *, n_threads=None):
     n_cols = rows.shape[1]
     out = np.empty((rows.shape[0], n_cols, n_cols), dtype=dtype)
     if out.size:
-        _softmax.softmax_jacobian(rows, out, n_threads)
+        _core.softmax_jacobian(rows, out, n_threads)
     return out.reshape(moved_shape[:-1] + (n_cols, n_cols))
 
 
@@ -249,7 +249,7 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     True
     """
     y, dy = _check_pair(y, dy)
-    return _run(_softmax.softmax_vjp, (y, dy), axis, out, n_threads)
+    return _run(_core.softmax_vjp, (y, dy), axis, out, n_threads)
 
 
 def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
@@ -286,4 +286,4 @@ def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     array([ 0.5, -0.5])
     """
     y, dy = _check_pair(y, dy)
-    return _run(_softmax.log_softmax_vjp, (y, dy), axis, out, n_threads)
+    return _run(_core.log_softmax_vjp, (y, dy), axis, out, n_threads)

@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from csoftmax import _xent
+from csoftmax import _core
 from csoftmax._utils import check_n_threads, check_real, result_dtype
 
 __all__ = ["cross_entropy"]
@@ -119,7 +119,7 @@ def cross_entropy(
     n_samples, n_classes = logits.shape
     if n_samples and not n_classes:
         raise ValueError("logits has no classes (n_classes == 0).")
-    if reduction not in _xent.REDUCTIONS:
+    if reduction not in _core.REDUCTIONS:
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}.")
     if (
         isinstance(label_smoothing, (bool, np.bool_))
@@ -142,10 +142,10 @@ def cross_entropy(
     loss_rows = np.empty(n_samples, dtype=np.float64)
     grad = np.empty((n_samples, n_classes), dtype=dtype) if return_grad else None
     if n_samples:
-        kernel = _xent.cross_entropy_hard if hard else _xent.cross_entropy_soft
+        kernel = _core.cross_entropy_hard if hard else _core.cross_entropy_soft
         loss = kernel(
             logits, target, sample_weight, float(label_smoothing),
-            _xent.REDUCTIONS[reduction], loss_rows, grad, n_threads,
+            _core.REDUCTIONS[reduction], loss_rows, grad, n_threads,
         )
     else:
         loss = np.nan if reduction == "mean" else 0.0

@@ -41,7 +41,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from csoftmax._mlp import MLPEngine
+from csoftmax._core import MLPEngine, Optimizer
 from csoftmax._utils import check_n_threads
 from csoftmax.functional import log_softmax, softmax
 
@@ -302,9 +302,9 @@ def _engine_array(a, dtype):
 def _engine_input(X, dtype):
     """X as the engine wants it: C-contiguous ndarray or CSR matrix of ``dtype``."""
     if sp.issparse(X):
-        X = X.tocsr()
-        if X.dtype != dtype:
-            X = X.astype(dtype)
+        X = sp.csr_matrix(X, dtype=dtype)
+        X.indices = X.indices.astype(np.int64)
+        X.indptr = X.indptr.astype(np.int64)
         return X
     return np.ascontiguousarray(X, dtype=dtype)
 
@@ -320,22 +320,24 @@ class _SGDState:
     def __init__(self, params, learning_rate_init, lr_schedule, momentum, nesterov,
                  power_t):
         self.learning_rate_init = learning_rate_init
-        self.learning_rate = float(learning_rate_init)
         self.lr_schedule = lr_schedule
-        self.momentum = momentum
-        self.nesterov = nesterov
         self.power_t = power_t
-        self.velocities = [np.zeros_like(p) for p in params]
+        self.optimizer = Optimizer("sgd", [np.zeros_like(p) for p in params],
+                                   float(learning_rate_init), float(momentum), bool(nesterov))
+
+    @property
+    def learning_rate(self):
+        return self.optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self.optimizer.learning_rate = value
 
     def prepare(self, dtype):
-        self.velocities = [_engine_array(v, dtype) for v in self.velocities]
+        self.optimizer.state = [_engine_array(v, dtype) for v in self.optimizer.state]
 
     def run_epoch(self, engine, X, y, sample_weight, order, batch_size, alpha):
-        return engine.sgd_epoch(
-            X, y, sample_weight, order, batch_size, alpha,
-            float(self.learning_rate), float(self.momentum), bool(self.nesterov),
-            self.velocities,
-        )
+        return engine.epoch(X, y, sample_weight, order, batch_size, alpha, self.optimizer)
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -363,32 +365,23 @@ class _AdamState:
 
     def __init__(self, params, learning_rate_init, beta_1, beta_2, epsilon):
         self.learning_rate_init = learning_rate_init
-        self.learning_rate = float(learning_rate_init)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.t = 0
-        self.ms = [np.zeros_like(p) for p in params]
-        self.vs = [np.zeros_like(p) for p in params]
+        state = [np.zeros_like(p) for p in params] + [np.zeros_like(p) for p in params]
+        self.optimizer = Optimizer("adam", state, float(learning_rate_init), beta_1=beta_1,
+                                   beta_2=beta_2, epsilon=epsilon)
+
+    @property
+    def learning_rate(self):
+        return self.optimizer.learning_rate
+
+    @property
+    def t(self):
+        return self.optimizer.t
 
     def prepare(self, dtype):
-        self.ms = [_engine_array(m, dtype) for m in self.ms]
-        self.vs = [_engine_array(v, dtype) for v in self.vs]
+        self.optimizer.state = [_engine_array(v, dtype) for v in self.optimizer.state]
 
     def run_epoch(self, engine, X, y, sample_weight, order, batch_size, alpha):
-        loss, t = engine.adam_epoch(
-            X, y, sample_weight, order, batch_size, alpha,
-            float(self.learning_rate_init), float(self.beta_1), float(self.beta_2),
-            float(self.epsilon), int(self.t), self.ms, self.vs,
-        )
-        self.t = int(t)
-        if self.t > 0:
-            self.learning_rate = (
-                self.learning_rate_init
-                * np.sqrt(1 - self.beta_2**self.t)
-                / (1 - self.beta_1**self.t)
-            )
-        return loss
+        return engine.epoch(X, y, sample_weight, order, batch_size, alpha, self.optimizer)
 
     def iteration_ends(self, time_step):
         pass
@@ -866,7 +859,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def _engine_targets(self, Y, dtype):
         """Targets in the engine's format: class indices (softmax) or 0/1 matrix."""
         if self.out_activation_ == "softmax":
-            return np.ascontiguousarray(Y.argmax(axis=1), dtype=np.intp)
+            return np.ascontiguousarray(Y.argmax(axis=1), dtype=np.int64)
         return np.ascontiguousarray(Y, dtype=dtype)
 
     def _prepare_params(self, dtype):
@@ -1016,7 +1009,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         def loss_grad(x):
             packed[...] = x
             loss = engine.loss_grad(
-                X, y_engine, sample_weight, alpha, coef_grads, intercept_grads
+                X, y_engine, sample_weight, alpha, coef_grads + intercept_grads
             )
             return float(loss), packed_grad.astype(np.float64)
 
@@ -1107,7 +1100,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 if self.shuffle:
                     # Shuffle indices only; the engine gathers the rows per batch.
                     sample_idx = shuffle(sample_idx, random_state=self._random_state)
-                order = np.ascontiguousarray(sample_idx, dtype=np.intp)
+                order = np.ascontiguousarray(sample_idx, dtype=np.int64)
 
                 accumulated_loss = self._optimizer.run_epoch(
                     engine, X_train, y_train, sample_weight_train, order,

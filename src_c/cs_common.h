@@ -1,12 +1,18 @@
-/* csoftmax: shared definitions for every C kernel family.
+/* csoftmax: definitions shared by every C kernel family.
  *
  * Conventions (all kernels):
  *   - C99, names prefixed `cs_`, dtype variants suffixed `_f32` / `_f64`.
  *   - Arguments: inputs, outputs, ptrdiff_t sizes, then `int n_threads`.
  *   - Arrays are C-contiguous row-major (n_rows, n_cols); the Python layer makes them so.
- *   - Return an int status: CS_OK, CS_ENOMEM (scratch allocation failed) or CS_EINVAL.
+ *   - Return an int status: CS_OK, CS_ENOMEM (an allocation failed) or CS_EINVAL (arguments
+ *     out of their domain; nothing written).
  *   - Every row is processed by exactly one thread and every reduction has a fixed order,
  *     so results are bitwise identical for any n_threads.
+ *
+ * The layout of src_c/: cs_parallel (the one way rows are split over threads),
+ * cs_dispatch (the one SIMD state), cs_simd.h (vectors and exp), the template scheme
+ * (cs_instantiate.h, cs_tmpl_begin.h, cs_tmpl_end.h), then one header per kernel family:
+ * cs_softmax, cs_xent, cs_optim and cs_mlp.
  */
 #ifndef CS_COMMON_H
 #define CS_COMMON_H
@@ -18,44 +24,30 @@
 #define CS_ENOMEM 1
 #define CS_EINVAL 2
 
-#if defined(_OPENMP)
-#include <omp.h>
-#endif
-
 #if defined(__GNUC__)
 #define CS_INLINE static inline __attribute__((always_inline))
 #else
 #define CS_INLINE static inline
 #endif
 
-#define CS_CAT_(a, b, c) a##_##b##_##c
-#define CS_CAT3(a, b, c) CS_CAT_(a, b, c)
+#define CS_CAT2_(a, b) a##_##b
+#define CS_CAT2(a, b) CS_CAT2_(a, b)
+#define CS_CAT3_(a, b, c) a##_##b##_##c
+#define CS_CAT3(a, b, c) CS_CAT3_(a, b, c)
 
-/* Below this many elements a kernel runs on the calling thread: starting a team costs more. */
-#define CS_PARALLEL_MIN_ELEMS ((ptrdiff_t)32768)
-
-/* Split rows [0, n_rows) into one contiguous block per thread and call fn(ctx, row0, row1)
- * on each. Runs on the calling thread when n_rows * work_per_row is small or n_threads is 1.
- * Rows never depend on each other, so the split does not change any result. */
-typedef void (*cs_block_fn)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1);
-void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t work_per_row,
-                 int n_threads);
-
-/* Threads an OpenMP parallel region would use by default: omp_get_max_threads() capped by
- * omp_get_thread_limit(), so OMP_NUM_THREADS, OMP_THREAD_LIMIT and threadpoolctl all apply.
- * 1 when the build has no OpenMP. */
-int cs_max_threads(void);
-
-/* SIMD levels, best last. The dispatcher picks the best the CPU has unless told otherwise. */
-#define CS_SIMD_PORTABLE 0
-#define CS_SIMD_AVX2 1
-#define CS_SIMD_AVX512 2
-
-/* Highest level this CPU (and this build) supports. */
-int cs_simd_supported(void);
-/* Level in use; first call reads CSOFTMAX_SIMD (portable|avx2|avx512|auto). */
-int cs_simd_level(void);
-/* Select a level; returns CS_EINVAL (and changes nothing) if the CPU lacks it. */
-int cs_simd_set_level(int level);
+/* sum_i v[i] in a fixed blocked order (blocks of 128, then the block sums): deterministic and
+ * with an error bound of about (128 + n / 128) ulp instead of n ulp. */
+static inline double cs_blocked_sum(const double *v, ptrdiff_t n)
+{
+    double total = 0.0;
+    for (ptrdiff_t b = 0; b < n; b += 128) {
+        const ptrdiff_t e = b + 128 < n ? b + 128 : n;
+        double block = 0.0;
+        for (ptrdiff_t i = b; i < e; i++)
+            block += v[i];
+        total += block;
+    }
+    return total;
+}
 
 #endif

@@ -1,25 +1,258 @@
-/* csoftmax: fused element-wise pieces of MLP training (see cs_mlp.h). Written once in
- * cs_mlp_impl.h for float and double. Plain loops: the compiler vectorises the simple ones;
- * the GEMMs around them dominate the time. */
+/* csoftmax: the MLP engine (see cs_mlp.h). This file owns the engine's memory and checks
+ * every input; the passes themselves are written once in cs_mlp_impl.h and instantiated per
+ * dtype and instruction set. */
+#include <limits.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cs_dispatch.h"
 #include "cs_mlp.h"
+#include "cs_parallel.h"
+#include "cs_simd.h"
+#include "cs_xent.h"
 
-#define CS_MLP_CAT_(a, b) a##_##b
-#define CS_MLP_CAT(a, b) CS_MLP_CAT_(a, b)
+/* The engine's arrays, typed: params are the caller's, the rest point into net->mem. */
+#define CS_MLP_BUFS(T)                                                                        \
+    struct {                                                                                  \
+        T **coefs, **intercepts; /* params */                                                 \
+        T **acts, **deltas;      /* (batch_rows, units[l+1]): layer outputs, their deltas */  \
+        T **gcoefs, **gints;     /* gradients, shaped like params */                          \
+        T *xbuf, *ybuf;          /* a gathered dense batch, and its sigmoid targets */        \
+    }
 
-#define T float
-#define CS_MLP_FN(name) CS_MLP_CAT(name, f32)
-#define CS_MLP_SQRT sqrtf
-#include "cs_mlp_impl.h"
-#undef T
-#undef CS_MLP_FN
-#undef CS_MLP_SQRT
+struct cs_mlp {
+    cs_mlp_spec spec;
+    ptrdiff_t *units; /* L + 1 (spec.units points here) */
+    cs_blas blas;
+    union {
+        CS_MLP_BUFS(float) f32;
+        CS_MLP_BUFS(double) f64;
+    } b;
+    int64_t *yidx, *rows; /* (batch_rows,) gathered class indices and row numbers */
+    double *wbuf;         /* (batch_rows,) w_i / sum(w) of the batch */
+    double *loss_rows;    /* (batch_rows,) */
+    double *colacc;       /* (max units,) column-sum accumulators */
+    void *mem;            /* the single allocation behind everything above */
+};
 
-#define T double
-#define CS_MLP_FN(name) CS_MLP_CAT(name, f64)
-#define CS_MLP_SQRT sqrt
-#include "cs_mlp_impl.h"
-#undef T
-#undef CS_MLP_FN
-#undef CS_MLP_SQRT
+#define CS_TEMPLATE "cs_mlp_impl.h"
+#include "cs_instantiate.h"
+#undef CS_TEMPLATE
+
+typedef int (*cs_forward_fn)(cs_mlp *, const cs_mlp_data *, void *);
+typedef int (*cs_loss_grad_fn)(cs_mlp *, const cs_mlp_data *, double, void *const *, double *);
+typedef int (*cs_epoch_fn)(cs_mlp *, const cs_mlp_data *, ptrdiff_t, double, cs_optim *,
+                           void *const *, double *);
+CS_TABLE(cs_forward_fn, mlp_forward, f32);
+CS_TABLE(cs_forward_fn, mlp_forward, f64);
+CS_TABLE(cs_loss_grad_fn, mlp_loss_grad, f32);
+CS_TABLE(cs_loss_grad_fn, mlp_loss_grad, f64);
+CS_TABLE(cs_epoch_fn, mlp_epoch, f32);
+CS_TABLE(cs_epoch_fn, mlp_epoch, f64);
+
+/* ---- memory ------------------------------------------------------------------------------ */
+
+/* Bump allocation in two passes: with base == NULL it only counts bytes. */
+typedef struct {
+    char *base;
+    size_t used;
+} cs_arena;
+
+static void *arena_take(cs_arena *a, size_t n_items, size_t item)
+{
+    void *p = a->base != NULL ? a->base + a->used : NULL;
+    a->used += (n_items * item + 63) & ~(size_t)63; /* whole cache lines: no false sharing */
+    return p;
+}
+
+static int size_ok(ptrdiff_t n) { return n >= 1 && n <= INT_MAX; }
+
+/* Take the typed buffers of one dtype from the arena, filling the tables of B (and pointing
+ * them at the caller's params) once the arena has memory. */
+#define CS_MLP_LAYOUT(B, T)                                                                   \
+    do {                                                                                      \
+        T **tab = arena_take(a, 6 * (size_t)L, sizeof(T *));                                  \
+        if (tab != NULL) {                                                                    \
+            (B).coefs = tab;                                                                  \
+            (B).intercepts = tab + L;                                                         \
+            (B).acts = tab + 2 * L;                                                           \
+            (B).deltas = tab + 3 * L;                                                         \
+            (B).gcoefs = tab + 4 * L;                                                         \
+            (B).gints = tab + 5 * L;                                                          \
+        }                                                                                     \
+        for (int l = 0; l < L; l++) {                                                         \
+            T *acts = arena_take(a, (size_t)(br * u[l + 1]), sizeof(T));                      \
+            T *deltas = arena_take(a, (size_t)(br * u[l + 1]), sizeof(T));                    \
+            T *gcoefs = arena_take(a, (size_t)(u[l] * u[l + 1]), sizeof(T));                  \
+            T *gints = arena_take(a, (size_t)u[l + 1], sizeof(T));                            \
+            if (tab != NULL) {                                                                \
+                (B).coefs[l] = params[l];                                                     \
+                (B).intercepts[l] = params[L + l];                                            \
+                (B).acts[l] = acts;                                                           \
+                (B).deltas[l] = deltas;                                                       \
+                (B).gcoefs[l] = gcoefs;                                                       \
+                (B).gints[l] = gints;                                                         \
+            }                                                                                 \
+        }                                                                                     \
+        (B).xbuf = arena_take(a, (size_t)(br * u[0]), sizeof(T));                             \
+        (B).ybuf = arena_take(a, (size_t)(br * u[L]), sizeof(T));                             \
+    } while (0)
+
+/* Lay out every buffer of net in the arena: with a->base NULL this only counts the bytes. */
+static void layout(cs_mlp *net, cs_arena *a, void *const *params)
+{
+    const int L = net->spec.n_layers;
+    const ptrdiff_t br = net->spec.batch_rows, *u = net->units;
+    ptrdiff_t widest = 0;
+    for (int l = 0; l <= L; l++)
+        widest = u[l] > widest ? u[l] : widest;
+    if (net->spec.dtype == CS_FLOAT32)
+        CS_MLP_LAYOUT(net->b.f32, float);
+    else
+        CS_MLP_LAYOUT(net->b.f64, double);
+    net->yidx = arena_take(a, (size_t)br, sizeof(int64_t));
+    net->rows = arena_take(a, (size_t)br, sizeof(int64_t));
+    net->wbuf = arena_take(a, (size_t)br, sizeof(double));
+    net->loss_rows = arena_take(a, (size_t)br, sizeof(double));
+    net->colacc = arena_take(a, (size_t)widest, sizeof(double));
+}
+
+static int check_spec(const cs_mlp_spec *s)
+{
+    if (s->dtype != CS_FLOAT32 && s->dtype != CS_FLOAT64)
+        return CS_EINVAL;
+    if (s->n_layers < 1 || s->units == NULL || !size_ok(s->batch_rows) || s->n_threads < 1)
+        return CS_EINVAL;
+    if (s->activation < CS_ACT_IDENTITY || s->activation > CS_ACT_RELU)
+        return CS_EINVAL;
+    for (int l = 0; l <= s->n_layers; l++)
+        if (!size_ok(s->units[l]) || !size_ok(s->units[l] * s->batch_rows))
+            return CS_EINVAL;
+    for (int l = 0; l < s->n_layers; l++)
+        if (!size_ok(s->units[l] * s->units[l + 1]))
+            return CS_EINVAL;
+    return CS_OK;
+}
+
+int cs_mlp_create(cs_mlp **out, const cs_mlp_spec *spec, void *const *params, cs_blas blas)
+{
+    *out = NULL;
+    if (spec == NULL || params == NULL || check_spec(spec) != CS_OK)
+        return CS_EINVAL;
+    if ((spec->dtype == CS_FLOAT32 && blas.sgemm == NULL) ||
+        (spec->dtype == CS_FLOAT64 && blas.dgemm == NULL))
+        return CS_EINVAL;
+    for (int i = 0; i < 2 * spec->n_layers; i++)
+        if (params[i] == NULL)
+            return CS_EINVAL;
+    cs_mlp *net = calloc(1, sizeof *net);
+    if (net == NULL)
+        return CS_ENOMEM;
+    net->spec = *spec;
+    net->blas = blas;
+    net->units = malloc((size_t)(spec->n_layers + 1) * sizeof(ptrdiff_t));
+    if (net->units == NULL) {
+        free(net);
+        return CS_ENOMEM;
+    }
+    memcpy(net->units, spec->units, (size_t)(spec->n_layers + 1) * sizeof(ptrdiff_t));
+    net->spec.units = net->units;
+    cs_arena arena = {NULL, 0};
+    layout(net, &arena, params);
+    net->mem = malloc(arena.used);
+    if (net->mem == NULL) {
+        cs_mlp_free(net);
+        return CS_ENOMEM;
+    }
+    arena = (cs_arena){net->mem, 0};
+    layout(net, &arena, params);
+    *out = net;
+    return CS_OK;
+}
+
+void cs_mlp_free(cs_mlp *net)
+{
+    if (net == NULL)
+        return;
+    free(net->mem);
+    free(net->units);
+    free(net);
+}
+
+/* ---- input checks ------------------------------------------------------------------------ */
+
+static int check_rows(const int64_t *rows, ptrdiff_t n, ptrdiff_t limit)
+{
+    for (ptrdiff_t i = 0; i < n; i++)
+        if (rows[i] < 0 || rows[i] >= limit)
+            return CS_EINVAL;
+    return CS_OK;
+}
+
+/* Everything the passes read from data lies in bounds; targets are required when asked. */
+static int check_data(const cs_mlp *net, const cs_mlp_data *d, int need_targets)
+{
+    const ptrdiff_t n = d->n_rows, n_out = net->units[net->spec.n_layers];
+    if (n < 0 || (d->order != NULL && d->n_order < 0))
+        return CS_EINVAL;
+    if (d->x == NULL) {
+        if (d->csr_data == NULL || d->csr_indices == NULL || d->csr_indptr == NULL)
+            return CS_EINVAL;
+        if (d->csr_indptr[0] < 0)
+            return CS_EINVAL;
+        for (ptrdiff_t i = 0; i < n; i++)
+            if (d->csr_indptr[i + 1] < d->csr_indptr[i])
+                return CS_EINVAL;
+        if (check_rows(d->csr_indices + d->csr_indptr[0], d->csr_indptr[n] - d->csr_indptr[0],
+                       net->units[0]) != CS_OK)
+            return CS_EINVAL;
+    }
+    if (d->order != NULL && check_rows(d->order, d->n_order, n) != CS_OK)
+        return CS_EINVAL;
+    if (!need_targets)
+        return CS_OK;
+    if (net->spec.softmax_out)
+        return d->y_idx != NULL ? check_rows(d->y_idx, n, n_out) : CS_EINVAL;
+    return d->y != NULL ? CS_OK : CS_EINVAL;
+}
+
+/* ---- entry points ------------------------------------------------------------------------ */
+
+int cs_mlp_forward(cs_mlp *net, const cs_mlp_data *data, void *logits)
+{
+    if (net == NULL || data == NULL || logits == NULL || check_data(net, data, 0) != CS_OK)
+        return CS_EINVAL;
+    const cs_forward_fn *table =
+        net->spec.dtype == CS_FLOAT32 ? mlp_forward_f32_table : mlp_forward_f64_table;
+    return table[cs_simd_level()](net, data, logits);
+}
+
+int cs_mlp_loss_grad(cs_mlp *net, const cs_mlp_data *data, double alpha, void *const *grads,
+                     double *loss)
+{
+    if (net == NULL || data == NULL || grads == NULL || loss == NULL)
+        return CS_EINVAL;
+    if (data->n_rows < 1 || data->n_rows > net->spec.batch_rows || !(alpha >= 0.0) ||
+        check_data(net, data, 1) != CS_OK)
+        return CS_EINVAL;
+    const cs_loss_grad_fn *table =
+        net->spec.dtype == CS_FLOAT32 ? mlp_loss_grad_f32_table : mlp_loss_grad_f64_table;
+    return table[cs_simd_level()](net, data, alpha, grads, loss);
+}
+
+int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, double alpha,
+                 cs_optim *opt, void *const *state, double *loss_sum)
+{
+    if (net == NULL || data == NULL || opt == NULL || state == NULL || loss_sum == NULL)
+        return CS_EINVAL;
+    if (batch_size < 1 || batch_size > net->spec.batch_rows || !(alpha >= 0.0))
+        return CS_EINVAL;
+    if (opt->kind != CS_OPTIM_SGD && opt->kind != CS_OPTIM_ADAM)
+        return CS_EINVAL;
+    if (check_data(net, data, 1) != CS_OK)
+        return CS_EINVAL;
+    const cs_epoch_fn *table =
+        net->spec.dtype == CS_FLOAT32 ? mlp_epoch_f32_table : mlp_epoch_f64_table;
+    return table[cs_simd_level()](net, data, batch_size, alpha, opt, state, loss_sum);
+}

@@ -1,89 +1,97 @@
-/* csoftmax: the fused element-wise pieces of an MLP training step.
+/* csoftmax: the MLP engine -- forward pass, loss and gradient, backward pass and whole epochs
+ * of minibatch optimizer steps, in C without the GIL.
  *
- * The GEMMs are done by BLAS (the Cython driver in csoftmax/_mlp.pyx calls scipy's
- * cython_blas); these kernels fuse everything around them so that each array is swept once.
- * Arrays are C-contiguous; `act` is one of the CS_ACT_* codes. Element-wise kernels are
- * parallel over rows for large inputs; results never depend on n_threads.
+ * Design
+ *   - One opaque cs_mlp per network shape and dtype. It references the caller's parameter
+ *     arrays (updated in place) and owns every scratch buffer, allocated once by
+ *     cs_mlp_create for batches of up to spec.batch_rows rows.
+ *   - The GEMMs go through the BLAS functions passed in cs_blas (the Cython layer hands in
+ *     scipy.linalg.cython_blas's sgemm/dgemm, which need no GIL); everything around them is
+ *     fused row kernels: bias + activation, the output loss and delta (cs_xent.h), the
+ *     activation derivative, column sums, and the optimizer sweep (cs_optim.h).
+ *   - Written once in cs_mlp_impl.h and instantiated per dtype and instruction set through
+ *     cs_instantiate.h like every kernel family; each entry point dispatches once.
+ *   - Every entry point validates what it reads (sizes, row numbers, labels, CSR indices)
+ *     and returns CS_OK, CS_EINVAL (nothing trained) or CS_ENOMEM.
+ *   - Row kernels split rows over n_threads (cs_parallel.h); results never depend on it.
+ *
+ * The objective (scikit-learn's): for a batch with weights w (1 when absent),
+ *   loss = sum_i w_i l_i / sum_i w_i + alpha / 2 * sum_l ||W_l||^2 / sum_i w_i
+ * with l_i the exact log-sum-exp softmax cross-entropy (softmax output) or the summed sigmoid
+ * cross-entropy (logistic output), and the gradients are those of that loss.
  */
 #ifndef CS_MLP_H
 #define CS_MLP_H
 
 #include "cs_common.h"
+#include "cs_optim.h"
 
 #define CS_ACT_IDENTITY 0
 #define CS_ACT_LOGISTIC 1
 #define CS_ACT_TANH 2
 #define CS_ACT_RELU 3
 
-/* z[i, j] = act(z[i, j] + b[j]) in place; z: (n_rows, n_cols), b: (n_cols,). */
-int cs_mlp_bias_act_f32(float *z, const float *b, int act, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                        int n_threads);
-int cs_mlp_bias_act_f64(double *z, const double *b, int act, ptrdiff_t n_rows,
-                        ptrdiff_t n_cols, int n_threads);
+#define CS_FLOAT32 0
+#define CS_FLOAT64 1
 
-/* delta *= act'(.) expressed through the activation's output a = act(z):
- * identity 1, logistic a (1 - a), tanh 1 - a^2, relu [a > 0]. Both (n_rows, n_cols). */
-int cs_mlp_act_backward_f32(float *delta, const float *a, int act, ptrdiff_t n_rows,
-                            ptrdiff_t n_cols, int n_threads);
-int cs_mlp_act_backward_f64(double *delta, const double *a, int act, ptrdiff_t n_rows,
-                            ptrdiff_t n_cols, int n_threads);
+/* BLAS ?gemm with the Fortran calling convention, as scipy.linalg.cython_blas exports it. */
+typedef void (*cs_sgemm_fn)(char *transa, char *transb, int *m, int *n, int *k, float *alpha,
+                            float *a, int *lda, float *b, int *ldb, float *beta, float *c,
+                            int *ldc);
+typedef void (*cs_dgemm_fn)(char *transa, char *transb, int *m, int *n, int *k, double *alpha,
+                            double *a, int *lda, double *b, int *ldb, double *beta, double *c,
+                            int *ldc);
+typedef struct {
+    cs_sgemm_fn sgemm;
+    cs_dgemm_fn dgemm;
+} cs_blas;
 
-/* Binary log-loss of sigmoid outputs, from the logits z (n_rows, n_cols) and 0/1 targets y:
- *   loss_rows[i] = w_i * sum_j (max(z, 0) - y z + log1p(exp(-|z|)))     (exact softplus form)
- *   grad[i, j] = w_i * scale * (sigmoid(z) - y)                          (grad may be z)
- * w_i = sample_weight[i] (1 when NULL). Returns CS_OK. */
-int cs_mlp_logistic_loss_f32(const float *z, const float *y, const double *sample_weight,
-                             double scale, double *loss_rows, float *grad, ptrdiff_t n_rows,
-                             ptrdiff_t n_cols);
-int cs_mlp_logistic_loss_f64(const double *z, const double *y, const double *sample_weight,
-                             double scale, double *loss_rows, double *grad, ptrdiff_t n_rows,
-                             ptrdiff_t n_cols);
+typedef struct {
+    int dtype;              /* CS_FLOAT32 or CS_FLOAT64 */
+    int n_layers;           /* weight layers L >= 1 */
+    const ptrdiff_t *units; /* L + 1 layer widths, each in [1, INT_MAX] */
+    int activation;         /* of the hidden layers: CS_ACT_* */
+    int softmax_out;        /* 1: softmax + cross-entropy; 0: sigmoid + cross-entropy */
+    ptrdiff_t batch_rows;   /* the most rows one step processes */
+    int n_threads;          /* for the row kernels (BLAS has its own pool) */
+} cs_mlp_spec;
 
-/* out[j] = sum_i d[i, j], accumulated in double (acc: n_cols doubles of scratch), rows in
- * order. */
-int cs_mlp_col_sum_f32(const float *d, double *acc, float *out, ptrdiff_t n_rows,
-                       ptrdiff_t n_cols);
-int cs_mlp_col_sum_f64(const double *d, double *acc, double *out, ptrdiff_t n_rows,
-                       ptrdiff_t n_cols);
+/* Rows of training or prediction data, of the network's dtype. */
+typedef struct {
+    ptrdiff_t n_rows;
+    const void *x;               /* dense (n_rows, units[0]), or NULL for CSR: */
+    const void *csr_data;        /*   CSR values, */
+    const int64_t *csr_indices;  /*   column indices in [0, units[0]), */
+    const int64_t *csr_indptr;   /*   (n_rows + 1) row starts */
+    const int64_t *y_idx;        /* softmax targets (n_rows,) in [0, units[L]), or NULL */
+    const void *y;               /* sigmoid targets (n_rows, units[L]), or NULL */
+    const double *sample_weight; /* (n_rows,) or NULL */
+    const int64_t *order;        /* the rows to visit, in order (n_order), or NULL: all */
+    ptrdiff_t n_order;
+} cs_mlp_data;
 
-/* One Adam step on n parameters, with the L2 term fused in:
- *   g = grad + l2 * p;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
- *   p -= lr * m / (sqrt(v) + eps)
- * Returns sum(p^2) of the parameters before the step (for the loss's L2 term), in double. */
-double cs_mlp_adam_f32(float *p, const float *grad, float *m, float *v, ptrdiff_t n, double l2,
-                       double lr, double b1, double b2, double eps);
-double cs_mlp_adam_f64(double *p, const double *grad, double *m, double *v, ptrdiff_t n,
-                       double l2, double lr, double b1, double b2, double eps);
+typedef struct cs_mlp cs_mlp;
 
-/* One SGD step with momentum (Nesterov's when nesterov != 0), L2 fused in:
- *   g = grad + l2 * p;  vel = momentum vel - lr g;
- *   p += nesterov ? momentum vel - lr g : vel
- * Returns sum(p^2) before the step, in double. */
-double cs_mlp_sgd_f32(float *p, const float *grad, float *vel, ptrdiff_t n, double l2, double lr,
-                      double momentum, int nesterov);
-double cs_mlp_sgd_f64(double *p, const double *grad, double *vel, ptrdiff_t n, double l2,
-                      double lr, double momentum, int nesterov);
+/* Build an engine over params: 2L pointers, the coefs (units[l], units[l+1]) then the
+ * intercepts (units[l+1],), C-contiguous, of spec->dtype, kept alive by the caller.
+ * *net is NULL on failure. */
+int cs_mlp_create(cs_mlp **net, const cs_mlp_spec *spec, void *const *params, cs_blas blas);
+void cs_mlp_free(cs_mlp *net);
 
-/* sum(p^2) in double; grad += l2 * p (for full-batch L-BFGS). */
-double cs_mlp_l2_f32(const float *p, float *grad, ptrdiff_t n, double l2);
-double cs_mlp_l2_f64(const double *p, double *grad, ptrdiff_t n, double l2);
+/* logits (n_rows, units[L]) = the output layer's pre-activation values of all rows of data
+ * (data->order is ignored), computed batch_rows rows at a time. */
+int cs_mlp_forward(cs_mlp *net, const cs_mlp_data *data, void *logits);
 
-/* Sparse first layer. X is CSR (data, indices, indptr; int64 indices) and the batch is its
- * rows `rows[0..n_rows)`:
- *   csr_matmul:  z (n_rows, n_out) = X[rows] @ w, w: (n_features, n_out)
- *   csr_tmatmul: g (n_features, n_out) = X[rows]^T @ d, d: (n_rows, n_out)
- * Column indices must lie in [0, n_features) (the Python layer checks). */
-int cs_mlp_csr_matmul_f32(const float *data, const int64_t *indices, const int64_t *indptr,
-                          const int64_t *rows, const float *w, float *z, ptrdiff_t n_rows,
-                          ptrdiff_t n_out);
-int cs_mlp_csr_matmul_f64(const double *data, const int64_t *indices, const int64_t *indptr,
-                          const int64_t *rows, const double *w, double *z, ptrdiff_t n_rows,
-                          ptrdiff_t n_out);
-int cs_mlp_csr_tmatmul_f32(const float *data, const int64_t *indices, const int64_t *indptr,
-                           const int64_t *rows, const float *d, float *g, ptrdiff_t n_rows,
-                           ptrdiff_t n_features, ptrdiff_t n_out);
-int cs_mlp_csr_tmatmul_f64(const double *data, const int64_t *indices, const int64_t *indptr,
-                           const int64_t *rows, const double *d, double *g, ptrdiff_t n_rows,
-                           ptrdiff_t n_features, ptrdiff_t n_out);
+/* Full-batch objective of all rows (n_rows <= batch_rows) into *loss, and its gradient into
+ * grads (2L arrays shaped like params). Needs targets. */
+int cs_mlp_loss_grad(cs_mlp *net, const cs_mlp_data *data, double alpha, void *const *grads,
+                     double *loss);
+
+/* One epoch: the rows data->order[0..n_order) in minibatches of batch_size, one optimizer
+ * step per batch. state: 2L arrays shaped like params (velocities or Adam's first moments),
+ * then, for Adam, 2L more (second moments). *loss_sum = sum over batches of the batch
+ * objective times the batch length. */
+int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, double alpha,
+                 cs_optim *opt, void *const *state, double *loss_sum);
 
 #endif

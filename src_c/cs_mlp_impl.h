@@ -1,178 +1,394 @@
-/* Template for cs_mlp.c: included once with T = float (SUF f32), once with T = double. */
+/* Template (see cs_instantiate.h): the passes of the MLP engine of cs_mlp.h, for one dtype.
+ * B(net) is the engine's typed buffer table; every pass reads and writes only through it. */
+#define B(net) (&(net)->b.CS_SUF)
+#define GEMM CS_CAT2(gemm, CS_SUF)
+#define XENT_HARD CS_CAT2(cs_xent_hard, CS_SUF)
+#define SIGMOID_XENT CS_CAT2(cs_sigmoid_xent, CS_SUF)
+#define OPTIM_UPDATE CS_CAT2(cs_optim_update, CS_SUF)
 
-int CS_MLP_FN(cs_mlp_bias_act)(T *z, const T *b, int act, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                               int n_threads)
+/* ---- row kernels --------------------------------------------------------------------------- */
+
+typedef struct {
+    T *z;          /* (n_rows, n_cols), in place */
+    const T *b;    /* (n_cols,) bias, or the activation values for act_backward */
+    int act;
+    ptrdiff_t n_cols;
+} CS_FN(rows_args);
+
+/* z = act(z + b), row by row. */
+static void CS_FN(bias_act_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
-    const int nt = n_rows * n_cols >= CS_PARALLEL_MIN_ELEMS ? n_threads : 1;
-    ptrdiff_t i;
-    (void)nt;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-    for (i = 0; i < n_rows; i++) {
-        T *zi = z + i * n_cols;
-        switch (act) {
+    const CS_FN(rows_args) *a = ctx;
+    const ptrdiff_t n = a->n_cols;
+    const T *b = a->b;
+    for (ptrdiff_t i = row0; i < row1; i++) {
+        T *zi = a->z + i * n;
+        switch (a->act) {
         case CS_ACT_RELU:
-            for (ptrdiff_t j = 0; j < n_cols; j++) {
+            for (ptrdiff_t j = 0; j < n; j++) {
                 const T v = zi[j] + b[j];
                 zi[j] = v > 0 ? v : 0;
             }
             break;
         case CS_ACT_LOGISTIC:
-            for (ptrdiff_t j = 0; j < n_cols; j++)
+            for (ptrdiff_t j = 0; j < n; j++)
                 zi[j] = (T)(1.0 / (1.0 + exp(-(double)(zi[j] + b[j]))));
             break;
         case CS_ACT_TANH:
-            for (ptrdiff_t j = 0; j < n_cols; j++)
+            for (ptrdiff_t j = 0; j < n; j++)
                 zi[j] = (T)tanh((double)(zi[j] + b[j]));
             break;
         default:
-            for (ptrdiff_t j = 0; j < n_cols; j++)
+            for (ptrdiff_t j = 0; j < n; j++)
                 zi[j] += b[j];
         }
     }
-    return CS_OK;
 }
 
-int CS_MLP_FN(cs_mlp_act_backward)(T *delta, const T *a, int act, ptrdiff_t n_rows,
-                                   ptrdiff_t n_cols, int n_threads)
+/* delta *= act'(.), expressed through the activation's output a = act(z):
+ * identity 1, logistic a (1 - a), tanh 1 - a^2, relu [a > 0]. */
+static void CS_FN(act_backward_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
-    const ptrdiff_t n = n_rows * n_cols;
-    const int nt = n >= CS_PARALLEL_MIN_ELEMS ? n_threads : 1;
-    ptrdiff_t i;
-    (void)nt;
-    switch (act) {
+    const CS_FN(rows_args) *r = ctx;
+    T *d = r->z + row0 * r->n_cols;
+    const T *a = r->b + row0 * r->n_cols;
+    const ptrdiff_t n = (row1 - row0) * r->n_cols;
+    switch (r->act) {
     case CS_ACT_RELU:
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-        for (i = 0; i < n; i++)
-            delta[i] = a[i] > 0 ? delta[i] : 0;
+        for (ptrdiff_t i = 0; i < n; i++)
+            d[i] = a[i] > 0 ? d[i] : 0;
         break;
     case CS_ACT_LOGISTIC:
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-        for (i = 0; i < n; i++)
-            delta[i] *= a[i] * (1 - a[i]);
+        for (ptrdiff_t i = 0; i < n; i++)
+            d[i] *= a[i] * (1 - a[i]);
         break;
     case CS_ACT_TANH:
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-        for (i = 0; i < n; i++)
-            delta[i] *= 1 - a[i] * a[i];
+        for (ptrdiff_t i = 0; i < n; i++)
+            d[i] *= 1 - a[i] * a[i];
         break;
     default:
         break;
     }
-    return CS_OK;
 }
 
-int CS_MLP_FN(cs_mlp_logistic_loss)(const T *z, const T *y, const double *sample_weight,
-                                    double scale, double *loss_rows, T *grad, ptrdiff_t n_rows,
-                                    ptrdiff_t n_cols)
+typedef struct {
+    const T *d;  /* (n_rows, n_cols) */
+    double *acc; /* (n_cols,) accumulators */
+    T *out;      /* (n_cols,) */
+    ptrdiff_t n_rows, n_cols;
+} CS_FN(colsum_args);
+
+/* out[j] = sum_i d[i, j] for the columns [col0, col1), in double, rows in order. */
+static void CS_FN(col_sum_block)(const void *ctx, ptrdiff_t col0, ptrdiff_t col1)
 {
-    for (ptrdiff_t i = 0; i < n_rows; i++) {
-        const double w = sample_weight != NULL ? sample_weight[i] : 1.0;
-        double loss = 0.0;
-        for (ptrdiff_t j = 0; j < n_cols; j++) {
-            const double zj = z[i * n_cols + j], yj = y[i * n_cols + j];
-            const double e = exp(-fabs(zj)); /* in (0, 1]: never overflows */
-            loss += (zj > 0 ? zj : 0.0) - yj * zj + log1p(e);
-            const double p = zj >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-            grad[i * n_cols + j] = (T)(w * scale * (p - yj));
-        }
-        loss_rows[i] = w * loss;
+    const CS_FN(colsum_args) *a = ctx;
+    for (ptrdiff_t j = col0; j < col1; j++)
+        a->acc[j] = 0.0;
+    for (ptrdiff_t i = 0; i < a->n_rows; i++) {
+        const T *di = a->d + i * a->n_cols;
+        for (ptrdiff_t j = col0; j < col1; j++)
+            a->acc[j] += di[j];
     }
-    return CS_OK;
+    for (ptrdiff_t j = col0; j < col1; j++)
+        a->out[j] = (T)a->acc[j];
 }
 
-int CS_MLP_FN(cs_mlp_col_sum)(const T *d, double *acc, T *out, ptrdiff_t n_rows,
-                              ptrdiff_t n_cols)
-{
-    for (ptrdiff_t j = 0; j < n_cols; j++)
-        acc[j] = 0.0;
-    for (ptrdiff_t i = 0; i < n_rows; i++)
-        for (ptrdiff_t j = 0; j < n_cols; j++)
-            acc[j] += d[i * n_cols + j];
-    for (ptrdiff_t j = 0; j < n_cols; j++)
-        out[j] = (T)acc[j];
-    return CS_OK;
-}
+typedef struct {
+    const T *data;
+    const int64_t *indices, *indptr, *rows;
+    T *dense;               /* z (n_rows, n_out) or d (n_rows, n_out) */
+    T *g;                   /* (n_features, n_out) for the transposed product */
+    ptrdiff_t n_rows, n_out;
+} CS_FN(csr_args);
 
-double CS_MLP_FN(cs_mlp_adam)(T *p, const T *grad, T *m, T *v, ptrdiff_t n, double l2,
-                              double lr, double b1, double b2, double eps)
+/* z[i] = X[rows[i]] @ w for the rows [row0, row1) (w is passed as g). */
+static void CS_FN(csr_matmul_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
-    const T tl2 = (T)l2, tb1 = (T)b1, tb2 = (T)b2, c1 = (T)(1.0 - b1), c2 = (T)(1.0 - b2);
-    const T tlr = (T)lr, teps = (T)eps;
-    double sq = 0.0;
-    for (ptrdiff_t i = 0; i < n; i++) {
-        const T w = p[i];
-        sq += (double)w * (double)w;
-        const T g = grad[i] + tl2 * w;
-        const T mi = tb1 * m[i] + c1 * g;
-        const T vi = tb2 * v[i] + c2 * (g * g);
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = w + (-tlr * mi) / (CS_MLP_SQRT(vi) + teps);
-    }
-    return sq;
-}
-
-double CS_MLP_FN(cs_mlp_sgd)(T *p, const T *grad, T *vel, ptrdiff_t n, double l2, double lr,
-                             double momentum, int nesterov)
-{
-    const T tl2 = (T)l2, tlr = (T)lr, tmu = (T)momentum;
-    double sq = 0.0;
-    for (ptrdiff_t i = 0; i < n; i++) {
-        const T w = p[i];
-        sq += (double)w * (double)w;
-        const T g = grad[i] + tl2 * w;
-        const T u = tmu * vel[i] - tlr * g;
-        vel[i] = u;
-        p[i] = w + (nesterov ? tmu * u - tlr * g : u);
-    }
-    return sq;
-}
-
-double CS_MLP_FN(cs_mlp_l2)(const T *p, T *grad, ptrdiff_t n, double l2)
-{
-    const T tl2 = (T)l2;
-    double sq = 0.0;
-    for (ptrdiff_t i = 0; i < n; i++) {
-        sq += (double)p[i] * (double)p[i];
-        grad[i] += tl2 * p[i];
-    }
-    return sq;
-}
-
-int CS_MLP_FN(cs_mlp_csr_matmul)(const T *data, const int64_t *indices, const int64_t *indptr,
-                                 const int64_t *rows, const T *w, T *z, ptrdiff_t n_rows,
-                                 ptrdiff_t n_out)
-{
-    for (ptrdiff_t i = 0; i < n_rows; i++) {
-        T *zi = z + i * n_out;
+    const CS_FN(csr_args) *a = ctx;
+    const ptrdiff_t n_out = a->n_out;
+    for (ptrdiff_t i = row0; i < row1; i++) {
+        T *zi = a->dense + i * n_out;
         for (ptrdiff_t j = 0; j < n_out; j++)
             zi[j] = 0;
-        const int64_t r = rows[i];
-        for (int64_t p = indptr[r]; p < indptr[r + 1]; p++) {
-            const T v = data[p];
-            const T *wk = w + indices[p] * n_out;
+        const int64_t r = a->rows[i];
+        for (int64_t p = a->indptr[r]; p < a->indptr[r + 1]; p++) {
+            const T v = a->data[p];
+            const T *wk = a->g + a->indices[p] * n_out;
             for (ptrdiff_t j = 0; j < n_out; j++)
                 zi[j] += v * wk[j];
         }
     }
-    return CS_OK;
 }
 
-int CS_MLP_FN(cs_mlp_csr_tmatmul)(const T *data, const int64_t *indices, const int64_t *indptr,
-                                  const int64_t *rows, const T *d, T *g, ptrdiff_t n_rows,
-                                  ptrdiff_t n_features, ptrdiff_t n_out)
+/* g[:, col0:col1] = X[rows]^T @ d[:, col0:col1], rows in order (g zeroed first by caller). */
+static void CS_FN(csr_tmatmul_block)(const void *ctx, ptrdiff_t col0, ptrdiff_t col1)
 {
-    for (ptrdiff_t k = 0; k < n_features * n_out; k++)
-        g[k] = 0;
-    for (ptrdiff_t i = 0; i < n_rows; i++) {
-        const T *di = d + i * n_out;
-        const int64_t r = rows[i];
-        for (int64_t p = indptr[r]; p < indptr[r + 1]; p++) {
-            const T v = data[p];
-            T *gk = g + indices[p] * n_out;
-            for (ptrdiff_t j = 0; j < n_out; j++)
+    const CS_FN(csr_args) *a = ctx;
+    const ptrdiff_t n_out = a->n_out;
+    for (ptrdiff_t i = 0; i < a->n_rows; i++) {
+        const T *di = a->dense + i * n_out;
+        const int64_t r = a->rows[i];
+        for (int64_t p = a->indptr[r]; p < a->indptr[r + 1]; p++) {
+            const T v = a->data[p];
+            T *gk = a->g + a->indices[p] * n_out;
+            for (ptrdiff_t j = col0; j < col1; j++)
                 gk[j] += v * di[j];
         }
     }
+}
+
+/* ---- GEMMs: row-major products on column-major BLAS ---------------------------------------- */
+
+static void CS_FN(gemm_rm)(const cs_mlp *net, char ta, char tb, int m, int n, int k, const T *a,
+                           int lda, const T *b, int ldb, T *c, int ldc)
+{
+    T one = 1, zero = 0;
+#if CS_F32
+    net->blas.sgemm(&ta, &tb, &m, &n, &k, &one, (T *)a, &lda, (T *)b, &ldb, &zero, c, &ldc);
+#else
+    net->blas.dgemm(&ta, &tb, &m, &n, &k, &one, (T *)a, &lda, (T *)b, &ldb, &zero, c, &ldc);
+#endif
+}
+
+/* c (m, n) = a (m, k) @ b (k, n) */
+static void CS_FN(mm)(const cs_mlp *net, const T *a, const T *b, T *c, int m, int k, int n)
+{
+    CS_FN(gemm_rm)(net, 'N', 'N', n, m, k, b, n, a, k, c, n);
+}
+
+/* c (m, k) = d (m, n) @ w.T, w: (k, n) */
+static void CS_FN(mm_nt)(const cs_mlp *net, const T *d, const T *w, T *c, int m, int n, int k)
+{
+    CS_FN(gemm_rm)(net, 'T', 'N', k, m, n, w, n, d, n, c, k);
+}
+
+/* g (k, n) = a.T @ d, a: (m, k), d: (m, n) */
+static void CS_FN(mm_tn)(const cs_mlp *net, const T *a, const T *d, T *g, int m, int k, int n)
+{
+    CS_FN(gemm_rm)(net, 'N', 'T', n, k, m, d, n, a, k, g, n);
+}
+
+/* ---- passes -------------------------------------------------------------------------------- */
+
+/* Forward pass of m rows: x0 is the dense batch, or NULL for the CSR rows net->rows[:m].
+ * The output layer's pre-activation values go to logits (acts[L-1] when NULL). */
+static void CS_FN(forward_batch)(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdiff_t m,
+                                 T *logits)
+{
+    const int L = net->spec.n_layers, nt = net->spec.n_threads;
+    const ptrdiff_t *u = net->units;
+    const T *a_in = x0;
+    for (int l = 0; l < L; l++) {
+        T *z = (l == L - 1 && logits != NULL) ? logits : B(net)->acts[l];
+        if (l == 0 && x0 == NULL) {
+            CS_FN(csr_args) c = {d->csr_data, d->csr_indices, d->csr_indptr, net->rows, z,
+                                 B(net)->coefs[0], m, u[1]};
+            cs_run_rows(CS_FN(csr_matmul_block), &c, m, u[1], nt);
+        } else {
+            CS_FN(mm)(net, a_in, B(net)->coefs[l], z, (int)m, (int)u[l], (int)u[l + 1]);
+        }
+        CS_FN(rows_args) r = {z, B(net)->intercepts[l],
+                              l < L - 1 ? net->spec.activation : CS_ACT_IDENTITY, u[l + 1]};
+        cs_run_rows(CS_FN(bias_act_block), &r, m, u[l + 1], nt);
+        a_in = z;
+    }
+}
+
+/* Gradients of the data term into gcoefs/gints, from the output deltas in deltas[L-1]. */
+static void CS_FN(backward_batch)(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdiff_t m,
+                                  T *const *gcoefs, T *const *gints)
+{
+    const int L = net->spec.n_layers, nt = net->spec.n_threads;
+    const ptrdiff_t *u = net->units;
+    for (int l = L - 1; l >= 0; l--) {
+        T *delta = B(net)->deltas[l];
+        if (l == 0 && x0 == NULL) {
+            for (ptrdiff_t k = 0; k < u[0] * u[1]; k++)
+                gcoefs[0][k] = 0;
+            CS_FN(csr_args) c = {d->csr_data, d->csr_indices, d->csr_indptr, net->rows, delta,
+                                 gcoefs[0], m, u[1]};
+            cs_run_rows(CS_FN(csr_tmatmul_block), &c, u[1], m, nt);
+        } else {
+            const T *a_in = l == 0 ? x0 : B(net)->acts[l - 1];
+            CS_FN(mm_tn)(net, a_in, delta, gcoefs[l], (int)m, (int)u[l], (int)u[l + 1]);
+        }
+        CS_FN(colsum_args) cs = {delta, net->colacc, gints[l], m, u[l + 1]};
+        cs_run_rows(CS_FN(col_sum_block), &cs, u[l + 1], m, nt);
+        if (l > 0) {
+            CS_FN(mm_nt)(net, delta, B(net)->coefs[l], B(net)->deltas[l - 1], (int)m,
+                         (int)u[l + 1], (int)u[l]);
+            CS_FN(rows_args) r = {B(net)->deltas[l - 1], B(net)->acts[l - 1],
+                                  net->spec.activation, u[l]};
+            cs_run_rows(CS_FN(act_backward_block), &r, m, u[l], nt);
+        }
+    }
+}
+
+/* Forward and backward pass of the gathered batch of m rows (net->wbuf holding w_i / sum(w)):
+ * data-term gradients to gcoefs/gints, and the data term sum(w l) / sum(w) to *loss. */
+static int CS_FN(batch_grad)(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdiff_t m,
+                             T *const *gcoefs, T *const *gints, double *loss)
+{
+    const int L = net->spec.n_layers;
+    const ptrdiff_t n_out = net->units[L];
+    T *out = B(net)->acts[L - 1], *delta = B(net)->deltas[L - 1];
+    int status;
+    CS_FN(forward_batch)(net, d, x0, m, NULL);
+    if (net->spec.softmax_out)
+        status = XENT_HARD(out, net->yidx, net->wbuf, 0.0, CS_REDUCE_SUM, net->loss_rows, loss,
+                           delta, m, n_out, net->spec.n_threads);
+    else
+        status = SIGMOID_XENT(out, B(net)->ybuf, net->wbuf, net->loss_rows, loss, delta, m,
+                              n_out, net->spec.n_threads);
+    if (status != CS_OK)
+        return status;
+    CS_FN(backward_batch)(net, d, x0, m, gcoefs, gints);
     return CS_OK;
 }
+
+static inline int64_t CS_FN(row_at)(const cs_mlp_data *d, ptrdiff_t k)
+{
+    return d->order != NULL ? d->order[k] : (int64_t)k;
+}
+
+/* Load the batch of visits [start, start + m): row numbers, targets and w_i / sum(w) of the
+ * batch. Returns the dense batch (a slice of x when the rows are consecutive), or NULL for
+ * CSR input. */
+static const T *CS_FN(gather)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start, ptrdiff_t m)
+{
+    const ptrdiff_t f = net->units[0], n_out = net->units[net->spec.n_layers];
+    const int64_t first = CS_FN(row_at)(d, start);
+    int consecutive = 1;
+    for (ptrdiff_t i = 0; i < m; i++) {
+        net->rows[i] = CS_FN(row_at)(d, start + i);
+        consecutive &= net->rows[i] == first + i;
+    }
+    for (ptrdiff_t i = 0; i < m; i++) {
+        if (net->spec.softmax_out)
+            net->yidx[i] = d->y_idx[net->rows[i]];
+        else
+            memcpy(B(net)->ybuf + i * n_out, (const T *)d->y + net->rows[i] * n_out,
+                   (size_t)n_out * sizeof(T));
+    }
+    if (d->sample_weight != NULL) {
+        for (ptrdiff_t i = 0; i < m; i++)
+            net->wbuf[i] = d->sample_weight[net->rows[i]];
+        const double sw = cs_blocked_sum(net->wbuf, m);
+        for (ptrdiff_t i = 0; i < m; i++)
+            net->wbuf[i] /= sw;
+    } else {
+        for (ptrdiff_t i = 0; i < m; i++)
+            net->wbuf[i] = 1.0 / (double)m;
+    }
+    if (d->x == NULL)
+        return NULL;
+    if (consecutive)
+        return (const T *)d->x + first * f;
+    for (ptrdiff_t i = 0; i < m; i++)
+        memcpy(B(net)->xbuf + i * f, (const T *)d->x + net->rows[i] * f, (size_t)f * sizeof(T));
+    return B(net)->xbuf;
+}
+
+/* sum of the raw sample weights of the batch (its length when unweighted), in visit order */
+static double CS_FN(batch_weight)(const cs_mlp *net, const cs_mlp_data *d, ptrdiff_t m)
+{
+    if (d->sample_weight == NULL)
+        return (double)m;
+    double s = 0.0;
+    for (ptrdiff_t i = 0; i < m; i++)
+        s += d->sample_weight[net->rows[i]];
+    return s;
+}
+
+/* ---- entry points (dispatched from cs_mlp.c) ----------------------------------------------- */
+
+static int CS_FN(mlp_forward)(cs_mlp *net, const cs_mlp_data *d, void *logits)
+{
+    const ptrdiff_t n = d->n_rows, br = net->spec.batch_rows;
+    const ptrdiff_t f = net->units[0], n_out = net->units[net->spec.n_layers];
+    for (ptrdiff_t start = 0; start < n; start += br) {
+        const ptrdiff_t m = start + br <= n ? br : n - start;
+        for (ptrdiff_t i = 0; i < m; i++)
+            net->rows[i] = start + i;
+        const T *x0 = d->x != NULL ? (const T *)d->x + start * f : NULL;
+        CS_FN(forward_batch)(net, d, x0, m, (T *)logits + start * n_out);
+    }
+    return CS_OK;
+}
+
+static int CS_FN(mlp_loss_grad)(cs_mlp *net, const cs_mlp_data *data, double alpha,
+                                void *const *grads, double *loss)
+{
+    const int L = net->spec.n_layers;
+    const ptrdiff_t n = data->n_rows;
+    cs_mlp_data d = *data;
+    d.order = NULL; /* every row, in order */
+    T *const *gc = (T *const *)grads;
+    double data_loss, sq = 0.0;
+    const T *x0 = CS_FN(gather)(net, &d, 0, n);
+    const double sw = CS_FN(batch_weight)(net, &d, n);
+    const int status = CS_FN(batch_grad)(net, &d, x0, n, gc, gc + L, &data_loss);
+    if (status != CS_OK)
+        return status;
+    const T l2 = (T)(alpha / sw);
+    for (int l = 0; l < L; l++) {
+        const T *p = B(net)->coefs[l];
+        T *g = gc[l];
+        for (ptrdiff_t k = 0; k < net->units[l] * net->units[l + 1]; k++) {
+            sq += (double)p[k] * (double)p[k];
+            g[k] += l2 * p[k];
+        }
+    }
+    *loss = data_loss + 0.5 * alpha * sq / sw;
+    return CS_OK;
+}
+
+/* One optimizer step over every parameter array; *sq_norm = sum of the squared coefs. */
+static int CS_FN(optim_step)(cs_mlp *net, cs_optim *opt, T *const *state, double l2,
+                             double *sq_norm)
+{
+    const int L = net->spec.n_layers;
+    T *const *s2 = opt->kind == CS_OPTIM_ADAM ? state + 2 * L : NULL;
+    int status = CS_OK;
+    double sq = 0.0, sq_l, unused;
+    cs_optim_begin_step(opt);
+    for (int l = 0; l < L && status == CS_OK; l++) {
+        const ptrdiff_t fan_out = net->units[l + 1];
+        status = OPTIM_UPDATE(opt, B(net)->coefs[l], B(net)->gcoefs[l], state[l],
+                              s2 != NULL ? s2[l] : NULL, net->units[l] * fan_out, l2, &sq_l);
+        sq += sq_l;
+        if (status == CS_OK)
+            status = OPTIM_UPDATE(opt, B(net)->intercepts[l], B(net)->gints[l], state[L + l],
+                                  s2 != NULL ? s2[L + l] : NULL, fan_out, 0.0, &unused);
+    }
+    *sq_norm = sq;
+    return status;
+}
+
+static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
+                            double alpha, cs_optim *opt, void *const *state, double *loss_sum)
+{
+    const ptrdiff_t n = d->order != NULL ? d->n_order : d->n_rows;
+    double acc = 0.0;
+    for (ptrdiff_t start = 0; start < n;) {
+        const ptrdiff_t m = start + batch_size <= n ? batch_size : n - start;
+        const T *x0 = CS_FN(gather)(net, d, start, m);
+        const double sw = CS_FN(batch_weight)(net, d, m);
+        double loss, sq;
+        int status = CS_FN(batch_grad)(net, d, x0, m, B(net)->gcoefs, B(net)->gints, &loss);
+        if (status == CS_OK)
+            status = CS_FN(optim_step)(net, opt, (T *const *)state, alpha / sw, &sq);
+        if (status != CS_OK)
+            return status;
+        acc += (loss + 0.5 * alpha * sq / sw) * (double)m;
+        start += m;
+    }
+    *loss_sum = acc;
+    return CS_OK;
+}
+
+#undef B
+#undef GEMM
+#undef XENT_HARD
+#undef SIGMOID_XENT
+#undef OPTIM_UPDATE

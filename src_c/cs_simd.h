@@ -1,7 +1,8 @@
 /* csoftmax: 64-byte vectors and a vectorized exp, written once with GCC vector extensions.
  *
- * This header is included by each instruction-set translation unit (cs_isa_*.c) AFTER its
- * `#pragma GCC target(...)`, so the same source compiles to SSE2, AVX2+FMA and AVX-512 code.
+ * Each kernel family's .c file includes this header, then instantiates its template once per
+ * instruction set through cs_instantiate.h, whose `#pragma GCC target(...)` regions make the
+ * same inline source compile to SSE2, AVX2+FMA and AVX-512 code.
  * A vector always holds 64 bytes (8 doubles or 16 floats); on narrower hardware the compiler
  * splits it into two or four registers.
  *

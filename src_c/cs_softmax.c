@@ -4,8 +4,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "cs_softmax.h"
+#include "cs_dispatch.h"
+#include "cs_parallel.h"
 #include "cs_simd.h"
+#include "cs_softmax.h"
 
 typedef struct {
     const void *x;   /* input rows (y for the VJPs) */
@@ -18,20 +20,16 @@ typedef struct {
 #include "cs_instantiate.h"
 #undef CS_TEMPLATE
 
-#define CS_TABLE(name, suf) \
-    static const cs_block_fn name##_##suf##_table[3] = { \
-        name##_##suf##_portable, name##_##suf##_avx2, name##_##suf##_avx512}
-
-CS_TABLE(softmax_block, f32);
-CS_TABLE(softmax_block, f64);
-CS_TABLE(log_softmax_block, f32);
-CS_TABLE(log_softmax_block, f64);
-CS_TABLE(jacobian_block, f32);
-CS_TABLE(jacobian_block, f64);
-CS_TABLE(vjp_block, f32);
-CS_TABLE(vjp_block, f64);
-CS_TABLE(log_vjp_block, f32);
-CS_TABLE(log_vjp_block, f64);
+CS_TABLE(cs_block_fn, softmax_block, f32);
+CS_TABLE(cs_block_fn, softmax_block, f64);
+CS_TABLE(cs_block_fn, log_softmax_block, f32);
+CS_TABLE(cs_block_fn, log_softmax_block, f64);
+CS_TABLE(cs_block_fn, jacobian_block, f32);
+CS_TABLE(cs_block_fn, jacobian_block, f64);
+CS_TABLE(cs_block_fn, vjp_block, f32);
+CS_TABLE(cs_block_fn, vjp_block, f64);
+CS_TABLE(cs_block_fn, log_vjp_block, f32);
+CS_TABLE(cs_block_fn, log_vjp_block, f64);
 
 static int run(const cs_block_fn *table, const void *x, const void *y, void *out,
                ptrdiff_t n_rows, ptrdiff_t n_cols, ptrdiff_t work_per_row, int n_threads)

@@ -1,5 +1,5 @@
 /* Generic names for the element type of the current instantiation (see cs_instantiate.h).
- * T is the element type; TV a 64-byte vector of T with TW lanes. Sums are accumulated in
+ * T is the element type, T_SQRT its square root; TV a 64-byte vector of T with TW lanes. Sums are accumulated in
  * double: TV_ACC adds a vector into two double-vector accumulators (for float, the low and
  * high halves widened; for double, only the first accumulator is used). */
 #if CS_F32
@@ -10,6 +10,7 @@
 #define TV_LOAD cs_loadf
 #define TV_STORE cs_storef
 #define TV_EXP cs_vexp_f32
+#define T_SQRT sqrtf
 #define TV_MAX cs_maxf
 #define TV_HMAX cs_hmaxf
 #define TV_SPLAT CS_SPLATF
@@ -26,6 +27,7 @@
 #define TV_LOAD cs_loadd
 #define TV_STORE cs_stored
 #define TV_EXP cs_vexp_f64
+#define T_SQRT sqrt
 #define TV_MAX cs_maxd
 #define TV_HMAX cs_hmaxd
 #define TV_SPLAT CS_SPLATD

@@ -5,6 +5,7 @@
 #undef TV_LOAD
 #undef TV_STORE
 #undef TV_EXP
+#undef T_SQRT
 #undef TV_MAX
 #undef TV_HMAX
 #undef TV_SPLAT

@@ -1,10 +1,12 @@
-/* csoftmax: fused softmax + cross-entropy, dispatched at run time to the best SIMD path.
- * The row kernel is written once in cs_xent_impl.h (see cs_instantiate.h). */
+/* csoftmax: softmax and sigmoid cross-entropy, dispatched at run time to the best SIMD path.
+ * The row kernels are written once in cs_xent_impl.h (see cs_instantiate.h). */
 #include <math.h>
 #include <string.h>
 
-#include "cs_xent.h"
+#include "cs_dispatch.h"
+#include "cs_parallel.h"
 #include "cs_simd.h"
+#include "cs_xent.h"
 
 typedef struct {
     const void *logits;
@@ -22,23 +24,10 @@ typedef struct {
 #include "cs_instantiate.h"
 #undef CS_TEMPLATE
 
-static const cs_block_fn xent_f32_table[3] = {xent_block_f32_portable, xent_block_f32_avx2,
-                                              xent_block_f32_avx512};
-static const cs_block_fn xent_f64_table[3] = {xent_block_f64_portable, xent_block_f64_avx2,
-                                              xent_block_f64_avx512};
-
-double cs_blocked_sum(const double *v, ptrdiff_t n)
-{
-    double total = 0.0;
-    for (ptrdiff_t b = 0; b < n; b += 128) {
-        const ptrdiff_t e = b + 128 < n ? b + 128 : n;
-        double block = 0.0;
-        for (ptrdiff_t i = b; i < e; i++)
-            block += v[i];
-        total += block;
-    }
-    return total;
-}
+CS_TABLE(cs_block_fn, xent_block, f32);
+CS_TABLE(cs_block_fn, xent_block, f64);
+CS_TABLE(cs_block_fn, sigmoid_xent_block, f32);
+CS_TABLE(cs_block_fn, sigmoid_xent_block, f64);
 
 static int xent(const cs_block_fn *table, const void *logits, const int64_t *target,
                 const void *target_prob, const double *sample_weight, double label_smoothing,
@@ -73,7 +62,7 @@ int cs_xent_hard_f32(const float *logits, const int64_t *target, const double *s
 {
     if (target == NULL)
         return CS_EINVAL;
-    return xent(xent_f32_table, logits, target, NULL, sample_weight, label_smoothing, reduction,
+    return xent(xent_block_f32_table, logits, target, NULL, sample_weight, label_smoothing, reduction,
                 loss_rows, loss, grad, n_rows, n_cols, n_threads);
 }
 
@@ -83,7 +72,7 @@ int cs_xent_hard_f64(const double *logits, const int64_t *target, const double *
 {
     if (target == NULL)
         return CS_EINVAL;
-    return xent(xent_f64_table, logits, target, NULL, sample_weight, label_smoothing, reduction,
+    return xent(xent_block_f64_table, logits, target, NULL, sample_weight, label_smoothing, reduction,
                 loss_rows, loss, grad, n_rows, n_cols, n_threads);
 }
 
@@ -93,7 +82,7 @@ int cs_xent_soft_f32(const float *logits, const float *target_prob, const double
 {
     if (target_prob == NULL)
         return CS_EINVAL;
-    return xent(xent_f32_table, logits, NULL, target_prob, sample_weight, label_smoothing,
+    return xent(xent_block_f32_table, logits, NULL, target_prob, sample_weight, label_smoothing,
                 reduction, loss_rows, loss, grad, n_rows, n_cols, n_threads);
 }
 
@@ -104,6 +93,34 @@ int cs_xent_soft_f64(const double *logits, const double *target_prob,
 {
     if (target_prob == NULL)
         return CS_EINVAL;
-    return xent(xent_f64_table, logits, NULL, target_prob, sample_weight, label_smoothing,
+    return xent(xent_block_f64_table, logits, NULL, target_prob, sample_weight, label_smoothing,
                 reduction, loss_rows, loss, grad, n_rows, n_cols, n_threads);
+}
+
+static int sigmoid_xent(const cs_block_fn *table, const void *logits, const void *target,
+                        const double *sample_weight, double *loss_rows, double *loss,
+                        void *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+{
+    if (n_rows < 0 || n_cols < 0)
+        return CS_EINVAL;
+    cs_xent_args args = {logits, NULL, target, sample_weight, 0.0, 1.0, loss_rows, grad, n_cols};
+    cs_run_rows(table[cs_simd_level()], &args, n_rows, n_cols, n_threads);
+    *loss = cs_blocked_sum(loss_rows, n_rows);
+    return CS_OK;
+}
+
+int cs_sigmoid_xent_f32(const float *logits, const float *target, const double *sample_weight,
+                        double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
+                        ptrdiff_t n_cols, int n_threads)
+{
+    return sigmoid_xent(sigmoid_xent_block_f32_table, logits, target, sample_weight, loss_rows,
+                        loss, grad, n_rows, n_cols, n_threads);
+}
+
+int cs_sigmoid_xent_f64(const double *logits, const double *target,
+                        const double *sample_weight, double *loss_rows, double *loss,
+                        double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+{
+    return sigmoid_xent(sigmoid_xent_block_f64_table, logits, target, sample_weight, loss_rows,
+                        loss, grad, n_rows, n_cols, n_threads);
 }

@@ -1,4 +1,7 @@
-/* csoftmax: softmax fused with cross-entropy, computed from the logits in one pass per row.
+/* csoftmax: cross-entropy losses and their gradients, computed from the logits in one pass per
+ * row: softmax cross-entropy (cs_xent_*) and sigmoid cross-entropy (cs_sigmoid_xent_*).
+ *
+ * Softmax cross-entropy:
  *
  * For row i with logits z (n_cols entries), m = max z, S = sum_j exp(z_j - m):
  *   log softmax(z)_j = (z_j - m) - log S                      (log-sum-exp; never log(softmax))
@@ -40,8 +43,18 @@ int cs_xent_soft_f64(const double *logits, const double *target_prob,
                      double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
                      ptrdiff_t n_cols, int n_threads);
 
-/* sum_i v[i] in a fixed blocked order (blocks of 128, then the block sums): deterministic and
- * with an error bound of about (128 + n / 128) ulp instead of n ulp. */
-double cs_blocked_sum(const double *v, ptrdiff_t n);
+/* Sigmoid (binary) cross-entropy, one independent output per column, from the logits z
+ * (n_rows, n_cols) and targets y (usually 0/1):
+ *   loss_rows[i] = w_i sum_j (max(z_ij, 0) - y_ij z_ij + log1p(exp(-|z_ij|)))  (exact softplus)
+ *   *loss = sum_i loss_rows[i], in the fixed blocked order of cs_blocked_sum
+ *   grad[i, j] = w_i (sigmoid(z_ij) - y_ij)   (grad may be NULL, or may be the logits)
+ * w_i = sample_weight[i] (1 when sample_weight is NULL). Returns CS_OK, or CS_EINVAL for
+ * negative sizes. */
+int cs_sigmoid_xent_f32(const float *logits, const float *target, const double *sample_weight,
+                        double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
+                        ptrdiff_t n_cols, int n_threads);
+int cs_sigmoid_xent_f64(const double *logits, const double *target,
+                        const double *sample_weight, double *loss_rows, double *loss,
+                        double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads);
 
 #endif

@@ -105,3 +105,26 @@ static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
         a->loss_rows[i] = w * loss;
     }
 }
+
+/* Sigmoid cross-entropy of rows [row0, row1): loss in the softplus form, which never
+ * overflows (exp(-|z|) is in (0, 1]), gradient sigmoid(z) - y, both evaluated in double. */
+static void CS_FN(sigmoid_xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+{
+    const cs_xent_args *a = ctx;
+    const ptrdiff_t n = a->n_cols;
+    for (ptrdiff_t i = row0; i < row1; i++) {
+        const T *z = (const T *)a->logits + i * n;
+        const T *y = (const T *)a->target_prob + i * n;
+        T *g = a->grad != NULL ? (T *)a->grad + i * n : NULL;
+        const double w = a->sample_weight != NULL ? a->sample_weight[i] : 1.0;
+        double loss = 0.0;
+        for (ptrdiff_t j = 0; j < n; j++) {
+            const double zj = z[j], yj = y[j];
+            const double e = exp(-fabs(zj));
+            loss += (zj > 0 ? zj : 0.0) - yj * zj + log1p(e);
+            if (g != NULL)
+                g[j] = (T)(w * ((zj >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e)) - yj));
+        }
+        a->loss_rows[i] = w * loss;
+    }
+}

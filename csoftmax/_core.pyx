@@ -1,0 +1,385 @@
+"""csoftmax's one compiled extension: thin wrappers over the C kernels of src_c/.
+
+Design: the public Python modules validate and prepare every argument; each wrapper here
+takes C-contiguous arrays of the right dtype, releases the GIL for one C call and maps the
+returned status to an exception. Kernel inputs are `const` memoryviews, so read-only and
+memory-mapped arrays are accepted. The extension holds the one SIMD state (cs_dispatch.h).
+"""
+from cython cimport floating
+from libc.stddef cimport ptrdiff_t
+from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
+from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
+
+cimport numpy as cnp
+import numpy as np
+
+cnp.import_array()
+
+
+cdef int _raise_for(int status) except -1:
+    if status == CS_ENOMEM:
+        raise MemoryError("csoftmax: a kernel could not allocate its memory")
+    if status != CS_OK:
+        raise ValueError("csoftmax: a kernel rejected its arguments (status %d)" % status)
+    return 0
+
+
+# ---- SIMD path and threads ----------------------------------------------------------------
+
+def simd_supported():
+    """Best SIMD level of this CPU (0 portable, 1 AVX2+FMA, 2 AVX-512)."""
+    return cs_simd_supported()
+
+
+def simd_level():
+    """SIMD level in use."""
+    return cs_simd_level()
+
+
+def simd_names():
+    """The names of the SIMD levels, by level."""
+    return tuple(cs_simd_name(i).decode() for i in range(CS_SIMD_N_LEVELS))
+
+
+def simd_parse(str name):
+    """Level named `name`: -1 for "auto", -2 for a name that is not a level."""
+    return cs_simd_parse(name.encode())
+
+
+def set_simd_level(int level):
+    """Use SIMD level `level` (-1: the best supported); ValueError if the CPU lacks it."""
+    _raise_for(cs_simd_set_level(level))
+
+
+def max_threads():
+    """OpenMP's default team size here (1 without OpenMP)."""
+    return cs_max_threads()
+
+
+# ---- softmax family (cs_softmax.h) and cross-entropy (cs_xent.h) -------------------------
+
+REDUCTIONS = {"none": CS_REDUCE_NONE, "sum": CS_REDUCE_SUM, "mean": CS_REDUCE_MEAN}
+
+
+def softmax(const floating[:, ::1] x, floating[:, ::1] out, int n_threads):
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = cs_softmax_f32(&x[0, 0], &out[0, 0], x.shape[0], x.shape[1], n_threads)
+        else:
+            status = cs_softmax_f64(&x[0, 0], &out[0, 0], x.shape[0], x.shape[1], n_threads)
+    _raise_for(status)
+
+
+def log_softmax(const floating[:, ::1] x, floating[:, ::1] out, int n_threads):
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = cs_log_softmax_f32(&x[0, 0], &out[0, 0], x.shape[0], x.shape[1],
+                                        n_threads)
+        else:
+            status = cs_log_softmax_f64(&x[0, 0], &out[0, 0], x.shape[0], x.shape[1],
+                                        n_threads)
+    _raise_for(status)
+
+
+def softmax_jacobian(const floating[:, ::1] x, floating[:, :, ::1] out, int n_threads):
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = cs_softmax_jacobian_f32(&x[0, 0], &out[0, 0, 0], x.shape[0], x.shape[1],
+                                             n_threads)
+        else:
+            status = cs_softmax_jacobian_f64(&x[0, 0], &out[0, 0, 0], x.shape[0], x.shape[1],
+                                             n_threads)
+    _raise_for(status)
+
+
+def softmax_vjp(const floating[:, ::1] y, const floating[:, ::1] dy, floating[:, ::1] out,
+                int n_threads):
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = cs_softmax_vjp_f32(&y[0, 0], &dy[0, 0], &out[0, 0], y.shape[0],
+                                        y.shape[1], n_threads)
+        else:
+            status = cs_softmax_vjp_f64(&y[0, 0], &dy[0, 0], &out[0, 0], y.shape[0],
+                                        y.shape[1], n_threads)
+    _raise_for(status)
+
+
+def log_softmax_vjp(const floating[:, ::1] y, const floating[:, ::1] dy, floating[:, ::1] out,
+                    int n_threads):
+    cdef int status
+    with nogil:
+        if floating is float:
+            status = cs_log_softmax_vjp_f32(&y[0, 0], &dy[0, 0], &out[0, 0], y.shape[0],
+                                            y.shape[1], n_threads)
+        else:
+            status = cs_log_softmax_vjp_f64(&y[0, 0], &dy[0, 0], &out[0, 0], y.shape[0],
+                                            y.shape[1], n_threads)
+    _raise_for(status)
+
+
+def cross_entropy_hard(const floating[:, ::1] logits, const int64_t[::1] target,
+                       const double[::1] sample_weight, double label_smoothing,
+                       int reduction, double[::1] loss_rows, floating[:, ::1] grad,
+                       int n_threads):
+    """Loss (reduced per `reduction`) for integer labels; fills loss_rows and grad."""
+    cdef int status
+    cdef double loss = 0.0
+    cdef const double *w = NULL if sample_weight is None else &sample_weight[0]
+    cdef floating *g = NULL if grad is None else &grad[0, 0]
+    with nogil:
+        if floating is float:
+            status = cs_xent_hard_f32(&logits[0, 0], &target[0], w, label_smoothing, reduction,
+                                      &loss_rows[0], &loss, g, logits.shape[0],
+                                      logits.shape[1], n_threads)
+        else:
+            status = cs_xent_hard_f64(&logits[0, 0], &target[0], w, label_smoothing, reduction,
+                                      &loss_rows[0], &loss, g, logits.shape[0],
+                                      logits.shape[1], n_threads)
+    _raise_for(status)
+    return loss
+
+
+def cross_entropy_soft(const floating[:, ::1] logits, const floating[:, ::1] target,
+                       const double[::1] sample_weight, double label_smoothing,
+                       int reduction, double[::1] loss_rows, floating[:, ::1] grad,
+                       int n_threads):
+    """Loss (reduced per `reduction`) for probability targets; fills loss_rows and grad."""
+    cdef int status
+    cdef double loss = 0.0
+    cdef const double *w = NULL if sample_weight is None else &sample_weight[0]
+    cdef floating *g = NULL if grad is None else &grad[0, 0]
+    with nogil:
+        if floating is float:
+            status = cs_xent_soft_f32(&logits[0, 0], &target[0, 0], w, label_smoothing,
+                                      reduction, &loss_rows[0], &loss, g, logits.shape[0],
+                                      logits.shape[1], n_threads)
+        else:
+            status = cs_xent_soft_f64(&logits[0, 0], &target[0, 0], w, label_smoothing,
+                                      reduction, &loss_rows[0], &loss, g, logits.shape[0],
+                                      logits.shape[1], n_threads)
+    _raise_for(status)
+    return loss
+
+
+# ---- the MLP engine (cs_optim.h, cs_mlp.h) -------------------------------------------------
+
+ACTIVATIONS = {
+    "identity": CS_ACT_IDENTITY,
+    "logistic": CS_ACT_LOGISTIC,
+    "tanh": CS_ACT_TANH,
+    "relu": CS_ACT_RELU,
+}
+_OPTIMIZERS = {"sgd": CS_OPTIM_SGD, "adam": CS_OPTIM_ADAM}
+
+
+cdef cs_blas _blas():
+    """scipy.linalg.cython_blas's sgemm and dgemm, looked up when the first engine is built
+    (a cimport would import scipy.linalg, about 0.3 s, with every `import csoftmax`)."""
+    from scipy.linalg import cython_blas
+
+    cdef cs_blas blas
+    s, d = cython_blas.__pyx_capi__["sgemm"], cython_blas.__pyx_capi__["dgemm"]
+    blas.sgemm = <cs_sgemm_fn>PyCapsule_GetPointer(s, PyCapsule_GetName(s))
+    blas.dgemm = <cs_dgemm_fn>PyCapsule_GetPointer(d, PyCapsule_GetName(d))
+    return blas
+
+
+cdef void *_ptr(a, dtype, shape, bint writeable=False) except NULL:
+    """Data pointer of `a`, which must be a C-contiguous ndarray of `dtype` and `shape`
+    (None in `shape` matches any length). The caller keeps `a` alive."""
+    if not isinstance(a, np.ndarray) or a.dtype != dtype or len(a.shape) != len(shape) or any(
+        s is not None and s != t for s, t in zip(shape, a.shape)
+    ):
+        raise ValueError(f"expected a {np.dtype(dtype)} array of shape {shape}")
+    if not a.flags.c_contiguous or (writeable and not a.flags.writeable):
+        raise ValueError("expected a C-contiguous" + (", writeable" if writeable else "") + " array")
+    return cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef class Optimizer:
+    """SGD or Adam: its hyper-parameters and scalar state (a cs_optim, see cs_optim.h), and
+    `state`, the list of its per-parameter arrays (2 per layer for SGD's velocities, 4 for
+    Adam's moments; coefs first, then intercepts). Picklable."""
+    cdef cs_optim opt
+    cdef public list state
+
+    def __init__(self, str kind, list state, double learning_rate, double momentum=0.0,
+                 bint nesterov=False, double beta_1=0.9, double beta_2=0.999,
+                 double epsilon=1e-8, long long t=0):
+        self.opt.kind = _OPTIMIZERS[kind]
+        self.opt.learning_rate = learning_rate
+        self.opt.momentum = momentum
+        self.opt.nesterov = nesterov
+        self.opt.beta_1 = beta_1
+        self.opt.beta_2 = beta_2
+        self.opt.epsilon = epsilon
+        self.opt.t = t
+        self.state = state
+
+    @property
+    def kind(self):
+        return "adam" if self.opt.kind == CS_OPTIM_ADAM else "sgd"
+
+    @property
+    def t(self):
+        """Adam's step count."""
+        return self.opt.t
+
+    @property
+    def learning_rate(self):
+        """SGD's current rate; Adam's bias-corrected rate of its last step."""
+        return cs_optim_learning_rate(&self.opt)
+
+    @learning_rate.setter
+    def learning_rate(self, double value):
+        if self.opt.kind != CS_OPTIM_SGD:
+            raise AttributeError("Adam's learning rate follows from its step count")
+        self.opt.learning_rate = value
+
+    def __reduce__(self):
+        o = self.opt
+        return (Optimizer, (self.kind, self.state, o.learning_rate, o.momentum, bool(o.nesterov),
+                            o.beta_1, o.beta_2, o.epsilon, o.t))
+
+
+cdef class MLPEngine:
+    """A cs_mlp engine over the parameter arrays `coefs` (fan_in, fan_out) and `intercepts`
+    (fan_out,): C-contiguous, writeable, of one float dtype, referenced (the epochs update
+    them in place), with scratch for batches of up to `batch_rows` rows."""
+    cdef cs_mlp *net
+    cdef readonly object dtype
+    cdef list params
+    cdef list units
+    cdef Py_ssize_t n_out
+    cdef bint softmax_out
+
+    def __cinit__(self, list coefs, list intercepts, str activation, str out_activation,
+                  Py_ssize_t batch_rows, int n_threads):
+        cdef Py_ssize_t L = len(coefs), l
+        if L < 1 or len(intercepts) != L:
+            raise ValueError("coefs and intercepts must be non-empty lists of equal length")
+        self.dtype = np.dtype(coefs[0].dtype)
+        self.units = [coefs[0].shape[0]] + [c.shape[1] for c in coefs]
+        self.n_out = self.units[L]
+        self.params = list(coefs) + list(intercepts)
+        self.softmax_out = out_activation == "softmax"
+        cdef ptrdiff_t *units = <ptrdiff_t *>malloc((L + 1) * sizeof(ptrdiff_t))
+        cdef void **ptrs = <void **>malloc(2 * L * sizeof(void *))
+        cdef cs_mlp_spec spec
+        cdef cs_blas blas
+        cdef int status
+        try:
+            if units == NULL or ptrs == NULL:
+                raise MemoryError()
+            for l in range(L + 1):
+                units[l] = self.units[l]
+            for l in range(L):
+                ptrs[l] = _ptr(coefs[l], self.dtype, self.units[l:l + 2], True)
+                ptrs[L + l] = _ptr(intercepts[l], self.dtype, self.units[l + 1:l + 2], True)
+            spec.dtype = CS_FLOAT32 if self.dtype == np.float32 else CS_FLOAT64
+            spec.n_layers = <int>L
+            spec.units = units
+            spec.activation = ACTIVATIONS[activation]
+            spec.softmax_out = self.softmax_out
+            spec.batch_rows = batch_rows
+            spec.n_threads = n_threads
+            blas = _blas()
+            with nogil:
+                status = cs_mlp_create(&self.net, &spec, ptrs, blas)
+            _raise_for(status)
+        finally:
+            free(units)
+            free(ptrs)
+
+    def __dealloc__(self):
+        cs_mlp_free(self.net)
+
+    cdef int _data(self, cs_mlp_data *d, X, y, sample_weight, order) except -1:
+        """Point d at the arrays (the caller keeps them alive)."""
+        cdef Py_ssize_t n = X.shape[0], n_in = self.units[0], n_out = self.n_out
+        d.n_rows = n
+        d.x = d.csr_data = d.y = NULL
+        d.csr_indices = d.csr_indptr = d.y_idx = d.order = NULL
+        d.sample_weight = NULL
+        d.n_order = 0
+        if isinstance(X, np.ndarray):
+            d.x = _ptr(X, self.dtype, (n, n_in))
+        else:  # CSR, from csoftmax.neural_network._engine
+            d.csr_indptr = <int64_t *>_ptr(X.indptr, np.int64, (n + 1,))
+            d.csr_indices = <int64_t *>_ptr(X.indices, np.int64, (None,))
+            d.csr_data = _ptr(X.data, self.dtype, (X.indices.shape[0],))
+            if X.shape[1] != n_in or X.indptr[n] > X.indices.shape[0]:
+                raise ValueError("X: inconsistent CSR matrix")
+        if y is not None and self.softmax_out:
+            d.y_idx = <int64_t *>_ptr(y, np.int64, (n,))
+        elif y is not None:
+            d.y = _ptr(y, self.dtype, (n, n_out))
+        if sample_weight is not None:
+            d.sample_weight = <double *>_ptr(sample_weight, np.float64, (n,))
+        if order is not None:
+            d.order = <int64_t *>_ptr(order, np.int64, (None,))
+            d.n_order = order.shape[0]
+        return 0
+
+    cdef void **_pointers(self, list arrays, Py_ssize_t n_sets) except NULL:
+        """malloc'ed table of the data pointers of n_sets lists shaped like the params."""
+        cdef Py_ssize_t P = len(self.params), i
+        if len(arrays) != n_sets * P:
+            raise ValueError(f"expected {n_sets * P} arrays shaped like the parameters")
+        cdef void **table = <void **>malloc(max(1, len(arrays)) * sizeof(void *))
+        if table == NULL:
+            raise MemoryError()
+        try:
+            for i in range(len(arrays)):
+                table[i] = _ptr(arrays[i], self.dtype, self.params[i % P].shape, True)
+        except BaseException:
+            free(table)
+            raise
+        return table
+
+    def forward(self, X, out):
+        """Write the output layer's pre-activation values (logits) of X's rows to out."""
+        cdef cs_mlp_data d
+        cdef int status
+        self._data(&d, X, None, None, None)
+        cdef void *o = _ptr(out, self.dtype, (X.shape[0], self.n_out), True)
+        with nogil:
+            status = cs_mlp_forward(self.net, &d, o)
+        _raise_for(status)
+        return out
+
+    def loss_grad(self, X, y, sample_weight, double alpha, list grads):
+        """Full-batch objective, with its gradient written to grads (coefs, then
+        intercepts), as scikit-learn's MLP defines them."""
+        cdef cs_mlp_data d
+        cdef int status
+        cdef double loss = 0.0
+        self._data(&d, X, y, sample_weight, None)
+        cdef void **g = self._pointers(grads, 1)
+        with nogil:
+            status = cs_mlp_loss_grad(self.net, &d, alpha, g, &loss)
+        free(g)
+        _raise_for(status)
+        return loss
+
+    def epoch(self, X, y, sample_weight, order, Py_ssize_t batch_size, double alpha,
+              Optimizer optimizer):
+        """One epoch over the rows `order` of X; returns the sum over the minibatches of the
+        batch objective times the batch length."""
+        cdef cs_mlp_data d
+        cdef int status
+        cdef double loss_sum = 0.0
+        self._data(&d, X, y, sample_weight, order)
+        cdef void **st = self._pointers(optimizer.state,
+                                        2 if optimizer.opt.kind == CS_OPTIM_ADAM else 1)
+        with nogil:
+            status = cs_mlp_epoch(self.net, &d, batch_size, alpha, &optimizer.opt, st,
+                                  &loss_sum)
+        free(st)
+        _raise_for(status)
+        return loss_sum

@@ -1,0 +1,50 @@
+/* Template (see cs_instantiate.h): the parameter sweeps of the optimizers in cs_optim.h. */
+
+static double CS_FN(sgd_sweep)(const cs_optim *o, T *p, const T *grad, T *vel, ptrdiff_t n,
+                               double l2)
+{
+    const T tl2 = (T)l2, tlr = (T)o->step_size, tmu = (T)o->momentum;
+    const int nesterov = o->nesterov;
+    double sq = 0.0;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const T w = p[i];
+        sq += (double)w * (double)w;
+        const T g = grad[i] + tl2 * w;
+        const T u = tmu * vel[i] - tlr * g;
+        vel[i] = u;
+        p[i] = w + (nesterov ? tmu * u - tlr * g : u);
+    }
+    return sq;
+}
+
+static double CS_FN(adam_sweep)(const cs_optim *o, T *p, const T *grad, T *m, T *v, ptrdiff_t n,
+                                double l2)
+{
+    const T tl2 = (T)l2, tb1 = (T)o->beta_1, tb2 = (T)o->beta_2;
+    const T c1 = (T)(1.0 - o->beta_1), c2 = (T)(1.0 - o->beta_2);
+    const T tlr = (T)o->step_size, teps = (T)o->epsilon;
+    double sq = 0.0;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const T w = p[i];
+        sq += (double)w * (double)w;
+        const T g = grad[i] + tl2 * w;
+        const T mi = tb1 * m[i] + c1 * g;
+        const T vi = tb2 * v[i] + c2 * (g * g);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = w + (-tlr * mi) / (T_SQRT(vi) + teps);
+    }
+    return sq;
+}
+
+static int CS_FN(optim_update)(const cs_optim *o, T *p, const T *grad, T *s1, T *s2,
+                               ptrdiff_t n, double l2, double *sq_norm)
+{
+    if (o->kind == CS_OPTIM_SGD)
+        *sq_norm = CS_FN(sgd_sweep)(o, p, grad, s1, n, l2);
+    else if (o->kind == CS_OPTIM_ADAM)
+        *sq_norm = CS_FN(adam_sweep)(o, p, grad, s1, s2, n, l2);
+    else
+        return CS_EINVAL;
+    return CS_OK;
+}

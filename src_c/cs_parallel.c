@@ -1,0 +1,44 @@
+/* csoftmax: row splitting over OpenMP threads (see cs_parallel.h). */
+#include "cs_parallel.h"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t work_per_row,
+                 int n_threads)
+{
+    if (n_rows <= 0)
+        return;
+    int nt = n_threads;
+    if (nt < 1 || n_rows * work_per_row < CS_PARALLEL_MIN_ELEMS)
+        nt = 1;
+    if ((ptrdiff_t)nt > n_rows)
+        nt = (int)n_rows;
+    if (nt == 1) {
+        fn(ctx, 0, n_rows);
+        return;
+    }
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(nt)
+    {
+        ptrdiff_t tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        ptrdiff_t r0 = n_rows * tid / nth, r1 = n_rows * (tid + 1) / nth;
+        if (r1 > r0)
+            fn(ctx, r0, r1);
+    }
+#else
+    fn(ctx, 0, n_rows);
+#endif
+}
+
+int cs_max_threads(void)
+{
+#if defined(_OPENMP)
+    int n = omp_get_max_threads();
+    int limit = omp_get_thread_limit();
+    return n < limit ? n : limit;
+#else
+    return 1;
+#endif
+}
