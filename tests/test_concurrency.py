@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 import csoftmax
 
-DTYPES = [np.float32, np.float64]
+from helpers.numerics import DTYPES
 
 
 def assert_bitwise_equal(a, b):

@@ -1,13 +1,11 @@
-"""Tests of the softmax kernels in :mod:`csoftmax.functional`.
+"""Tests of ``softmax`` and ``log_softmax`` in :mod:`csoftmax.functional`, and of
+the argument checks of all five functions.
 
-This module proves that ``softmax``, ``log_softmax``, ``softmax_jacobian``,
-``softmax_vjp`` and ``log_softmax_vjp``
+This module proves that ``softmax`` and ``log_softmax``
 
-- agree with references a reader can trust, all computed in float64:
-  :func:`scipy.special.softmax` and :func:`scipy.special.log_softmax`, the
-  closed-form Jacobian ``diag(s) - s s^T`` (itself checked by central finite
-  differences), and ``J.T @ g`` for the vector-Jacobian products;
-- meet the documented accuracy: float32 within rtol 2e-5 of a float64 reference
+- agree with references a reader can trust, computed in float64:
+  :func:`scipy.special.softmax` and :func:`scipy.special.log_softmax`;
+- meet the required accuracy: float32 within rtol 2e-5 of a float64 reference
   computed from the same float32 values, float64 within rtol 1e-10;
 - accept any axis, C/Fortran/strided/negative-stride/non-native-byte-order
   input, read-only and memory-mapped input, ``out=`` and in-place operation,
@@ -15,212 +13,36 @@ This module proves that ``softmax``, ``log_softmax``, ``softmax_jacobian``,
 - follow the row rule: a row that is all -inf, or contains +inf or NaN, becomes
   NaN and no other row is affected; other -inf entries get probability exactly 0;
 - keep the invariants (shift invariance, rows sum to 1, exp(log_softmax) equals
-  softmax, J symmetric with J @ 1 = 0);
-- reject every bad input with the documented exception, naming the argument.
+  softmax);
 
-Bitwise equality across ``n_threads`` and thread safety are proved in
-``test_concurrency.py``; SIMD-path agreement in ``test_build.py``.
+and that ``softmax``, ``log_softmax``, ``softmax_jacobian``, ``softmax_vjp`` and
+``log_softmax_vjp`` reject every bad input with the documented exception,
+naming the argument.
+
+The Jacobian and the vector-Jacobian products are proved in
+``test_functional_grad.py``; bitwise equality across ``n_threads`` and thread
+safety in ``test_concurrency.py``; SIMD-path agreement in ``test_build.py``.
 """
 
 import numpy as np
-from numerics import assert_close_scaled
 import pytest
-import scipy.special
 from numpy.exceptions import AxisError
 
 import csoftmax
 
-# ---------------------------------------------------------------------------
-# Tolerances (DESIGN.md: float32 rtol 2e-5, float64 rtol 1e-10).
-# ---------------------------------------------------------------------------
-
-DTYPES = [np.float32, np.float64]
-N_THREADS = [1, 2]
-
-RTOL = {np.dtype(np.float32): 2e-5, np.dtype(np.float64): 1e-10}
-
-# Probabilities may underflow. float32 holds nothing below ~1.4e-45 and loses
-# relative precision below 1.2e-38 (subnormals); float64 likewise below
-# 2.2e-308. An atol far below every normal number forgives only that.
-PROB_ATOL = {np.dtype(np.float32): 1e-30, np.dtype(np.float64): 1e-300}
-
-# log_softmax_j = (x_j - max) - log(S), S = sum_k exp(x_k - max) in [1, C].
-# Both terms are <= 0, so there is no cancellation, but log(S) carries an
-# *absolute* error equal to the relative error of S: entries near 0 (a dominant
-# class, e.g. -9.36e-14 for the row [0, -30]) can only be checked absolutely.
-# S accumulates in double (or wider) in any order: its relative error is at most
-# gamma_C ~ C * eps64 (Higham's bound for summing C positive terms), plus a few
-# ulps of the result dtype when rounding. Scipy itself is off by 1e-16 there.
-def log_atol(dtype, n_classes=1):
-    return 8 * np.finfo(dtype).eps + n_classes * np.finfo(np.float64).eps
-
-
-# Quantities that cancel (Jacobian entries s_i - s_i^2, VJP terms
-# dy - sum(dy * y)) are checked relative to the magnitude of the terms that
-# cancel ("componentwise relative error"): |actual - ref| <= rtol * scale + tiny.
-
-
-def rtol(dtype):
-    return RTOL[np.dtype(dtype)]
-
-
-def prob_atol(dtype):
-    return PROB_ATOL[np.dtype(dtype)]
-
-
-def nan_rows(x64, axis):
-    """Mask (keepdims) of the rows the row rule turns into NaN."""
-    all_neg_inf = np.all(x64 == -np.inf, axis=axis, keepdims=True)
-    poisoned = np.any(np.isnan(x64) | (x64 == np.inf), axis=axis, keepdims=True)
-    return all_neg_inf | poisoned
-
-
-def ref_softmax(x, axis=-1):
-    """scipy.special.softmax in float64, with the row rule applied explicitly."""
-    x64 = np.asarray(x, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        s = scipy.special.softmax(x64, axis=axis)
-    return np.where(nan_rows(x64, axis), np.nan, s)
-
-
-def ref_log_softmax(x, axis=-1):
-    """scipy.special.log_softmax in float64, with the row rule applied explicitly.
-
-    (scipy leaves -inf beside a +inf in a row; the csoftmax rule makes the whole
-    row NaN, as PyTorch does.)
-    """
-    x64 = np.asarray(x, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        ls = scipy.special.log_softmax(x64, axis=axis)
-    return np.where(nan_rows(x64, axis), np.nan, ls)
-
-
-def ref_jacobian(x, axis=-1):
-    """Closed-form Jacobian diag(s) - s s^T of the float64 reference softmax.
-
-    Returns ``(J, scale)`` of shape batch + (C, C), where ``scale`` is the
-    magnitude of the terms, diag(s) + s s^T, used for a componentwise tolerance.
-    """
-    s = np.moveaxis(ref_softmax(x, axis), axis, -1)
-    eye = np.eye(s.shape[-1])
-    outer = s[..., :, None] * s[..., None, :]
-    diag = s[..., :, None] * eye
-    return diag - outer, np.abs(diag) + np.abs(outer)
-
-
-def ref_softmax_vjp(y, dy, axis=-1):
-    """J.T @ dy with J = diag(y) - y y^T built from y cast to float64.
-
-    Returns ``(vjp, scale)``; scale = |y| (|dy| + sum|dy| |y|) bounds the terms
-    that cancel.
-    """
-    y64 = np.moveaxis(np.asarray(y, dtype=np.float64), axis, -1)
-    g = np.moveaxis(np.asarray(dy, dtype=np.float64), axis, -1)
-    if y64.shape[-1] <= 512:
-        jac = y64[..., :, None] * np.eye(y64.shape[-1]) - y64[..., :, None] * y64[..., None, :]
-        vjp = np.einsum("...ij,...i->...j", jac, g)  # (J.T @ g)_j = sum_i J_ij g_i
-    else:  # wide rows: the same product without materialising C x C blocks
-        vjp = y64 * g - y64 * np.sum(y64 * g, axis=-1, keepdims=True)
-    scale = np.abs(y64) * (np.abs(g) + np.sum(np.abs(g) * np.abs(y64), axis=-1, keepdims=True))
-    return np.moveaxis(vjp, -1, axis), np.moveaxis(scale, -1, axis)
-
-
-def ref_log_softmax_vjp(y, dy, axis=-1):
-    """J.T @ dy with J_ij = d log_softmax_i / d x_j = delta_ij - s_j, s = exp(y).
-
-    Returns ``(vjp, scale)``; scale = |dy| + s sum|dy|.
-    """
-    s = np.exp(np.moveaxis(np.asarray(y, dtype=np.float64), axis, -1))
-    g = np.moveaxis(np.asarray(dy, dtype=np.float64), axis, -1)
-    if s.shape[-1] <= 512:
-        jac = np.eye(s.shape[-1]) - s[..., None, :]
-        vjp = np.einsum("...ij,...i->...j", jac, g)
-    else:  # wide rows: the same product without materialising C x C blocks
-        vjp = g - s * np.sum(g, axis=-1, keepdims=True)
-    scale = np.abs(g) + s * np.sum(np.abs(g), axis=-1, keepdims=True)
-    return np.moveaxis(vjp, -1, axis), np.moveaxis(scale, -1, axis)
-
-
-def check_forward(name, actual, x, axis, dtype):
-    """Compare a softmax/log_softmax result against the float64 reference."""
-    if name == "softmax":
-        np.testing.assert_allclose(actual, ref_softmax(x, axis), rtol=rtol(dtype), atol=prob_atol(dtype))
-    else:
-        n_classes = np.shape(x)[axis] if np.ndim(x) else 1
-        np.testing.assert_allclose(
-            actual, ref_log_softmax(x, axis), rtol=rtol(dtype), atol=log_atol(dtype, n_classes)
-        )
-
-
-def check_jacobian(actual, x, axis, dtype):
-    ref, scale = ref_jacobian(x, axis)
-    assert_close_scaled(actual, ref, rtol(dtype) * scale + prob_atol(dtype))
-
-
-FORWARD = {"softmax": csoftmax.softmax, "log_softmax": csoftmax.log_softmax}
-VJP = {"softmax_vjp": csoftmax.softmax_vjp, "log_softmax_vjp": csoftmax.log_softmax_vjp}
-
-
-def random_logits(shape, dtype, seed=0, scale=3.0):
-    """Normal logits, rounded to ``dtype`` (references then use those values)."""
-    rng = np.random.default_rng(seed)
-    return (scale * rng.standard_normal(shape)).astype(dtype)
-
-
-def vjp_inputs(name, x, dtype, axis, seed=1):
-    """(y, dy) for a VJP: y is the float64 reference forward output cast to dtype."""
-    rng = np.random.default_rng(seed)
-    fwd = ref_softmax if name == "softmax_vjp" else ref_log_softmax
-    y = fwd(x, axis).astype(dtype)
-    dy = rng.standard_normal(x.shape).astype(dtype)
-    return y, dy
-
-
-def check_vjp(name, actual, y, dy, axis, dtype):
-    ref_fn = ref_softmax_vjp if name == "softmax_vjp" else ref_log_softmax_vjp
-    ref, scale = ref_fn(y, dy, axis)
-    assert_close_scaled(actual, ref, rtol(dtype) * scale + prob_atol(dtype))
-
-
-# ---------------------------------------------------------------------------
-# Input layouts
-# ---------------------------------------------------------------------------
-
-LAYOUTS = ["C", "readonly", "memmap", "fortran", "strided", "negative_strides", "byteswapped"]
-
-
-def make_layout(a, layout, tmp_path, name="x"):
-    """Return an array equal to the 2-D array ``a`` with the requested memory layout."""
-    if layout == "C":
-        return np.array(a, order="C")
-    if layout == "readonly":
-        b = np.array(a, order="C")
-        b.setflags(write=False)
-        return b
-    if layout == "memmap":
-        path = tmp_path / f"{name}.dat"
-        w = np.memmap(path, dtype=a.dtype, mode="w+", shape=a.shape)
-        w[...] = a
-        w.flush()
-        del w
-        return np.memmap(path, dtype=a.dtype, mode="r", shape=a.shape)
-    if layout == "fortran":
-        b = np.asfortranarray(a)
-        assert not b.flags.c_contiguous
-        return b
-    if layout == "strided":
-        big = np.zeros((2 * a.shape[0], 3 * a.shape[1]), dtype=a.dtype)
-        big[::2, ::3] = a
-        return big[::2, ::3]
-    if layout == "negative_strides":
-        b = a[::-1, ::-1].copy()[::-1, ::-1]
-        assert b.strides[0] < 0 and b.strides[1] < 0
-        return b
-    if layout == "byteswapped":  # non-native byte order on any machine (">f8" here)
-        b = a.astype(a.dtype.newbyteorder())
-        assert not b.dtype.isnative
-        return b
-    raise AssertionError(layout)
+from helpers.layouts import LAYOUTS, make_layout
+from helpers.numerics import DTYPES, N_THREADS, log_atol, prob_atol, rtol
+from helpers.softmax_reference import (
+    FORWARD,
+    GOOD_ROWS,
+    INF,
+    NAN_ROWS,
+    ROW_RULE_ROWS,
+    VJP,
+    check_forward,
+    check_jacobian,
+    random_logits,
+)
 
 
 # ---------------------------------------------------------------------------
@@ -320,22 +142,6 @@ def test_forward_logits_of_plus_minus_1e4(name, dtype, n_threads):
 # Row rule: non-finite input
 # ---------------------------------------------------------------------------
 
-INF, NAN = np.inf, np.nan
-ROW_RULE_ROWS = np.array(
-    [
-        [0.5, -1.0, 2.0, 0.0, 1.5],  # 0 ordinary
-        [-INF, -INF, -INF, -INF, -INF],  # 1 all -inf      -> NaN
-        [0.0, INF, 1.0, -2.0, 3.0],  # 2 contains +inf  -> NaN
-        [1.0, 2.0, NAN, 0.0, -1.0],  # 3 contains NaN   -> NaN
-        [1.0, -INF, 2.0, -INF, 0.5],  # 4 masked entries -> exactly 0 / -inf
-        [-INF, INF, -INF, 0.0, 1.0],  # 5 +inf and -inf  -> NaN
-        [-INF, -INF, 3.0, -INF, -INF],  # 6 a single finite entry -> exactly 1 / 0
-        [-2.0, 0.0, 1.0, 2.0, -0.5],  # 7 ordinary
-    ]
-)
-NAN_ROWS = [1, 2, 3, 5]
-GOOD_ROWS = [0, 4, 6, 7]
-
 
 @pytest.mark.parametrize("axis", [0, 1])
 @pytest.mark.parametrize("n_threads", N_THREADS)
@@ -358,20 +164,6 @@ def test_forward_row_rule(name, dtype, n_threads, axis):
     else:
         assert np.all(r[4, [1, 3]] == -np.inf), "-inf entries get log-probability exactly -inf"
         np.testing.assert_array_equal(r[6], [-INF, -INF, 0.0, -INF, -INF])
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_jacobian_row_rule(dtype):
-    x = ROW_RULE_ROWS.astype(dtype)
-    jac = csoftmax.softmax_jacobian(x)
-    assert jac.shape == (8, 5, 5)
-    assert np.all(np.isnan(jac[NAN_ROWS]))
-    assert not np.any(np.isnan(jac[GOOD_ROWS]))
-    check_jacobian(jac[GOOD_ROWS], x[GOOD_ROWS], -1, dtype)
-    # a masked entry has s = 0: its row and column of J are exactly 0
-    assert np.all(jac[4][[1, 3], :] == 0.0)
-    assert np.all(jac[4][:, [1, 3]] == 0.0)
-    assert np.all(jac[6] == 0.0)  # s = onehot: diag(s) - s s^T = 0
 
 
 # ---------------------------------------------------------------------------
@@ -529,155 +321,9 @@ def test_other_real_dtypes_are_computed_in_float64(dtype):
 
 
 # ---------------------------------------------------------------------------
-# softmax_jacobian
-# ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("layout", ["C", "readonly", "memmap", "fortran", "strided", "byteswapped"])
-@pytest.mark.parametrize("n_threads", N_THREADS)
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_jacobian_matches_closed_form(dtype, n_threads, layout, tmp_path):
-    base = random_logits((6, 7), dtype, seed=14)
-    x = make_layout(base, layout, tmp_path)
-
-    jac = csoftmax.softmax_jacobian(x, n_threads=n_threads)
-
-    assert jac.shape == (6, 7, 7)
-    assert jac.dtype.type is np.dtype(dtype).type
-    check_jacobian(jac, base, -1, dtype)
-    # J is symmetric and J @ 1 = 0 (softmax is invariant to adding a constant)
-    j64 = jac.astype(np.float64)
-    eps = np.finfo(dtype).eps
-    np.testing.assert_allclose(j64, np.swapaxes(j64, -1, -2), rtol=4 * eps, atol=prob_atol(dtype))
-    # sum_j J_ij = s_i (1 - sum_j s_j): within rtol of 0, relative to s_i
-    s = ref_softmax(base)
-    assert np.all(np.abs(j64.sum(axis=-1)) <= 2 * rtol(dtype) * s + 8 * eps * s + prob_atol(dtype))
-
-
-@pytest.mark.parametrize("axis", [0, 1, 2, -1, -2, -3])
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_jacobian_every_axis_of_3d(dtype, axis):
-    x = random_logits((3, 4, 5), dtype, seed=15)
-    jac = csoftmax.softmax_jacobian(x, axis=axis, n_threads=2)
-    batch = tuple(n for i, n in enumerate(x.shape) if i != axis % 3)
-    c = x.shape[axis]
-    assert jac.shape == batch + (c, c)
-    check_jacobian(jac, x, axis, dtype)
-
-
-@pytest.mark.parametrize("n_threads", N_THREADS)
-def test_jacobian_central_finite_differences(n_threads):
-    # J_ij = d s_i / d x_j, by central differences of the kernel's own float64
-    # softmax: truncation error ~h^2 * |s'''| / 6 ~ 1e-11, rounding ~eps/h ~ 1e-11.
-    rng = np.random.default_rng(16)
-    x = 2.0 * rng.standard_normal((3, 6))
-    jac = csoftmax.softmax_jacobian(x, n_threads=n_threads)
-    h = 1e-5
-    fd = np.empty_like(jac)
-    for j in range(x.shape[1]):
-        e = np.zeros_like(x)
-        e[:, j] = h
-        fd[:, :, j] = (csoftmax.softmax(x + e) - csoftmax.softmax(x - e)) / (2 * h)
-    np.testing.assert_allclose(jac, fd, rtol=1e-6, atol=1e-9)
-
-
-# ---------------------------------------------------------------------------
-# softmax_vjp / log_softmax_vjp
-# ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("layout", ["C", "readonly", "memmap", "fortran", "strided", "byteswapped"])
-@pytest.mark.parametrize("axis", [0, 1])
-@pytest.mark.parametrize("n_threads", N_THREADS)
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", list(VJP))
-def test_vjp_matches_J_T_g(name, dtype, n_threads, axis, layout, tmp_path):
-    x = random_logits((8, 9), dtype, seed=17)
-    y0, dy0 = vjp_inputs(name, x, dtype, axis)
-    y = make_layout(y0, layout, tmp_path, "y")
-    dy = make_layout(dy0, layout, tmp_path, "dy")
-
-    result = VJP[name](y, dy, axis=axis, n_threads=n_threads)
-
-    assert result.shape == x.shape
-    assert result.dtype.type is np.dtype(dtype).type
-    check_vjp(name, result, y0, dy0, axis, dtype)
-    np.testing.assert_array_equal(y, y0)
-    np.testing.assert_array_equal(dy, dy0)
-
-
-@pytest.mark.parametrize("axis", [0, 1, 2, -1, -2, -3])
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", list(VJP))
-def test_vjp_every_axis_of_3d(name, dtype, axis):
-    x = random_logits((3, 4, 5), dtype, seed=18)
-    y, dy = vjp_inputs(name, x, dtype, axis)
-    result = VJP[name](y, dy, axis=axis, n_threads=2)
-    assert result.shape == x.shape
-    check_vjp(name, result, y, dy, axis, dtype)
-
-
-@pytest.mark.parametrize("target", ["fresh", "y", "dy"])
-@pytest.mark.parametrize("n_threads", N_THREADS)
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", list(VJP))
-def test_vjp_out_and_in_place(name, dtype, n_threads, target):
-    x = random_logits((7, 10), dtype, seed=19)
-    y0, dy0 = vjp_inputs(name, x, dtype, -1)
-    y, dy = y0.copy(), dy0.copy()
-    out = {"fresh": np.full(x.shape, np.nan, dtype=dtype), "y": y, "dy": dy}[target]
-
-    result = VJP[name](y, dy, out=out, n_threads=n_threads)
-
-    assert result is out
-    check_vjp(name, out, y0, dy0, -1, dtype)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_vjp_wide_rows(dtype):
-    x = random_logits((2, 50_000), dtype, seed=20)
-    for name, fn in VJP.items():
-        y, dy = vjp_inputs(name, x, dtype, -1)
-        check_vjp(name, fn(y, dy, n_threads=2), y, dy, -1, dtype)
-
-
-def test_softmax_vjp_agrees_with_kernel_jacobian():
-    # the VJP of the softmax kernel equals contracting its Jacobian with dy
-    rng = np.random.default_rng(21)
-    x = rng.standard_normal((5, 6))
-    dy = rng.standard_normal((5, 6))
-    y = csoftmax.softmax(x)
-    jac = csoftmax.softmax_jacobian(x)
-    np.testing.assert_allclose(
-        csoftmax.softmax_vjp(y, dy), np.einsum("nij,ni->nj", jac, dy), rtol=1e-10, atol=1e-15
-    )
-
-
-@pytest.mark.parametrize(
-    "y_dtype, dy_dtype, expected",
-    [
-        (np.float32, np.float32, np.float32),
-        (np.float32, np.float64, np.float64),
-        (np.float64, np.float32, np.float64),
-        (np.float64, np.float64, np.float64),
-        (np.float32, np.int64, np.float64),
-        (np.float16, np.float32, np.float64),
-    ],
-)
-@pytest.mark.parametrize("name", list(VJP))
-def test_vjp_result_dtype(name, y_dtype, dy_dtype, expected):
-    x = random_logits((4, 5), np.float64, seed=22)
-    y, _ = vjp_inputs(name, x, np.float64, -1)
-    y = y.astype(y_dtype)
-    dy = np.arange(20).reshape(4, 5).astype(dy_dtype)
-    result = VJP[name](y, dy)
-    assert result.dtype == expected
-    check_vjp(name, result, y, dy, -1, np.dtype(expected))
-
-
-# ---------------------------------------------------------------------------
 # Bad input
 # ---------------------------------------------------------------------------
+
 
 BAD_DTYPE_INPUTS = {
     "complex": np.ones((3, 4), dtype=np.complex128),

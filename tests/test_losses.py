@@ -8,7 +8,7 @@ This module proves that the loss and its gradient with respect to the logits
   probability targets, explicit NumPy formulas for label smoothing (PyTorch:
   t' = (1 - eps) t + eps / C) and sample weights, the closed form
   ``(softmax(z) - onehot(y)) / N``, and central finite differences;
-- meet the documented accuracy (float32 rtol 2e-5 against a float64 reference
+- meet the required accuracy (float32 rtol 2e-5 against a float64 reference
   from the same float32 values; float64 rtol 1e-10), also for logits of +-1e4,
   masked (-inf) logits and 50,000 classes;
 - are computed by log-sum-exp, so the loss is finite where ``log(softmax)``
@@ -20,33 +20,15 @@ This module proves that the loss and its gradient with respect to the logits
 """
 
 import numpy as np
-from numerics import assert_close_scaled
 import pytest
 import scipy.special
 
 import csoftmax
 
-DTYPES = [np.float32, np.float64]
-N_THREADS = [1, 2]
+from helpers.layouts import LAYOUTS, make_layout
+from helpers.numerics import DTYPES, N_THREADS, assert_close_scaled, log_atol, prob_atol, rtol
+
 REDUCTIONS = ["mean", "sum", "none"]
-
-# DESIGN.md: float32 rtol 2e-5, float64 rtol 1e-10 (loss and gradient).
-RTOL = {np.dtype(np.float32): 2e-5, np.dtype(np.float64): 1e-10}
-# Probabilities (and so gradient entries) may underflow: forgive only values far
-# below the smallest normal number of the dtype.
-TINY = {np.dtype(np.float32): 1e-30, np.dtype(np.float64): 1e-300}
-# The loss is sum_j t'_j [(max - z_j) + log(S)], S = sum_k exp(z_k - max) in
-# [1, C]: all terms are >= 0, so it is relatively accurate, except that log(S)
-# carries an absolute error equal to the relative error of S, at most
-# ~C * eps64 for any accumulation order in double (Higham's gamma_C), plus a few
-# ulps of the result dtype. A near-zero loss (dominant correct class) is
-# therefore checked absolutely, per unit of target mass.
-def loss_atol(dtype, n_classes):
-    return 8 * np.finfo(dtype).eps + n_classes * np.finfo(np.float64).eps
-
-
-def rtol(dtype):
-    return RTOL[np.dtype(dtype)]
 
 
 def onehot(labels, n_classes):
@@ -112,8 +94,8 @@ def check_loss_and_grad(dtype, logits, target, **kwargs):
     else:
         assert isinstance(loss, expected_dtype.type), type(loss)
     assert grad.shape == np.shape(logits) and grad.dtype == expected_dtype
-    tiny = TINY[expected_dtype]
-    loss_tol = rtol(dtype) * np.abs(ref_loss) + loss_atol(expected_dtype, np.shape(logits)[1]) * loss_scale + tiny
+    tiny = prob_atol(expected_dtype)
+    loss_tol = rtol(dtype) * np.abs(ref_loss) + log_atol(expected_dtype, np.shape(logits)[1]) * loss_scale + tiny
     assert_close_scaled(loss, ref_loss, loss_tol)
     assert_close_scaled(grad, ref_grad, rtol(dtype) * grad_scale + tiny)
     return loss, grad
@@ -153,7 +135,7 @@ def test_hard_labels_equal_logsumexp_minus_target_logit(dtype):
     z = logits.astype(np.float64)
     expected = scipy.special.logsumexp(z, axis=1) - z[np.arange(9), labels]
     loss = csoftmax.cross_entropy(logits, labels, reduction="none")
-    np.testing.assert_allclose(loss, expected, rtol=rtol(dtype), atol=loss_atol(dtype, logits.shape[1]))
+    np.testing.assert_allclose(loss, expected, rtol=rtol(dtype), atol=log_atol(dtype, logits.shape[1]))
     np.testing.assert_allclose(
         csoftmax.cross_entropy(logits, labels), expected.mean(), rtol=rtol(dtype)
     )
@@ -169,7 +151,7 @@ def test_grad_closed_form_hard_labels_mean(dtype, n_threads):
     s = scipy.special.softmax(logits.astype(np.float64), axis=1)
     expected = (s - onehot(labels, c)) / n
     scale = (s + onehot(labels, c)) / n  # magnitude of the cancelling terms
-    assert_close_scaled(grad, expected, rtol(dtype) * scale + TINY[np.dtype(dtype)])
+    assert_close_scaled(grad, expected, rtol(dtype) * scale + prob_atol(dtype))
     # rows of the gradient sum to (sum(s) - 1) / N ~ 0
     row_sums = grad.astype(np.float64).sum(axis=1)
     np.testing.assert_allclose(row_sums, 0.0, atol=2 * rtol(dtype) / n)
@@ -206,7 +188,7 @@ def test_probability_targets_match_reference(dtype, n_threads, reduction):
     s = scipy.special.softmax(logits.astype(np.float64), axis=1)
     expected = -scipy.special.xlogy(probs.astype(np.float64), s).sum(axis=1)
     loss = csoftmax.cross_entropy(logits, probs, reduction="none", n_threads=n_threads)
-    np.testing.assert_allclose(loss, expected, rtol=rtol(dtype), atol=loss_atol(dtype, logits.shape[1]))
+    np.testing.assert_allclose(loss, expected, rtol=rtol(dtype), atol=log_atol(dtype, logits.shape[1]))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -225,7 +207,8 @@ def test_one_hot_probabilities_equal_integer_labels(dtype, reduction):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_unnormalised_targets_follow_the_documented_gradient(dtype, reduction):
-    # DESIGN.md: row i of the unreduced gradient is s_i * sum_j t'_ij - t'_i.
+    # Row i of the unreduced gradient is s_i * sum_j t'_ij - t'_i, as src_c/cs_xent.h and the
+    # docstring of csoftmax.cross_entropy state.
     rng = np.random.default_rng(7)
     logits = rng.standard_normal((6, 5)).astype(dtype)
     t = rng.uniform(0.0, 1.0, size=(6, 5)).astype(dtype)  # rows sum to ~2.5
@@ -258,7 +241,7 @@ def test_label_smoothing_pytorch_semantics(dtype, reduction, eps, target_kind):
     expected = {"none": per_sample, "sum": per_sample.sum(), "mean": per_sample.mean()}[reduction]
 
     loss = csoftmax.cross_entropy(logits, target, label_smoothing=eps, reduction=reduction)
-    np.testing.assert_allclose(loss, expected, rtol=rtol(dtype), atol=loss_atol(dtype, logits.shape[1]))
+    np.testing.assert_allclose(loss, expected, rtol=rtol(dtype), atol=log_atol(dtype, logits.shape[1]))
     check_loss_and_grad(dtype, logits, target, label_smoothing=eps, reduction=reduction)
 
 
@@ -285,7 +268,7 @@ def test_sample_weight(dtype, n_threads, reduction, return_grad):
         logits, labels, sample_weight=w, reduction=reduction, return_grad=return_grad, n_threads=n_threads
     )
     loss = result[0] if return_grad else result
-    np.testing.assert_allclose(loss, expected_loss, rtol=rtol(dtype), atol=loss_atol(dtype, logits.shape[1]))
+    np.testing.assert_allclose(loss, expected_loss, rtol=rtol(dtype), atol=log_atol(dtype, logits.shape[1]))
     if reduction == "none":
         assert loss[3] == 0.0
     if return_grad:
@@ -434,36 +417,6 @@ def test_50000_classes(dtype, n_threads):
 # ---------------------------------------------------------------------------
 # Layouts, dtypes, shapes
 # ---------------------------------------------------------------------------
-
-LAYOUTS = ["C", "readonly", "memmap", "fortran", "strided", "negative_strides", "byteswapped"]
-
-
-def make_layout(a, layout, tmp_path, name):
-    """Return an array equal to the 2-D array ``a`` with the requested memory layout."""
-    if layout == "C":
-        return np.array(a, order="C")
-    if layout == "readonly":
-        b = np.array(a, order="C")
-        b.setflags(write=False)
-        return b
-    if layout == "memmap":
-        path = tmp_path / f"{name}.dat"
-        w = np.memmap(path, dtype=a.dtype, mode="w+", shape=a.shape)
-        w[...] = a
-        w.flush()
-        del w
-        return np.memmap(path, dtype=a.dtype, mode="r", shape=a.shape)
-    if layout == "fortran":
-        return np.asfortranarray(a)
-    if layout == "strided":
-        big = np.zeros((2 * a.shape[0], 3 * a.shape[1]), dtype=a.dtype)
-        big[::2, ::3] = a
-        return big[::2, ::3]
-    if layout == "negative_strides":
-        return a[::-1, ::-1].copy()[::-1, ::-1]
-    if layout == "byteswapped":  # non-native byte order on any machine
-        return a.astype(a.dtype.newbyteorder())
-    raise AssertionError(layout)
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -1,4 +1,6 @@
-"""The compiled MLP engine against the plain-NumPy reference engine (tests/mlp_reference.py).
+"""The compiled MLP engine against the plain-NumPy reference engine.
+
+The reference is ``ReferenceEngine`` in tests/helpers/mlp_reference.py.
 
 Both implement forward, loss_grad, sgd_epoch and adam_epoch; the reference follows
 scikit-learn's MLP operation by operation in float64. Every activation, both output
@@ -10,7 +12,8 @@ import pytest
 import scipy.sparse as sp
 
 from csoftmax._mlp import MLPEngine
-from mlp_reference import ReferenceEngine
+
+from helpers.mlp_reference import ReferenceEngine
 
 UNITS = [7, 5, 4, 3]
 N = 53

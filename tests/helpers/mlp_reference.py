@@ -1,7 +1,8 @@
 """Plain-NumPy reference implementation of the ``csoftmax._mlp.MLPEngine`` interface.
 
-This module is the test oracle for the compiled engine (see DESIGN.md, "MLP engine"),
-in the spirit of thinc's ``NumpyOps``: it is written for clarity, not speed.
+This module is the test oracle for the compiled engine (described in the module
+docstring of ``csoftmax/_mlp.pyx``), in the spirit of thinc's ``NumpyOps``: it is
+written for clarity, not speed.
 
 Design
 ------

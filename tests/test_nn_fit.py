@@ -1,0 +1,218 @@
+"""Training state of ``csoftmax.MLPClassifier`` across fit calls.
+
+Early stopping restores the best weights; ``warm_start`` and ``partial_fit``
+sequences continue the optimizer exactly as scikit-learn's do, and a fit
+without ``warm_start`` starts again from scratch; L-BFGS converges on an easy
+problem; and a fit runs no Python per minibatch.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier as SKMLPClassifier
+
+from csoftmax import MLPClassifier
+
+from helpers.estimator import (
+    ATOL,
+    IGNORE_CONVERGENCE,
+    LBFGS_ATOL,
+    LBFGS_RTOL,
+    RTOL,
+    STOCHASTIC_CONFIGS,
+    X_DIGITS,
+    X_MULTILABEL,
+    X_SMALL,
+    Y_BINARY,
+    Y_DIGITS,
+    Y_MULTILABEL,
+    Y_SMALL,
+    assert_same_model,
+    fit_both,
+    make_params,
+    sklearn_validation_indices,
+)
+
+
+# ---------------------------------------------------------------------------
+# Early stopping and convergence
+# ---------------------------------------------------------------------------
+@IGNORE_CONVERGENCE
+def test_early_stopping_restores_best_weights():
+    params = make_params(**STOCHASTIC_CONFIGS["adam-early-stopping"])
+    full = MLPClassifier(**params).fit(X_SMALL, Y_SMALL)
+    assert full.best_loss_ is None
+    assert full.best_validation_score_ == max(full.validation_scores_)
+    assert len(full.validation_scores_) == full.n_iter_ == len(full.loss_curve_)
+    best_epoch = int(np.argmax(full.validation_scores_))  # first maximum wins
+    assert best_epoch < full.n_iter_ - 1
+    # The same run cut right after the best epoch ends with the restored weights.
+    cut = MLPClassifier(**dict(params, max_iter=best_epoch + 1)).fit(X_SMALL, Y_SMALL)
+    for a, b in zip(full.coefs_ + full.intercepts_, cut.coefs_ + cut.intercepts_):
+        assert_array_equal(a, b)
+    # The restored network scores best_validation_score_ on the validation split.
+    val = sklearn_validation_indices(len(Y_SMALL), [64, 16, 10], 0)
+    assert full.score(X_SMALL[val], Y_SMALL[val]) == pytest.approx(
+        full.best_validation_score_, rel=1e-12)
+
+
+def test_lbfgs_converges_on_easy_problem():
+    X = np.r_[np.zeros((10, 2)), np.ones((10, 2))]
+    y = np.r_[np.zeros(10, dtype=int), np.ones(10, dtype=int)]
+    clf = MLPClassifier((4,), solver="lbfgs", random_state=0, tol=1e-2, max_iter=500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.n_iter_ < 500
+    assert clf.score(X, y) == 1.0
+
+
+# ---------------------------------------------------------------------------
+# warm_start and partial_fit sequences
+# ---------------------------------------------------------------------------
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("solver_params", [
+    dict(solver="adam"),
+    dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.5),
+    dict(solver="adam", early_stopping=True),
+    dict(solver="lbfgs", max_iter=8),
+], ids=["adam", "sgd-invscaling", "adam-early-stopping", "lbfgs"])
+def test_warm_start_parity_with_sklearn(solver_params):
+    params = make_params(**dict(dict(max_iter=3), **solver_params))
+    cs, sk = fit_both(params, X_SMALL, Y_SMALL)
+    for est in (cs, sk):
+        est.set_params(warm_start=True, max_iter=4)
+        est.fit(X_SMALL, Y_SMALL)
+    rtol, atol = (LBFGS_RTOL, LBFGS_ATOL) if params["solver"] == "lbfgs" else (RTOL, ATOL)
+    assert_same_model(cs, sk, X_SMALL, rtol=rtol, atol=atol)
+    if params["solver"] != "lbfgs":
+        assert len(cs.loss_curve_) == 7  # the curve continues
+        assert cs.n_iter_ == 4
+
+
+@IGNORE_CONVERGENCE
+def test_warm_start_false_refits_from_scratch():
+    params = make_params(solver="adam", max_iter=3)
+    a = MLPClassifier(**params).fit(X_SMALL, Y_SMALL)
+    a.fit(X_SMALL, Y_SMALL)
+    b = MLPClassifier(**params).fit(X_SMALL, Y_SMALL)
+    for u, v in zip(a.coefs_, b.coefs_):
+        assert_array_equal(u, v)
+    assert len(a.loss_curve_) == 3
+
+
+@IGNORE_CONVERGENCE
+def test_warm_start_rejects_new_classes_like_sklearn():
+    for cls in (MLPClassifier, SKMLPClassifier):
+        clf = cls(**make_params(warm_start=True, max_iter=2)).fit(X_SMALL, Y_SMALL)
+        with pytest.raises(ValueError, match="warm_start can only be used"):
+            clf.fit(X_SMALL[Y_SMALL < 5], Y_SMALL[Y_SMALL < 5])
+
+
+@pytest.mark.parametrize("solver_params", [
+    dict(solver="adam"),
+    dict(solver="sgd", learning_rate_init=0.05),
+    dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.5,
+         nesterovs_momentum=False),
+], ids=["adam", "sgd", "sgd-invscaling"])
+@pytest.mark.parametrize("random_state", [0, "instance"])
+def test_partial_fit_sequence_parity_with_sklearn(solver_params, random_state):
+    rs = (lambda: np.random.RandomState(5)) if random_state == "instance" else (lambda: 0)
+    params = make_params(**solver_params)
+    cs = MLPClassifier(**dict(params, random_state=rs()))
+    sk = SKMLPClassifier(**dict(params, random_state=rs()))
+    classes = np.unique(Y_DIGITS)
+    chunks = [slice(0, 150), slice(150, 230), slice(230, 500), slice(0, 37)]
+    sw = np.random.RandomState(2).uniform(0.5, 2.0, size=len(Y_SMALL))
+    for k, chunk in enumerate(chunks):
+        kw = dict(classes=classes) if k == 0 else {}
+        if k == 2:
+            kw["sample_weight"] = sw[chunk]
+        for est in (cs, sk):
+            assert est.partial_fit(X_SMALL[chunk], Y_SMALL[chunk], **kw) is est
+        assert_same_model(cs, sk)
+        assert cs.n_iter_ == 1
+    assert len(cs.loss_curve_) == len(chunks)
+    assert cs.t_ == 150 + 80 + 270 + 37
+    assert_same_model(cs, sk, X_DIGITS)
+
+
+def test_partial_fit_subset_of_classes_parity():
+    cs = MLPClassifier(**make_params())
+    sk = SKMLPClassifier(**make_params())
+    classes = np.arange(10)
+    m = Y_SMALL < 3  # first batch only sees three of the ten classes
+    for est in (cs, sk):
+        est.partial_fit(X_SMALL[m], Y_SMALL[m], classes=classes)
+        est.partial_fit(X_SMALL, Y_SMALL)
+    assert_array_equal(cs.classes_, classes)
+    assert cs.predict_proba(X_SMALL).shape == (500, 10)
+    assert_same_model(cs, sk, X_SMALL)
+
+
+def test_partial_fit_binary_and_multilabel_parity():
+    cs = MLPClassifier(**make_params())
+    sk = SKMLPClassifier(**make_params())
+    for est in (cs, sk):
+        est.partial_fit(X_SMALL[:200], Y_BINARY[:200], classes=[0, 1])
+        est.partial_fit(X_SMALL[200:], Y_BINARY[200:])
+    assert_same_model(cs, sk, X_SMALL)
+    cs = MLPClassifier(**make_params())
+    sk = SKMLPClassifier(**make_params())
+    for est in (cs, sk):
+        est.partial_fit(X_MULTILABEL[:150], Y_MULTILABEL[:150], classes=np.arange(4))
+        est.partial_fit(X_MULTILABEL[150:], Y_MULTILABEL[150:])
+    assert_same_model(cs, sk, X_MULTILABEL)
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_fit_then_partial_fit_continues_optimizer_like_sklearn(solver):
+    cs, sk = fit_both(make_params(solver=solver, max_iter=3), X_SMALL, Y_SMALL)
+    for _ in range(2):
+        cs.partial_fit(X_SMALL[:300], Y_SMALL[:300])
+        sk.partial_fit(X_SMALL[:300], Y_SMALL[:300])
+    assert_same_model(cs, sk, X_SMALL)
+    assert cs.t_ == 3 * 500 + 2 * 300
+
+
+# ---------------------------------------------------------------------------
+# Architecture: no Python per minibatch
+# ---------------------------------------------------------------------------
+def _python_events_during(fn):
+    """Number of Python and C-function call events seen by the profiler."""
+    import sys
+
+    count = [0]
+
+    def prof(frame, event, arg):
+        if event in ("call", "c_call"):
+            count[0] += 1
+
+    sys.setprofile(prof)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return count[0]
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_no_python_per_minibatch(solver):
+    # 2 epochs x 500 samples: batch_size=1 makes 1000 minibatches, batch_size=500
+    # makes 2.  Python work per epoch is fine; per minibatch it is not, so the
+    # two fits must trigger about the same number of Python-level calls.
+    X, y = X_SMALL, Y_SMALL
+
+    def fit(batch_size):
+        return lambda: MLPClassifier((8,), solver=solver, batch_size=batch_size, max_iter=2,
+                                     random_state=0, shuffle=True).fit(X, y)
+
+    fit(1)()  # warm imports and caches
+    few = _python_events_during(fit(500))
+    many = _python_events_during(fit(1))
+    assert many - few < 200, (few, many)

@@ -1,0 +1,158 @@
+"""Inputs ``csoftmax.MLPClassifier`` accepts, and the dtype it trains in.
+
+Sparse matrices, integer and list input, any memory layout and string labels
+give the model their dense float64 / integer-label equivalents give; float32
+input (or ``dtype=np.float32``) trains in float32 and stays close to
+scikit-learn's float32 fit; float64 is kept otherwise.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.neural_network import MLPClassifier as SKMLPClassifier
+
+from csoftmax import MLPClassifier
+
+from helpers.estimator import (
+    ATOL,
+    DIGIT_NAMES,
+    DIGITS,
+    IGNORE_CONVERGENCE,
+    LBFGS_ATOL,
+    LBFGS_RTOL,
+    RTOL,
+    X_SMALL,
+    Y_SMALL,
+    Y_STRING,
+    assert_same_model,
+    fit_both,
+    make_params,
+)
+
+
+# ---------------------------------------------------------------------------
+# Inputs: dense/sparse, label types
+# ---------------------------------------------------------------------------
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("fmt", ["csr", "csc", "csr_array"])
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_sparse_input_same_as_dense(fmt, solver):
+    # digits are ~50% zeros: a genuinely sparse matrix
+    Xs = {"csr": sp.csr_matrix, "csc": sp.csc_matrix, "csr_array": sp.csr_array}[fmt](X_SMALL)
+    params = make_params(solver=solver, max_iter=10 if solver == "lbfgs" else 4)
+    dense = MLPClassifier(**params).fit(X_SMALL, Y_SMALL)
+    sparse = MLPClassifier(**params).fit(Xs, Y_SMALL)
+    rtol, atol = (LBFGS_RTOL, LBFGS_ATOL) if solver == "lbfgs" else (RTOL, ATOL)
+    for a, b in zip(dense.coefs_ + dense.intercepts_, sparse.coefs_ + sparse.intercepts_):
+        assert_allclose(b, a, rtol=rtol, atol=atol)
+    assert_array_equal(sparse.predict(Xs), dense.predict(X_SMALL))
+    assert_allclose(dense.predict_proba(Xs), dense.predict_proba(X_SMALL), rtol=1e-12, atol=1e-15)
+    assert_allclose(dense.predict_log_proba(Xs), dense.predict_log_proba(X_SMALL),
+                    rtol=1e-12, atol=1e-12)
+    sk = SKMLPClassifier(**params).fit(Xs, Y_SMALL)
+    assert_same_model(sparse, sk, Xs, rtol=rtol, atol=atol)
+
+
+@IGNORE_CONVERGENCE
+def test_integer_and_list_inputs():
+    Xi = DIGITS.data[:300].astype(np.int64)  # integer pixels: converted to float64
+    cs, sk = fit_both(make_params(max_iter=3), Xi, Y_SMALL[:300])
+    assert cs.coefs_[0].dtype == np.float64
+    assert_same_model(cs, sk, Xi)
+    cs2 = MLPClassifier(**make_params(max_iter=3)).fit(Xi.tolist(), Y_SMALL[:300].tolist())
+    for a, b in zip(cs.coefs_, cs2.coefs_):
+        assert_array_equal(a, b)
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_memory_layout_does_not_matter(solver):
+    params = make_params(solver=solver, max_iter=10 if solver == "lbfgs" else 3)
+    wide = np.repeat(X_SMALL, 2, axis=1)  # strided view below: every other column
+    layouts = {
+        "C": np.ascontiguousarray(X_SMALL),
+        "F": np.asfortranarray(X_SMALL),
+        "strided": wide[:, ::2],
+        "readonly": np.ascontiguousarray(X_SMALL),
+    }
+    layouts["readonly"].flags.writeable = False
+    ref = MLPClassifier(**params).fit(layouts["C"], Y_SMALL)
+    for name, X in layouts.items():
+        clf = MLPClassifier(**params).fit(X, Y_SMALL)
+        for a, b in zip(clf.coefs_ + clf.intercepts_, ref.coefs_ + ref.intercepts_):
+            assert_allclose(a, b, rtol=1e-12, atol=1e-14, err_msg=name)
+        assert_array_equal(ref.predict_proba(X), ref.predict_proba(layouts["C"]), err_msg=name)
+
+
+@IGNORE_CONVERGENCE
+def test_string_labels_equal_integer_labels():
+    ints = MLPClassifier(**make_params()).fit(X_SMALL, Y_SMALL)
+    # names sorted alphabetically give a different class order: map back
+    strs = MLPClassifier(**make_params()).fit(X_SMALL, Y_STRING)
+    assert_array_equal(strs.classes_, np.sort(DIGIT_NAMES))
+    assert set(strs.predict(X_SMALL)) <= set(DIGIT_NAMES)
+    order = np.argsort(DIGIT_NAMES)  # integer class for each sorted name
+    relabel = MLPClassifier(**make_params()).fit(X_SMALL, np.argsort(order)[Y_SMALL])
+    for a, b in zip(strs.coefs_, relabel.coefs_):
+        assert_array_equal(a, b)
+    assert_array_equal(strs.predict(X_SMALL), DIGIT_NAMES[order][relabel.predict(X_SMALL)])
+    assert ints.classes_.dtype.kind == "i"
+
+
+# ---------------------------------------------------------------------------
+# dtypes
+# ---------------------------------------------------------------------------
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_input_dtype_is_kept(solver, dtype):
+    X = X_SMALL.astype(dtype)
+    clf = MLPClassifier(**make_params(solver=solver, max_iter=3)).fit(X, Y_SMALL)
+    assert all(c.dtype == dtype for c in clf.coefs_)
+    assert all(b.dtype == dtype for b in clf.intercepts_)
+    proba = clf.predict_proba(X)
+    assert proba.dtype == dtype
+    assert clf.predict_log_proba(X).dtype == dtype
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("solver_params", [
+    dict(solver="adam"), dict(solver="sgd", learning_rate_init=0.05),
+], ids=["adam", "sgd"])
+def test_float32_close_to_sklearn_float32(solver_params):
+    # scikit-learn's float32 path mixes float64 scalars into the update, so
+    # only a loose comparison is meaningful; float32 vs float64 drift after
+    # these few epochs is ~3e-7 relative in scikit-learn itself.
+    X = X_SMALL.astype(np.float32)
+    cs, sk = fit_both(make_params(**solver_params), X, Y_SMALL)
+    for a, b in zip(cs.coefs_ + cs.intercepts_, sk.coefs_ + sk.intercepts_):
+        assert a.dtype == b.dtype == np.float32
+        assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert_allclose(cs.loss_curve_, sk.loss_curve_, rtol=1e-5)
+    assert_array_equal(cs.predict(X), sk.predict(X))
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_dtype_float32_trains_in_float32(solver, sparse):
+    X64 = sp.csr_matrix(X_SMALL) if sparse else X_SMALL
+    X32 = X64.astype(np.float32)
+    params = make_params(solver=solver, max_iter=3)
+    forced = MLPClassifier(**params, dtype=np.float32).fit(X64, Y_SMALL)
+    native = MLPClassifier(**params).fit(X32, Y_SMALL)
+    for a, b in zip(forced.coefs_ + forced.intercepts_, native.coefs_ + native.intercepts_):
+        assert a.dtype == np.float32
+        assert_array_equal(a, b)  # same float32 computation
+    assert_array_equal(forced.predict(X64), native.predict(X32))
+    assert forced.loss_ == native.loss_
+    proba = forced.predict_proba(X64)
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@IGNORE_CONVERGENCE
+def test_dtype_none_keeps_float64():
+    clf = MLPClassifier(**make_params(max_iter=2), dtype=None).fit(X_SMALL, Y_SMALL)
+    assert clf.coefs_[0].dtype == np.float64

@@ -1,0 +1,95 @@
+"""Threads of ``csoftmax.MLPClassifier``: determinism and concurrency.
+
+Fits and predictions are bitwise identical for any ``n_threads``; the default
+thread count does not oversubscribe joblib workers; several Python threads may
+fit and predict at the same time.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_array_equal
+
+from csoftmax import MLPClassifier
+
+from helpers.estimator import IGNORE_CONVERGENCE, X_DIGITS, X_SMALL, Y_DIGITS, Y_SMALL, make_params
+
+
+# ---------------------------------------------------------------------------
+# Reproducibility and threads
+# ---------------------------------------------------------------------------
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("solver_params", [
+    dict(solver="adam"),
+    dict(solver="sgd", learning_rate_init=0.05),
+    dict(solver="lbfgs", max_iter=20),
+    dict(solver="adam", early_stopping=True),
+], ids=["adam", "sgd", "lbfgs", "adam-early-stopping"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_bitwise_reproducible_across_runs_and_threads(solver_params, sparse):
+    # all of digits, 64 hidden units, so that work is split between threads
+    X = sp.csr_matrix(X_DIGITS) if sparse else X_DIGITS
+    params = make_params(**dict(dict(hidden_layer_sizes=(64,), max_iter=3), **solver_params))
+    runs = [MLPClassifier(**params, n_threads=n).fit(X, Y_DIGITS) for n in (1, 2, 2, None)]
+    ref = runs[0]
+    for other in runs[1:]:
+        for a, b in zip(ref.coefs_ + ref.intercepts_, other.coefs_ + other.intercepts_):
+            assert_array_equal(a, b)
+        assert other.loss_ == ref.loss_
+        if hasattr(ref, "loss_curve_"):
+            assert other.loss_curve_ == ref.loss_curve_
+        assert_array_equal(other.predict_proba(X), ref.predict_proba(X))
+
+
+@IGNORE_CONVERGENCE
+def test_predict_bitwise_identical_across_n_threads():
+    clf = MLPClassifier(**make_params(hidden_layer_sizes=(64,), max_iter=2), n_threads=1)
+    clf.fit(X_DIGITS, Y_DIGITS)
+    p1 = clf.predict_proba(X_DIGITS)
+    clf.set_params(n_threads=2)
+    assert_array_equal(clf.predict_proba(X_DIGITS), p1)
+    clf.set_params(n_threads=-1)
+    assert_array_equal(clf.predict_proba(X_DIGITS), p1)
+
+
+def test_default_threads_do_not_oversubscribe_in_joblib_workers():
+    # n_threads=None means the cores this process may use, as limited by
+    # OMP_NUM_THREADS / threadpoolctl: joblib's loky workers get cores // n_jobs.
+    import os
+
+    from joblib import Parallel, delayed
+    from threadpoolctl import threadpool_limits
+
+    from csoftmax._utils import check_n_threads
+
+    cores = os.cpu_count() or 1
+    if cores < 2:
+        pytest.skip("needs at least 2 cores to tell limited from unlimited")
+    assert check_n_threads(None) >= 2
+    in_workers = Parallel(n_jobs=2)(delayed(check_n_threads)(None) for _ in range(2))
+    assert in_workers == [max(1, cores // 2)] * 2
+    with threadpool_limits(limits=1):
+        assert check_n_threads(None) == 1
+
+
+@IGNORE_CONVERGENCE
+def test_concurrent_predict_from_python_threads():
+    clf = MLPClassifier(**make_params(hidden_layer_sizes=(32,), max_iter=2)).fit(X_DIGITS, Y_DIGITS)
+    expected = clf.predict_proba(X_DIGITS)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: clf.predict_proba(X_DIGITS), range(8)))
+    for r in results:
+        assert_array_equal(r, expected)
+
+
+@IGNORE_CONVERGENCE
+def test_concurrent_fit_from_python_threads():
+    params = make_params(max_iter=3)
+    expected = MLPClassifier(**params).fit(X_SMALL, Y_SMALL).coefs_
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        fitted = list(pool.map(lambda _: MLPClassifier(**params).fit(X_SMALL, Y_SMALL),
+                               range(3)))
+    for clf in fitted:
+        for a, b in zip(clf.coefs_, expected):
+            assert_array_equal(a, b)
