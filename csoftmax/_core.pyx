@@ -17,11 +17,11 @@ import numpy as np
 cnp.import_array()
 
 
-cdef int _raise_for(int status) except -1:
+cdef int _raise_for(int status, str what="a kernel") except -1:
     if status == CS_ENOMEM:
-        raise MemoryError("csoftmax: a kernel could not allocate its memory")
+        raise MemoryError(f"csoftmax: {what} could not allocate its memory")
     if status != CS_OK:
-        raise ValueError("csoftmax: a kernel rejected its arguments (status %d)" % status)
+        raise ValueError(f"csoftmax: {what} rejected its arguments (status {status})")
     return 0
 
 
@@ -175,6 +175,7 @@ ACTIVATIONS = {
     "relu": CS_ACT_RELU,
 }
 _OPTIMIZERS = {"sgd": CS_OPTIM_SGD, "adam": CS_OPTIM_ADAM}
+_DATA_ERROR = "the MLP engine (a row number, label or CSR index out of range?)"
 
 
 cdef cs_blas _blas():
@@ -189,15 +190,16 @@ cdef cs_blas _blas():
     return blas
 
 
-cdef void *_ptr(a, dtype, shape, bint writeable=False) except NULL:
+cdef void *_ptr(a, dtype, shape, str name, bint writeable=False) except NULL:
     """Data pointer of `a`, which must be a C-contiguous ndarray of `dtype` and `shape`
     (None in `shape` matches any length). The caller keeps `a` alive."""
     if not isinstance(a, np.ndarray) or a.dtype != dtype or len(a.shape) != len(shape) or any(
         s is not None and s != t for s, t in zip(shape, a.shape)
     ):
-        raise ValueError(f"expected a {np.dtype(dtype)} array of shape {shape}")
+        raise ValueError(f"{name}: expected a {np.dtype(dtype)} array of shape {tuple(shape)}")
     if not a.flags.c_contiguous or (writeable and not a.flags.writeable):
-        raise ValueError("expected a C-contiguous" + (", writeable" if writeable else "") + " array")
+        raise ValueError(f"{name}: expected a C-contiguous" + (", writeable" if writeable else "")
+                         + " array")
     return cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
@@ -241,10 +243,21 @@ cdef class Optimizer:
             raise AttributeError("Adam's learning rate follows from its step count")
         self.opt.learning_rate = value
 
-    def __reduce__(self):
+    @property
+    def hyperparameters(self):
+        """learning_rate (SGD's current rate, Adam's initial one), momentum, nesterov,
+        beta_1, beta_2 and epsilon."""
         o = self.opt
-        return (Optimizer, (self.kind, self.state, o.learning_rate, o.momentum, bool(o.nesterov),
-                            o.beta_1, o.beta_2, o.epsilon, o.t))
+        return dict(learning_rate=o.learning_rate, momentum=o.momentum,
+                    nesterov=bool(o.nesterov), beta_1=o.beta_1, beta_2=o.beta_2,
+                    epsilon=o.epsilon)
+
+    def __reduce__(self):
+        return (_rebuild_optimizer, (self.kind, self.state, self.hyperparameters, self.opt.t))
+
+
+def _rebuild_optimizer(kind, state, hyperparameters, t):
+    return Optimizer(kind, state, t=t, **hyperparameters)
 
 
 cdef class MLPEngine:
@@ -279,8 +292,9 @@ cdef class MLPEngine:
             for l in range(L + 1):
                 units[l] = self.units[l]
             for l in range(L):
-                ptrs[l] = _ptr(coefs[l], self.dtype, self.units[l:l + 2], True)
-                ptrs[L + l] = _ptr(intercepts[l], self.dtype, self.units[l + 1:l + 2], True)
+                ptrs[l] = _ptr(coefs[l], self.dtype, self.units[l:l + 2], "coefs", True)
+                ptrs[L + l] = _ptr(intercepts[l], self.dtype, self.units[l + 1:l + 2], "intercepts",
+                                  True)
             spec.dtype = CS_FLOAT32 if self.dtype == np.float32 else CS_FLOAT64
             spec.n_layers = <int>L
             spec.units = units
@@ -291,7 +305,7 @@ cdef class MLPEngine:
             blas = _blas()
             with nogil:
                 status = cs_mlp_create(&self.net, &spec, ptrs, blas)
-            _raise_for(status)
+            _raise_for(status, "MLPEngine")
         finally:
             free(units)
             free(ptrs)
@@ -308,35 +322,35 @@ cdef class MLPEngine:
         d.sample_weight = NULL
         d.n_order = 0
         if isinstance(X, np.ndarray):
-            d.x = _ptr(X, self.dtype, (n, n_in))
+            d.x = _ptr(X, self.dtype, (n, n_in), "X")
         else:  # CSR, from csoftmax.neural_network._engine
-            d.csr_indptr = <int64_t *>_ptr(X.indptr, np.int64, (n + 1,))
-            d.csr_indices = <int64_t *>_ptr(X.indices, np.int64, (None,))
-            d.csr_data = _ptr(X.data, self.dtype, (X.indices.shape[0],))
+            d.csr_indptr = <int64_t *>_ptr(X.indptr, np.int64, (n + 1,), "X.indptr")
+            d.csr_indices = <int64_t *>_ptr(X.indices, np.int64, (None,), "X.indices")
+            d.csr_data = _ptr(X.data, self.dtype, (X.indices.shape[0],), "X.data")
             if X.shape[1] != n_in or X.indptr[n] > X.indices.shape[0]:
                 raise ValueError("X: inconsistent CSR matrix")
         if y is not None and self.softmax_out:
-            d.y_idx = <int64_t *>_ptr(y, np.int64, (n,))
+            d.y_idx = <int64_t *>_ptr(y, np.int64, (n,), "y")
         elif y is not None:
-            d.y = _ptr(y, self.dtype, (n, n_out))
+            d.y = _ptr(y, self.dtype, (n, n_out), "y")
         if sample_weight is not None:
-            d.sample_weight = <double *>_ptr(sample_weight, np.float64, (n,))
+            d.sample_weight = <double *>_ptr(sample_weight, np.float64, (n,), "sample_weight")
         if order is not None:
-            d.order = <int64_t *>_ptr(order, np.int64, (None,))
+            d.order = <int64_t *>_ptr(order, np.int64, (None,), "order")
             d.n_order = order.shape[0]
         return 0
 
-    cdef void **_pointers(self, list arrays, Py_ssize_t n_sets) except NULL:
+    cdef void **_pointers(self, list arrays, Py_ssize_t n_sets, str name) except NULL:
         """malloc'ed table of the data pointers of n_sets lists shaped like the params."""
         cdef Py_ssize_t P = len(self.params), i
         if len(arrays) != n_sets * P:
-            raise ValueError(f"expected {n_sets * P} arrays shaped like the parameters")
+            raise ValueError(f"{name}: expected {n_sets * P} arrays shaped like the parameters")
         cdef void **table = <void **>malloc(max(1, len(arrays)) * sizeof(void *))
         if table == NULL:
             raise MemoryError()
         try:
             for i in range(len(arrays)):
-                table[i] = _ptr(arrays[i], self.dtype, self.params[i % P].shape, True)
+                table[i] = _ptr(arrays[i], self.dtype, self.params[i % P].shape, name, True)
         except BaseException:
             free(table)
             raise
@@ -347,10 +361,10 @@ cdef class MLPEngine:
         cdef cs_mlp_data d
         cdef int status
         self._data(&d, X, None, None, None)
-        cdef void *o = _ptr(out, self.dtype, (X.shape[0], self.n_out), True)
+        cdef void *o = _ptr(out, self.dtype, (X.shape[0], self.n_out), "out", True)
         with nogil:
             status = cs_mlp_forward(self.net, &d, o)
-        _raise_for(status)
+        _raise_for(status, _DATA_ERROR)
         return out
 
     def loss_grad(self, X, y, sample_weight, double alpha, list grads):
@@ -360,11 +374,11 @@ cdef class MLPEngine:
         cdef int status
         cdef double loss = 0.0
         self._data(&d, X, y, sample_weight, None)
-        cdef void **g = self._pointers(grads, 1)
+        cdef void **g = self._pointers(grads, 1, "grads")
         with nogil:
             status = cs_mlp_loss_grad(self.net, &d, alpha, g, &loss)
         free(g)
-        _raise_for(status)
+        _raise_for(status, _DATA_ERROR)
         return loss
 
     def epoch(self, X, y, sample_weight, order, Py_ssize_t batch_size, double alpha,
@@ -376,10 +390,11 @@ cdef class MLPEngine:
         cdef double loss_sum = 0.0
         self._data(&d, X, y, sample_weight, order)
         cdef void **st = self._pointers(optimizer.state,
-                                        2 if optimizer.opt.kind == CS_OPTIM_ADAM else 1)
+                                        2 if optimizer.opt.kind == CS_OPTIM_ADAM else 1,
+                                        "optimizer.state")
         with nogil:
             status = cs_mlp_epoch(self.net, &d, batch_size, alpha, &optimizer.opt, st,
                                   &loss_sum)
         free(st)
-        _raise_for(status)
+        _raise_for(status, _DATA_ERROR)
         return loss_sum

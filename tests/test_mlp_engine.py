@@ -2,16 +2,19 @@
 
 The reference is ``ReferenceEngine`` in tests/helpers/mlp_reference.py.
 
-Both implement forward, loss_grad, sgd_epoch and adam_epoch; the reference follows
+Both implement forward, loss_grad and epoch (SGD or Adam); the reference follows
 scikit-learn's MLP operation by operation in float64. Every activation, both output
 layers, dense and CSR input, sample weights and shuffled batches are compared.
 """
+
+import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from csoftmax._mlp import MLPEngine
+from csoftmax._core import MLPEngine, Optimizer
 
 from helpers.mlp_reference import ReferenceEngine
 
@@ -29,8 +32,9 @@ def _problem(dtype, out_activation, sparse, seed=0):
     if sparse:
         X[X < 0.3] = 0
         X = sp.csr_matrix(X)
+        X.indices, X.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
     if out_activation == "softmax":
-        y = rng.integers(0, UNITS[-1], N)
+        y = rng.integers(0, UNITS[-1], N).astype(np.int64)
     else:
         y = (rng.random((N, UNITS[-1])) > 0.5).astype(dtype)
     w = rng.random(N) + 0.5
@@ -79,8 +83,8 @@ def test_forward_and_loss_grad(dtype, activation, out_activation, sparse):
     _close(out, out_ref, dtype)
     grads = [np.empty_like(p) for p in params]
     grads_ref = [np.empty_like(p) for p in params]
-    loss = eng.loss_grad(X, y, w, 0.01, grads[:3], grads[3:])
-    loss_ref = ref.loss_grad(X, y, w, 0.01, grads_ref[:3], grads_ref[3:])
+    loss = eng.loss_grad(X, y, w, 0.01, grads)
+    loss_ref = ref.loss_grad(X, y, w, 0.01, grads_ref)
     assert loss == pytest.approx(loss_ref, rel=TOL[dtype] * 10)
     for g, g_ref in zip(grads, grads_ref):
         _close(g, g_ref, dtype)
@@ -92,35 +96,66 @@ def test_adam_and_sgd_epochs(dtype, activation, out_activation, sparse):
     order = np.random.default_rng(1).permutation(N)
     ms, vs = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
     ms_ref, vs_ref = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
-    acc, t = eng.adam_epoch(X, y, w, order, 10, 0.01, 0.01, 0.9, 0.999, 1e-8, 0, ms, vs)
-    acc_ref, t_ref = ref.adam_epoch(
-        X, y, w, order, 10, 0.01, 0.01, 0.9, 0.999, 1e-8, 0, ms_ref, vs_ref
-    )
-    assert t == t_ref == 6
+    adam = Optimizer("adam", ms + vs, 0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+    adam_ref = SimpleNamespace(kind="adam", state=ms_ref + vs_ref, t=0,
+                               hyperparameters=adam.hyperparameters)
+    acc = eng.epoch(X, y, w, order, 10, 0.01, adam)
+    acc_ref = ref.epoch(X, y, w, order.astype(np.intp), 10, 0.01, adam_ref)
+    assert adam.t == adam_ref.t == 6
+    # the rate Adam reports is the bias-corrected rate of its last step
+    assert adam.learning_rate == pytest.approx(0.01 * np.sqrt(1 - 0.999**6) / (1 - 0.9**6),
+                                               rel=1e-15)
     assert acc == pytest.approx(acc_ref, rel=TOL[dtype] * 10)
     for p, p_ref in zip(params + ms + vs, params_ref + ms_ref + vs_ref):
         _close(p, p_ref, dtype)
     vel = [np.zeros_like(p) for p in params]
     vel_ref = [np.zeros_like(p) for p in params]
-    acc = eng.sgd_epoch(X, y, None, order, 7, 0.01, 0.05, 0.9, True, vel)
-    acc_ref = ref.sgd_epoch(X, y, None, order, 7, 0.01, 0.05, 0.9, True, vel_ref)
+    sgd = Optimizer("sgd", vel, 0.05, momentum=0.9, nesterov=True)
+    sgd_ref = SimpleNamespace(kind="sgd", state=vel_ref, hyperparameters=sgd.hyperparameters)
+    acc = eng.epoch(X, y, None, order, 7, 0.01, sgd)
+    acc_ref = ref.epoch(X, y, None, order.astype(np.intp), 7, 0.01, sgd_ref)
     assert acc == pytest.approx(acc_ref, rel=TOL[dtype] * 10)
     for p, p_ref in zip(params + vel, params_ref + vel_ref):
         _close(p, p_ref, dtype)
 
 
+def test_optimizer_state_round_trips_through_pickle():
+    adam = Optimizer("adam", [np.ones(3)], 0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-7, t=4)
+    copy = pickle.loads(pickle.dumps(adam))
+    assert (copy.kind, copy.t, copy.hyperparameters) == (adam.kind, 4, adam.hyperparameters)
+    assert copy.learning_rate == adam.learning_rate == pytest.approx(
+        0.01 * np.sqrt(1 - 0.99**4) / (1 - 0.8**4), rel=1e-15)
+    np.testing.assert_array_equal(copy.state[0], adam.state[0])
+    sgd = Optimizer("sgd", [], 0.1, momentum=0.5)
+    sgd.learning_rate = 0.02  # the schedules set SGD's rate
+    assert pickle.loads(pickle.dumps(sgd)).learning_rate == 0.02
+    with pytest.raises(AttributeError, match="step count"):
+        adam.learning_rate = 0.1
+
+
 def test_engine_rejects_bad_arguments():
     X, y, w, coefs, intercepts = _problem(np.float64, "softmax", False)
     eng = MLPEngine(coefs, intercepts, "relu", "softmax", N, 1)
-    with pytest.raises(ValueError, match="columns"):
+    grads = [np.empty_like(p) for p in coefs + intercepts]
+    with pytest.raises(ValueError, match=r"X: expected a float64 array of shape \(53, 7\)"):
         eng.forward(X[:, :3], np.empty((N, 3)))
-    with pytest.raises(ValueError, match="class indices"):
-        eng.loss_grad(X, y + 10, None, 0.0, [np.empty_like(c) for c in coefs],
-                      [np.empty_like(b) for b in intercepts])
-    with pytest.raises(ValueError, match="order"):
-        eng.sgd_epoch(X, y, None, np.arange(N) + 1, 10, 0.0, 0.1, 0.9, True,
-                      [np.zeros_like(p) for p in coefs + intercepts])
+    with pytest.raises(ValueError, match="label"):
+        eng.loss_grad(X, y + 10, None, 0.0, grads)
+    with pytest.raises(ValueError, match="row number"):
+        eng.epoch(X, y, None, np.arange(N) + 1, 10, 0.0,
+                  Optimizer("sgd", [np.zeros_like(p) for p in coefs + intercepts], 0.1))
+    with pytest.raises(ValueError, match="optimizer.state: expected 12 arrays"):
+        eng.epoch(X, y, None, np.arange(N), 10, 0.0,
+                  Optimizer("adam", [np.zeros_like(p) for p in coefs + intercepts], 0.1))
+    with pytest.raises(ValueError, match="rejected"):  # batch_size above batch_rows
+        eng.epoch(X, y, None, np.arange(N), N + 1, 0.0,
+                  Optimizer("sgd", [np.zeros_like(p) for p in coefs + intercepts], 0.1))
     with pytest.raises(ValueError, match="intercepts: expected a float32"):
         MLPEngine([c.astype(np.float32) for c in coefs], intercepts, "relu", "softmax", N, 1)
     with pytest.raises(ValueError, match="coefs: expected"):
         MLPEngine([coefs[0], coefs[1].T.copy(), coefs[2]], intercepts, "relu", "softmax", N, 1)
+    Xs = sp.csr_matrix(X)
+    Xs.indices, Xs.indptr = Xs.indices.astype(np.int64), Xs.indptr.astype(np.int64)
+    Xs.indices[0] = 99  # a column index past n_features is refused, never read
+    with pytest.raises(ValueError, match="CSR index"):
+        eng.forward(Xs, np.empty((N, 3)))

@@ -1,13 +1,15 @@
-"""Plain-NumPy reference implementation of the ``csoftmax._mlp.MLPEngine`` interface.
+"""Plain-NumPy reference implementation of the ``csoftmax._core.MLPEngine`` interface.
 
-This module is the test oracle for the compiled engine (described in the module
-docstring of ``csoftmax/_mlp.pyx``), in the spirit of thinc's ``NumpyOps``: it is
+This module is the test oracle for the compiled engine (described at the top of
+``src_c/cs_mlp.h``), in the spirit of thinc's ``NumpyOps``: it is
 written for clarity, not speed.
 
 Design
 ------
 * ``ReferenceEngine`` has the same constructor and methods as ``MLPEngine``:
-  ``forward``, ``loss_grad``, ``sgd_epoch`` and ``adam_epoch``.
+  ``forward``, ``loss_grad`` and ``epoch``, which takes an optimizer with the
+  attributes of ``csoftmax._core.Optimizer`` (``kind``, ``state``,
+  ``hyperparameters`` and, for Adam, a step count ``t`` that it advances).
 * Every computation runs in float64, whatever the engine dtype.  Parameters of a
   float32 engine are upcast for the computation and the results are rounded once
   when they are written back (parameters, optimizer state, gradients, logits).
@@ -64,7 +66,7 @@ class ReferenceEngine:
     ----------
     coefs : list of ndarray of shape (fan_in, fan_out)
         Weight matrices, all float32 or all float64, C-contiguous and writeable.
-        Updated in place by ``sgd_epoch`` and ``adam_epoch``.
+        Updated in place by ``epoch``.
     intercepts : list of ndarray of shape (fan_out,)
         Bias vectors, same dtype as ``coefs``.
     activation : {"identity", "logistic", "tanh", "relu"}
@@ -263,8 +265,10 @@ class ReferenceEngine:
             out[start:stop] = self._forward(Xb, coefs, intercepts)[-1]
         return out
 
-    def loss_grad(self, X, y, sample_weight, alpha, coef_grads, intercept_grads):
-        """Full-batch objective; gradients are written into the given lists."""
+    def loss_grad(self, X, y, sample_weight, alpha, grads):
+        """Full-batch objective; gradients are written into grads (coefs, then intercepts)."""
+        L = len(self.coefs)
+        coef_grads, intercept_grads = grads[:L], grads[L:]
         n = self._check_X(X)
         self._check_y(y, n)
         self._check_sample_weight(sample_weight, n)
@@ -276,8 +280,21 @@ class ReferenceEngine:
             dst[...] = src
         return loss
 
-    def sgd_epoch(self, X, y, sample_weight, order, batch_size, alpha, learning_rate,
-                  momentum, nesterov, velocities):
+    def epoch(self, X, y, sample_weight, order, batch_size, alpha, optimizer):
+        """One epoch of minibatch SGD or Adam; returns the accumulated loss."""
+        h = optimizer.hyperparameters
+        P = len(self.coefs) + len(self.intercepts)
+        if optimizer.kind == "sgd":
+            return self._sgd_epoch(X, y, sample_weight, order, batch_size, alpha,
+                                   h["learning_rate"], h["momentum"], h["nesterov"],
+                                   optimizer.state)
+        loss, optimizer.t = self._adam_epoch(
+            X, y, sample_weight, order, batch_size, alpha, h["learning_rate"], h["beta_1"],
+            h["beta_2"], h["epsilon"], optimizer.t, optimizer.state[:P], optimizer.state[P:])
+        return loss
+
+    def _sgd_epoch(self, X, y, sample_weight, order, batch_size, alpha, learning_rate,
+                   momentum, nesterov, velocities):
         """One epoch of minibatch SGD (scikit-learn's SGDOptimizer semantics)."""
         params = self.coefs + self.intercepts
         self._check_like("velocities", velocities, params)
@@ -293,8 +310,8 @@ class ReferenceEngine:
 
         return self._epoch(X, y, sample_weight, order, batch_size, alpha, update)
 
-    def adam_epoch(self, X, y, sample_weight, order, batch_size, alpha,
-                   learning_rate_init, beta_1, beta_2, epsilon, t, ms, vs):
+    def _adam_epoch(self, X, y, sample_weight, order, batch_size, alpha,
+                    learning_rate_init, beta_1, beta_2, epsilon, t, ms, vs):
         """One epoch of Adam; returns (accumulated_loss, new t)."""
         params = self.coefs + self.intercepts
         self._check_like("ms", ms, params)

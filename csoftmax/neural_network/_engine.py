@@ -1,0 +1,134 @@
+"""Engine inputs, prepared in one place.
+
+``csoftmax._core.MLPEngine`` (the C engine of src_c/cs_mlp.h) runs the per-minibatch
+work (forward pass, fused output deltas, backward GEMMs, L2 term, optimizer update)
+without the GIL, and accepts only C-contiguous, writeable arrays of the working dtype,
+CSR matrices with int64 indices, and int64 class indices.  This module converts the
+estimator's weights, data and targets into that form, builds the engines for training
+and for prediction, and lays out the packed parameter vector of the L-BFGS solver.  It
+is the only module that builds an ``MLPEngine``.
+
+An engine is built once per ``fit``/``partial_fit``/predict call and is never stored on
+the estimator (engines are not picklable).  A training engine updates the ``coefs`` and
+``intercepts`` arrays it was given in place.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from csoftmax._core import MLPEngine
+from csoftmax._utils import check_n_threads
+
+# Largest number of rows a predict-time engine processes at once.
+_PREDICT_BATCH_ROWS = 4096
+
+
+def _engine_array(a, dtype):
+    """``a`` itself if the engine can use it (C-contiguous, writeable, dtype), or a copy."""
+    return np.require(a, dtype=dtype, requirements=["C", "A", "W", "E"])
+
+
+def _engine_input(X, dtype):
+    """X as the engine wants it: C-contiguous ndarray, or CSR matrix of ``dtype`` with
+    int64 indices (the caller's matrix is not modified)."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=dtype)  # a new matrix object, sharing data where it can
+        X.indices = X.indices.astype(np.int64, copy=False)
+        X.indptr = X.indptr.astype(np.int64, copy=False)
+        return X
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
+def _engine_targets(Y, out_activation, dtype):
+    """Targets in the engine's format: class indices (softmax) or 0/1 matrix."""
+    if out_activation == "softmax":
+        return np.ascontiguousarray(Y.argmax(axis=1), dtype=np.int64)
+    return np.ascontiguousarray(Y, dtype=dtype)
+
+
+def _training_engine(coefs, intercepts, activation, out_activation, batch_rows,
+                     n_threads):
+    """An engine that trains ``coefs`` and ``intercepts`` in place.
+
+    The arrays must already be engine arrays of one dtype; ``batch_rows`` is the
+    largest number of rows the engine processes at once (its buffers are sized for
+    it) and ``n_threads`` a resolved thread count.
+    """
+    return MLPEngine(coefs, intercepts, activation, out_activation, batch_rows, n_threads)
+
+
+def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,
+                    n_threads):
+    """Output-layer values (before softmax/logistic) of validated X, in the weights' dtype.
+
+    The weights are only read (read-only or non-contiguous ones are copied);
+    ``n_threads`` is the estimator's parameter, resolved here.
+    """
+    dtype = coefs[0].dtype
+    X = _engine_input(X, dtype)
+    n_samples = X.shape[0]
+    engine = MLPEngine(
+        [_engine_array(c, dtype) for c in coefs],
+        [_engine_array(b, dtype) for b in intercepts],
+        activation,
+        out_activation,
+        max(1, min(n_samples, _PREDICT_BATCH_ROWS)),
+        check_n_threads(n_threads),
+    )
+    out = np.empty((n_samples, n_outputs), dtype=dtype)
+    return engine.forward(X, out)
+
+
+class _PackedParameters:
+    """Weights and their gradients as views into two packed vectors, for L-BFGS.
+
+    ``coefs``/``intercepts`` are views into ``values`` and ``coef_grads``/
+    ``intercept_grads`` views into ``grads``, laid out as all weight matrices then all
+    bias vectors, so that scipy's iterate is copied in once and the gradient is read
+    out once per call.
+    """
+
+    def __init__(self, layer_units, dtype):
+        self._shapes = [(a, b) for a, b in zip(layer_units[:-1], layer_units[1:])]
+        sizes = [a * b for a, b in self._shapes] + [b for _, b in self._shapes]
+        self._offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        self.values = np.empty(self._offsets[-1], dtype=dtype)
+        self.grads = np.empty(self._offsets[-1], dtype=dtype)
+        self.coefs, self.intercepts = self._views(self.values)
+        self.coef_grads, self.intercept_grads = self._views(self.grads)
+
+    def take_over(self, coefs, intercepts):
+        """Copy the weights into ``values`` and put the views in the lists, in place."""
+        for i in range(len(self._shapes)):
+            self.coefs[i][...] = coefs[i]
+            self.intercepts[i][...] = intercepts[i]
+            coefs[i] = self.coefs[i]
+            intercepts[i] = self.intercepts[i]
+
+    def _views(self, vector):
+        offsets, n_layers = self._offsets, len(self._shapes)
+        coefs = [
+            vector[offsets[i]:offsets[i + 1]].reshape(self._shapes[i])
+            for i in range(n_layers)
+        ]
+        intercepts = [
+            vector[offsets[n_layers + i]:offsets[n_layers + i + 1]]
+            for i in range(n_layers)
+        ]
+        return coefs, intercepts
+
+
+def _lbfgs_loss_grad(packed, engine, X, y, sample_weight, alpha):
+    """scipy's ``fun(x) -> (loss, gradient)`` over float64 vectors, for ``jac=True``.
+
+    ``engine`` must train ``packed.coefs`` and ``packed.intercepts``.
+    """
+
+    def loss_grad(x):
+        packed.values[...] = x
+        loss = engine.loss_grad(
+            X, y, sample_weight, alpha, packed.coef_grads + packed.intercept_grads
+        )
+        return float(loss), packed.grads.astype(np.float64)
+
+    return loss_grad

@@ -1,0 +1,171 @@
+"""Validation of MLPClassifier's parameters.
+
+A small public-API equivalent of scikit-learn's private ``_param_validation``: each
+parameter has a list of constraints, and the first parameter that none of its
+constraints accepts raises :class:`InvalidParameterError` with scikit-learn's message.
+"""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """Raised when a parameter of :class:`MLPClassifier` has an invalid type or value.
+
+    It subclasses both ``ValueError`` and ``TypeError``, as scikit-learn's own
+    ``InvalidParameterError`` does, and its messages use the same format.
+    """
+
+
+class _Constraint:
+    """A named predicate; ``str(constraint)`` is the phrase used in error messages."""
+
+    def __init__(self, predicate, description):
+        self.predicate = predicate
+        self.description = description
+
+    def is_satisfied_by(self, value):
+        return self.predicate(value)
+
+    def __str__(self):
+        return self.description
+
+
+def _interval(kind, left, right, closed):
+    """Numbers of ``kind`` ("int" or "float") in an interval, as sklearn's Interval."""
+    number_type = numbers.Integral if kind == "int" else numbers.Real
+    lo = -np.inf if left is None else left
+    hi = np.inf if right is None else right
+    left_closed = closed in ("left", "both")
+    right_closed = closed in ("right", "both")
+
+    def predicate(value):
+        if not isinstance(value, number_type):
+            return False
+        if not isinstance(value, numbers.Integral) and np.isnan(value):
+            return False
+        if value < lo or (value == lo and not left_closed):
+            return False
+        if value > hi or (value == hi and not right_closed):
+            return False
+        return True
+
+    def bound(b, default):
+        if b is None:
+            return default
+        return b if kind == "int" else float(b)
+
+    description = (
+        f"{'an int' if kind == 'int' else 'a float'} in the range "
+        f"{'[' if left_closed else '('}{bound(left, '-inf')}, "
+        f"{bound(right, 'inf')}{']' if right_closed else ')'}"
+    )
+    return _Constraint(predicate, description)
+
+
+def _str_options(*options):
+    return _Constraint(
+        lambda v: isinstance(v, str) and v in options,
+        "a str among {" + ", ".join(repr(o) for o in options) + "}",
+    )
+
+
+def _instance_of(types, name):
+    return _Constraint(lambda v: isinstance(v, types), f"an instance of {name!r}")
+
+
+_NONE = _Constraint(lambda v: v is None, "None")
+_BOOL = _instance_of(bool, "bool")
+_NP_BOOL = _instance_of(np.bool_, "numpy.bool")
+_ARRAY_LIKE = _Constraint(
+    lambda v: (
+        not sp.issparse(v)
+        and (hasattr(v, "__len__") or hasattr(v, "shape") or hasattr(v, "__array__"))
+        and not np.isscalar(v)
+    ),
+    "an array-like",
+)
+_WORKING_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _is_valid_dtype(value):
+    if isinstance(value, str):
+        return value in ("float32", "float64")
+    if isinstance(value, type):
+        return value in (np.float32, np.float64)
+    return isinstance(value, np.dtype) and value in _WORKING_DTYPES
+
+
+_PARAMETER_CONSTRAINTS = {
+    "hidden_layer_sizes": [_ARRAY_LIKE, _interval("int", 1, None, "left")],
+    "activation": [_str_options("identity", "logistic", "tanh", "relu")],
+    "solver": [_str_options("lbfgs", "sgd", "adam")],
+    "alpha": [_interval("float", 0, None, "left")],
+    "batch_size": [_str_options("auto"), _interval("int", 1, None, "left")],
+    "learning_rate": [_str_options("constant", "invscaling", "adaptive")],
+    "learning_rate_init": [_interval("float", 0, None, "neither")],
+    "power_t": [_interval("float", 0, None, "left")],
+    "max_iter": [_interval("int", 1, None, "left")],
+    "shuffle": [_BOOL, _NP_BOOL],
+    "random_state": [
+        _interval("int", 0, 2**32 - 1, "both"),
+        _instance_of(np.random.RandomState, "numpy.random.mtrand.RandomState"),
+        _NONE,
+    ],
+    "tol": [_interval("float", 0, None, "left")],
+    "verbose": [_interval("int", 0, None, "left"), _BOOL, _NP_BOOL],
+    "warm_start": [_BOOL, _NP_BOOL],
+    "momentum": [_interval("float", 0, 1, "both")],
+    "nesterovs_momentum": [_BOOL, _NP_BOOL],
+    "early_stopping": [_BOOL, _NP_BOOL],
+    "validation_fraction": [_interval("float", 0, 1, "left")],
+    "beta_1": [_interval("float", 0, 1, "left")],
+    "beta_2": [_interval("float", 0, 1, "left")],
+    "epsilon": [_interval("float", 0, None, "neither")],
+    "n_iter_no_change": [
+        _interval("int", 1, None, "left"),
+        _Constraint(
+            lambda v: isinstance(v, numbers.Real) and v == np.inf, "a float among {inf}"
+        ),
+    ],
+    "max_fun": [_interval("int", 1, None, "left")],
+    # csoftmax extras
+    "class_weight": [_instance_of(dict, "dict"), _str_options("balanced"), _NONE],
+    "dtype": [
+        _Constraint(
+            _is_valid_dtype,
+            "a str among {'float32', 'float64'}, numpy.float32, numpy.float64",
+        ),
+        _NONE,
+    ],
+    "n_threads": [
+        _Constraint(
+            lambda v: (
+                isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+                and v != 0
+            ),
+            "a nonzero int",
+        ),
+        _NONE,
+    ],
+}
+
+
+def _validate_parameters(params, caller_name):
+    """Raise InvalidParameterError for the first parameter no constraint accepts."""
+    for name, value in params.items():
+        constraints = _PARAMETER_CONSTRAINTS.get(name)
+        if constraints is None or any(c.is_satisfied_by(value) for c in constraints):
+            continue
+        if len(constraints) == 1:
+            expected = str(constraints[0])
+        else:
+            expected = (
+                ", ".join(str(c) for c in constraints[:-1]) + f" or {constraints[-1]}"
+            )
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {caller_name} must be {expected}. "
+            f"Got {value!r} instead."
+        )
