@@ -351,7 +351,9 @@ class _BaseMLP(BaseEstimator):
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        X_train, X_val = X[idx_train], X[idx_val]
+        # Row selection of a CSR matrix may narrow its indices: prepare both parts again.
+        X_train = _engine_input(X[idx_train], X.dtype)
+        X_val = _engine_input(X[idx_val], X.dtype)
         Y_train = Y[idx_train]
         y_val = self._label_binarizer.inverse_transform(Y[idx_val])
         if sample_weight is None:
