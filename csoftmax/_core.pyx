@@ -210,16 +210,20 @@ cdef class Optimizer:
     cdef cs_optim opt
     cdef public list state
 
-    def __init__(self, str kind, list state, double learning_rate, double momentum=0.0,
-                 bint nesterov=False, double beta_1=0.9, double beta_2=0.999,
-                 double epsilon=1e-8, long long t=0):
+    def __init__(self, str kind, list state, long long t=0, **hyperparameters):
+        h = dict(learning_rate=1e-3, momentum=0.0, nesterov=False, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8)
+        unknown = set(hyperparameters) - set(h)
+        if unknown:
+            raise TypeError(f"unknown hyper-parameters {sorted(unknown)}")
+        h.update(hyperparameters)
         self.opt.kind = _OPTIMIZERS[kind]
-        self.opt.learning_rate = learning_rate
-        self.opt.momentum = momentum
-        self.opt.nesterov = nesterov
-        self.opt.beta_1 = beta_1
-        self.opt.beta_2 = beta_2
-        self.opt.epsilon = epsilon
+        self.opt.learning_rate = h["learning_rate"]
+        self.opt.momentum = h["momentum"]
+        self.opt.nesterov = h["nesterov"]
+        self.opt.beta_1 = h["beta_1"]
+        self.opt.beta_2 = h["beta_2"]
+        self.opt.epsilon = h["epsilon"]
         self.opt.t = t
         self.state = state
 
@@ -257,7 +261,7 @@ cdef class Optimizer:
 
 
 def _rebuild_optimizer(kind, state, hyperparameters, t):
-    return Optimizer(kind, state, t=t, **hyperparameters)
+    return Optimizer(kind, state, t, **hyperparameters)
 
 
 cdef class MLPEngine:

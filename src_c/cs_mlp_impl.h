@@ -1,7 +1,6 @@
 /* Template (see cs_instantiate.h): the passes of the MLP engine of cs_mlp.h, for one dtype.
  * B(net) is the engine's typed buffer table; every pass reads and writes only through it. */
 #define B(net) (&(net)->b.CS_SUF)
-#define GEMM CS_CAT2(gemm, CS_SUF)
 #define XENT_HARD CS_CAT2(cs_xent_hard, CS_SUF)
 #define SIGMOID_XENT CS_CAT2(cs_sigmoid_xent, CS_SUF)
 #define OPTIM_UPDATE CS_CAT2(cs_optim_update, CS_SUF)
@@ -139,33 +138,39 @@ static void CS_FN(csr_tmatmul_block)(const void *ctx, ptrdiff_t col0, ptrdiff_t 
 
 /* ---- GEMMs: row-major products on column-major BLAS ---------------------------------------- */
 
-static void CS_FN(gemm_rm)(const cs_mlp *net, char ta, char tb, int m, int n, int k, const T *a,
-                           int lda, const T *b, int ldb, T *c, int ldc)
-{
-    T one = 1, zero = 0;
+/* C = A B in BLAS's column-major terms, with alpha = 1 and beta = 0. */
 #if CS_F32
-    net->blas.sgemm(&ta, &tb, &m, &n, &k, &one, (T *)a, &lda, (T *)b, &ldb, &zero, c, &ldc);
+#define CS_GEMM(net, ta, tb, m, n, k, a, lda, b, ldb, c, ldc) \
+    (net)->blas.sgemm(&(ta), &(tb), &(m), &(n), &(k), &one, (T *)(a), &(lda), (T *)(b), &(ldb), \
+                      &zero, (c), &(ldc))
 #else
-    net->blas.dgemm(&ta, &tb, &m, &n, &k, &one, (T *)a, &lda, (T *)b, &ldb, &zero, c, &ldc);
+#define CS_GEMM(net, ta, tb, m, n, k, a, lda, b, ldb, c, ldc) \
+    (net)->blas.dgemm(&(ta), &(tb), &(m), &(n), &(k), &one, (T *)(a), &(lda), (T *)(b), &(ldb), \
+                      &zero, (c), &(ldc))
 #endif
-}
 
 /* c (m, n) = a (m, k) @ b (k, n) */
 static void CS_FN(mm)(const cs_mlp *net, const T *a, const T *b, T *c, int m, int k, int n)
 {
-    CS_FN(gemm_rm)(net, 'N', 'N', n, m, k, b, n, a, k, c, n);
+    char no = 'N';
+    T one = 1, zero = 0;
+    CS_GEMM(net, no, no, n, m, k, b, n, a, k, c, n);
 }
 
 /* c (m, k) = d (m, n) @ w.T, w: (k, n) */
 static void CS_FN(mm_nt)(const cs_mlp *net, const T *d, const T *w, T *c, int m, int n, int k)
 {
-    CS_FN(gemm_rm)(net, 'T', 'N', k, m, n, w, n, d, n, c, k);
+    char tr = 'T', no = 'N';
+    T one = 1, zero = 0;
+    CS_GEMM(net, tr, no, k, m, n, w, n, d, n, c, k);
 }
 
 /* g (k, n) = a.T @ d, a: (m, k), d: (m, n) */
 static void CS_FN(mm_tn)(const cs_mlp *net, const T *a, const T *d, T *g, int m, int k, int n)
 {
-    CS_FN(gemm_rm)(net, 'N', 'T', n, k, m, d, n, a, k, g, n);
+    char no = 'N', tr = 'T';
+    T one = 1, zero = 0;
+    CS_GEMM(net, no, tr, n, k, m, d, n, a, k, g, n);
 }
 
 /* ---- passes -------------------------------------------------------------------------------- */
@@ -388,7 +393,7 @@ static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_s
 }
 
 #undef B
-#undef GEMM
+#undef CS_GEMM
 #undef XENT_HARD
 #undef SIGMOID_XENT
 #undef OPTIM_UPDATE

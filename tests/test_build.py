@@ -6,10 +6,13 @@ This module proves that
   environment in IEEE mode: no flush-to-zero or denormals-are-zero, as an
   extension built with ``-ffast-math`` would switch on for the whole process;
 - the SIMD dispatch is sound: ``csoftmax.simd_backend()`` names a known path,
-  ``csoftmax.set_simd_backend`` validates its argument, ``CSOFTMAX_SIMD=portable``
-  is honoured at import, and the portable C path gives the same results as
-  every vectorised path this CPU supports, within a tolerance far tighter than
-  the accuracy contract (and bitwise identical across ``n_threads``).
+  ``csoftmax.set_simd_backend`` validates its argument, ``CSOFTMAX_SIMD`` takes
+  exactly the same names at import and warns about any other, and the portable C
+  path gives the same results as every vectorised path this CPU supports, within
+  a tolerance far tighter than the accuracy contract (and bitwise identical across
+  ``n_threads``); the MLP engine trains bitwise identical weights on every path;
+- ``import csoftmax`` stays light: scikit-learn and SciPy load only when the
+  estimator or the datasets are first used.
 """
 
 import os
@@ -147,16 +150,88 @@ def test_auto_picks_a_vector_path_when_the_cpu_has_avx2(restore_simd_backend):
     assert csoftmax.simd_backend() in {"avx2", "avx512"}
 
 
-def test_env_var_forces_portable_path_at_import():
+def _run_python(code, **env_vars):
     root = Path(csoftmax.__file__).resolve().parent.parent
-    env = dict(os.environ, CSOFTMAX_SIMD="portable")
+    env = dict(os.environ, **env_vars)
     env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
-    code = "import csoftmax; print(csoftmax.simd_backend())"
-    proc = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+def test_env_var_forces_portable_path_at_import():
+    proc = _run_python("import csoftmax; print(csoftmax.simd_backend())", CSOFTMAX_SIMD="portable")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "portable"
+    assert proc.stderr == ""
+
+
+def test_env_var_takes_auto_as_set_simd_backend_does():
+    proc = _run_python("import csoftmax; print(csoftmax.simd_backend())", CSOFTMAX_SIMD="auto")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == csoftmax.simd_backend() and proc.stderr == ""
+
+
+@pytest.mark.parametrize("value", ["avx9", "Portable", "", "1"])
+def test_env_var_with_an_unknown_name_warns_and_uses_the_best_path(value):
+    code = "import csoftmax; csoftmax.set_simd_backend('auto'); print(csoftmax.simd_backend())"
+    best = _run_python(code).stdout.strip()
+    proc = _run_python("import csoftmax; print(csoftmax.simd_backend())", CSOFTMAX_SIMD=value)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == best
+    assert "RuntimeWarning" in proc.stderr and f"CSOFTMAX_SIMD={value!r}" in proc.stderr
+    assert "'auto', 'portable', 'avx2', 'avx512'" in proc.stderr
+
+
+def test_env_var_naming_a_path_the_cpu_lacks_warns(restore_simd_backend):
+    missing = BACKENDS - set(available_backends())
+    if not missing:
+        pytest.skip("this CPU runs every path")
+    proc = _run_python("import csoftmax; print(csoftmax.simd_backend())",
+                       CSOFTMAX_SIMD=sorted(missing)[0])
+    assert proc.returncode == 0, proc.stderr
+    assert "does not support" in proc.stderr and "RuntimeWarning" in proc.stderr
+
+
+def test_import_loads_neither_scikit_learn_nor_scipy_until_needed():
+    code = (
+        "import sys, numpy as np, csoftmax\n"
+        "heavy = lambda: sorted(m for m in ('sklearn', 'scipy') if m in sys.modules)\n"
+        "csoftmax.softmax(np.ones((2, 3))); csoftmax.cross_entropy(np.ones((2, 3)), [0, 1])\n"
+        "print(heavy())\n"
+        "assert 'MLPClassifier' in dir(csoftmax) and 'datasets' in dir(csoftmax)\n"
+        "from csoftmax import MLPClassifier\n"
+        "assert MLPClassifier is csoftmax.neural_network.MLPClassifier\n"
+        "assert csoftmax.datasets.load_mnist\n"
+        "print(heavy())\n"
+    )
+    proc = _run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["[]", "['scipy', 'sklearn']"]
+
+
+def test_unknown_attribute_raises_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        csoftmax.nope  # noqa: B018
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_mlp_trains_identical_weights_on_every_path(solver, restore_simd_backend):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    fits = {}
+    for backend in available_backends():
+        csoftmax.set_simd_backend(backend)
+        clf = csoftmax.MLPClassifier(hidden_layer_sizes=(12,), activation="logistic",
+                                     solver=solver, max_iter=3, random_state=0,
+                                     dtype=np.float32)
+        with pytest.warns(Warning):  # not converged in 3 iterations
+            clf.fit(X[:300] / 16, y[:300])
+        fits[backend] = clf.coefs_ + clf.intercepts_
+    for backend, params in fits.items():
+        for a, b in zip(params, fits["portable"]):
+            np.testing.assert_array_equal(a, b, err_msg=backend)
 
 
 def _all_outputs(dtype, n_threads=None):

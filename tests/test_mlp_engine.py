@@ -96,7 +96,8 @@ def test_adam_and_sgd_epochs(dtype, activation, out_activation, sparse):
     order = np.random.default_rng(1).permutation(N)
     ms, vs = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
     ms_ref, vs_ref = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
-    adam = Optimizer("adam", ms + vs, 0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+    adam = Optimizer("adam", ms + vs, learning_rate=0.01, beta_1=0.9, beta_2=0.999,
+                     epsilon=1e-8)
     adam_ref = SimpleNamespace(kind="adam", state=ms_ref + vs_ref, t=0,
                                hyperparameters=adam.hyperparameters)
     acc = eng.epoch(X, y, w, order, 10, 0.01, adam)
@@ -110,7 +111,7 @@ def test_adam_and_sgd_epochs(dtype, activation, out_activation, sparse):
         _close(p, p_ref, dtype)
     vel = [np.zeros_like(p) for p in params]
     vel_ref = [np.zeros_like(p) for p in params]
-    sgd = Optimizer("sgd", vel, 0.05, momentum=0.9, nesterov=True)
+    sgd = Optimizer("sgd", vel, learning_rate=0.05, momentum=0.9, nesterov=True)
     sgd_ref = SimpleNamespace(kind="sgd", state=vel_ref, hyperparameters=sgd.hyperparameters)
     acc = eng.epoch(X, y, None, order, 7, 0.01, sgd)
     acc_ref = ref.epoch(X, y, None, order.astype(np.intp), 7, 0.01, sgd_ref)
@@ -120,17 +121,20 @@ def test_adam_and_sgd_epochs(dtype, activation, out_activation, sparse):
 
 
 def test_optimizer_state_round_trips_through_pickle():
-    adam = Optimizer("adam", [np.ones(3)], 0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-7, t=4)
+    adam = Optimizer("adam", [np.ones(3)], 4, learning_rate=0.01, beta_1=0.8, beta_2=0.99,
+                     epsilon=1e-7)
     copy = pickle.loads(pickle.dumps(adam))
     assert (copy.kind, copy.t, copy.hyperparameters) == (adam.kind, 4, adam.hyperparameters)
     assert copy.learning_rate == adam.learning_rate == pytest.approx(
         0.01 * np.sqrt(1 - 0.99**4) / (1 - 0.8**4), rel=1e-15)
     np.testing.assert_array_equal(copy.state[0], adam.state[0])
-    sgd = Optimizer("sgd", [], 0.1, momentum=0.5)
+    sgd = Optimizer("sgd", [], learning_rate=0.1, momentum=0.5)
     sgd.learning_rate = 0.02  # the schedules set SGD's rate
     assert pickle.loads(pickle.dumps(sgd)).learning_rate == 0.02
     with pytest.raises(AttributeError, match="step count"):
         adam.learning_rate = 0.1
+    with pytest.raises(TypeError, match="beta_3"):
+        Optimizer("adam", [], beta_3=0.5)
 
 
 def test_engine_rejects_bad_arguments():
@@ -143,13 +147,13 @@ def test_engine_rejects_bad_arguments():
         eng.loss_grad(X, y + 10, None, 0.0, grads)
     with pytest.raises(ValueError, match="row number"):
         eng.epoch(X, y, None, np.arange(N) + 1, 10, 0.0,
-                  Optimizer("sgd", [np.zeros_like(p) for p in coefs + intercepts], 0.1))
+                  Optimizer("sgd", [np.zeros_like(p) for p in coefs + intercepts]))
     with pytest.raises(ValueError, match="optimizer.state: expected 12 arrays"):
         eng.epoch(X, y, None, np.arange(N), 10, 0.0,
-                  Optimizer("adam", [np.zeros_like(p) for p in coefs + intercepts], 0.1))
+                  Optimizer("adam", [np.zeros_like(p) for p in coefs + intercepts]))
     with pytest.raises(ValueError, match="rejected"):  # batch_size above batch_rows
         eng.epoch(X, y, None, np.arange(N), N + 1, 0.0,
-                  Optimizer("sgd", [np.zeros_like(p) for p in coefs + intercepts], 0.1))
+                  Optimizer("sgd", [np.zeros_like(p) for p in coefs + intercepts]))
     with pytest.raises(ValueError, match="intercepts: expected a float32"):
         MLPEngine([c.astype(np.float32) for c in coefs], intercepts, "relu", "softmax", N, 1)
     with pytest.raises(ValueError, match="coefs: expected"):

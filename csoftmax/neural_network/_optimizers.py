@@ -43,8 +43,10 @@ class _SGDState(_OptimizerState):
         self.learning_rate_init = learning_rate_init
         self.lr_schedule = lr_schedule
         self.power_t = power_t
-        self.optimizer = Optimizer("sgd", [np.zeros_like(p) for p in params],
-                                   float(learning_rate_init), float(momentum), bool(nesterov))
+        self.optimizer = Optimizer(
+            "sgd", [np.zeros_like(p) for p in params], learning_rate=float(learning_rate_init),
+            momentum=float(momentum), nesterov=bool(nesterov),
+        )
 
     @_OptimizerState.learning_rate.setter
     def learning_rate(self, value):
@@ -77,8 +79,10 @@ class _AdamState(_OptimizerState):
     def __init__(self, params, learning_rate_init, beta_1, beta_2, epsilon):
         self.learning_rate_init = learning_rate_init
         state = [np.zeros_like(p) for p in params] + [np.zeros_like(p) for p in params]
-        self.optimizer = Optimizer("adam", state, float(learning_rate_init), beta_1=beta_1,
-                                   beta_2=beta_2, epsilon=epsilon)
+        self.optimizer = Optimizer(
+            "adam", state, learning_rate=float(learning_rate_init), beta_1=float(beta_1),
+            beta_2=float(beta_2), epsilon=float(epsilon),
+        )
 
     @property
     def t(self):
