@@ -51,22 +51,25 @@ cdef extern from "cs_xent.h" nogil:
     int CS_REDUCE_NONE
     int CS_REDUCE_SUM
     int CS_REDUCE_MEAN
-    int cs_xent_hard_f32(const float *logits, const int64_t *target,
-                         const double *sample_weight, double label_smoothing, int reduction,
+    int64_t CS_XENT_NO_IGNORE
+    ctypedef struct cs_xent_opts:
+        const double *sample_weight
+        const double *class_weight
+        int64_t ignore_index
+        double label_smoothing
+        int reduction
+    int cs_xent_hard_f32(const float *logits, const int64_t *target, const cs_xent_opts *opts,
                          double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
                          ptrdiff_t n_cols, int n_threads)
-    int cs_xent_hard_f64(const double *logits, const int64_t *target,
-                         const double *sample_weight, double label_smoothing, int reduction,
+    int cs_xent_hard_f64(const double *logits, const int64_t *target, const cs_xent_opts *opts,
                          double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
                          ptrdiff_t n_cols, int n_threads)
     int cs_xent_soft_f32(const float *logits, const float *target_prob,
-                         const double *sample_weight, double label_smoothing, int reduction,
-                         double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
-                         ptrdiff_t n_cols, int n_threads)
+                         const cs_xent_opts *opts, double *loss_rows, double *loss, float *grad,
+                         ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
     int cs_xent_soft_f64(const double *logits, const double *target_prob,
-                         const double *sample_weight, double label_smoothing, int reduction,
-                         double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
-                         ptrdiff_t n_cols, int n_threads)
+                         const cs_xent_opts *opts, double *loss_rows, double *loss,
+                         double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
     int cs_sigmoid_xent_f32(const float *logits, const float *target,
                             const double *sample_weight, double *loss_rows, double *loss,
                             float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)

@@ -122,24 +122,34 @@ def log_softmax_vjp(const floating[:, ::1] y, const floating[:, ::1] dy, floatin
     _raise_for(status)
 
 
+cdef cs_xent_opts _xent_opts(const double[::1] sample_weight, const double[::1] class_weight,
+                            ignore_index, double label_smoothing, int reduction):
+    cdef cs_xent_opts o
+    o.sample_weight = NULL if sample_weight is None else &sample_weight[0]
+    o.class_weight = NULL if class_weight is None else &class_weight[0]
+    o.ignore_index = CS_XENT_NO_IGNORE if ignore_index is None else ignore_index
+    o.label_smoothing = label_smoothing
+    o.reduction = reduction
+    return o
+
+
 def cross_entropy_hard(const floating[:, ::1] logits, const int64_t[::1] target,
-                       const double[::1] sample_weight, double label_smoothing,
-                       int reduction, double[::1] loss_rows, floating[:, ::1] grad,
-                       int n_threads):
+                       const double[::1] sample_weight, const double[::1] class_weight,
+                       ignore_index, double label_smoothing, int reduction,
+                       double[::1] loss_rows, floating[:, ::1] grad, int n_threads):
     """Loss (reduced per `reduction`) for integer labels; fills loss_rows and grad."""
     cdef int status
     cdef double loss = 0.0
-    cdef const double *w = NULL if sample_weight is None else &sample_weight[0]
+    cdef cs_xent_opts o = _xent_opts(sample_weight, class_weight, ignore_index,
+                                     label_smoothing, reduction)
     cdef floating *g = NULL if grad is None else &grad[0, 0]
     with nogil:
         if floating is float:
-            status = cs_xent_hard_f32(&logits[0, 0], &target[0], w, label_smoothing, reduction,
-                                      &loss_rows[0], &loss, g, logits.shape[0],
-                                      logits.shape[1], n_threads)
+            status = cs_xent_hard_f32(&logits[0, 0], &target[0], &o, &loss_rows[0], &loss, g,
+                                      logits.shape[0], logits.shape[1], n_threads)
         else:
-            status = cs_xent_hard_f64(&logits[0, 0], &target[0], w, label_smoothing, reduction,
-                                      &loss_rows[0], &loss, g, logits.shape[0],
-                                      logits.shape[1], n_threads)
+            status = cs_xent_hard_f64(&logits[0, 0], &target[0], &o, &loss_rows[0], &loss, g,
+                                      logits.shape[0], logits.shape[1], n_threads)
     _raise_for(status)
     return loss
 
@@ -151,17 +161,15 @@ def cross_entropy_soft(const floating[:, ::1] logits, const floating[:, ::1] tar
     """Loss (reduced per `reduction`) for probability targets; fills loss_rows and grad."""
     cdef int status
     cdef double loss = 0.0
-    cdef const double *w = NULL if sample_weight is None else &sample_weight[0]
+    cdef cs_xent_opts o = _xent_opts(sample_weight, None, None, label_smoothing, reduction)
     cdef floating *g = NULL if grad is None else &grad[0, 0]
     with nogil:
         if floating is float:
-            status = cs_xent_soft_f32(&logits[0, 0], &target[0, 0], w, label_smoothing,
-                                      reduction, &loss_rows[0], &loss, g, logits.shape[0],
-                                      logits.shape[1], n_threads)
+            status = cs_xent_soft_f32(&logits[0, 0], &target[0, 0], &o, &loss_rows[0], &loss,
+                                      g, logits.shape[0], logits.shape[1], n_threads)
         else:
-            status = cs_xent_soft_f64(&logits[0, 0], &target[0, 0], w, label_smoothing,
-                                      reduction, &loss_rows[0], &loss, g, logits.shape[0],
-                                      logits.shape[1], n_threads)
+            status = cs_xent_soft_f64(&logits[0, 0], &target[0, 0], &o, &loss_rows[0], &loss,
+                                      g, logits.shape[0], logits.shape[1], n_threads)
     _raise_for(status)
     return loss
 

@@ -4,6 +4,7 @@ import numbers
 import os
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from csoftmax import _core
 
@@ -55,6 +56,92 @@ def check_real(x, name):
             f"{name} must hold real numbers (float, int or bool); got dtype {x.dtype}."
         )
     return x
+
+
+def normalize_axes(axis, ndim):
+    """The axes a softmax normalises over, as a tuple of non-negative ints.
+
+    An int is one axis, a tuple several (taken together, in the order given), and None
+    all of them, as in ``scipy.special.softmax``.
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, tuple):
+        if not axis:
+            raise ValueError("axis=() names no axis; pass an int, a tuple of ints or None.")
+        if any(isinstance(a, (bool, np.bool_)) or not isinstance(a, numbers.Integral)
+               for a in axis):
+            raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}.")
+        return normalize_axis_tuple(tuple(int(a) for a in axis), ndim, "axis")
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}.")
+    return (normalize_axis_index(int(axis), ndim),)
+
+
+class RowLayout:
+    """How an array of `shape` maps to C-contiguous (n_rows, n_cols) rows, the kernels'
+    layout: the axes in `axes` are moved last and flattened into one row."""
+
+    def __init__(self, shape, axes):
+        self.axes = axes
+        self.dest = tuple(range(len(shape) - len(axes), len(shape)))
+        self.batch_shape = tuple(n for i, n in enumerate(shape) if i not in axes)
+        self.moved_shape = self.batch_shape + tuple(shape[a] for a in axes)
+        self.n_cols = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+        self.n_rows = int(np.prod(self.batch_shape, dtype=np.int64))
+
+    def move(self, a):
+        """View of `a` with the row axes last."""
+        return np.moveaxis(a, self.axes, self.dest)
+
+    def rows(self, a, dtype):
+        """`a` as C-contiguous rows of `dtype` (a view when it already is one)."""
+        moved = np.ascontiguousarray(self.move(a), dtype=dtype)
+        return moved.reshape(self.n_rows, self.n_cols)
+
+    def rows_view(self, a):
+        """A writeable rows view of `a`, or None when its layout does not allow one."""
+        moved = self.move(a)
+        return moved.reshape(self.n_rows, self.n_cols) if moved.flags.c_contiguous else None
+
+    def unrows(self, res):
+        """Rows back in the original layout (a view)."""
+        return np.moveaxis(res.reshape(self.moved_shape), self.dest, self.axes)
+
+
+def check_out(out, shape, dtype, name="out"):
+    """Validate an output buffer: an ndarray of `shape`, writeable, of `dtype` or a wider
+    float dtype (the result is then computed in `dtype` and cast, as NumPy ufuncs do)."""
+    if not isinstance(out, np.ndarray):
+        raise ValueError(f"{name} must be a NumPy array; got {type(out).__name__}.")
+    if out.shape != shape:
+        raise ValueError(f"{name} has shape {out.shape}; expected {shape}.")
+    if out.dtype != dtype and not (
+        out.dtype.kind == "f" and np.can_cast(dtype, out.dtype, casting="safe")
+    ):
+        raise ValueError(
+            f"{name} has dtype {out.dtype}; expected {dtype} (the result dtype) or a wider "
+            "float dtype."
+        )
+    if not out.flags.writeable:
+        raise ValueError(f"{name} is read-only; pass a writeable array.")
+
+
+def direct_target(out, layout, dtype, inputs):
+    """Rows view of `out` the kernel can write straight into: same dtype, a C-contiguous
+    rows layout, and no partial overlap with the input rows (exact aliasing is allowed
+    when the kernel allows it, which the caller says by listing only such inputs)."""
+    if out is None or out.dtype != dtype:
+        return None
+    target = layout.rows_view(out)
+    if target is None:
+        return None
+    for r in inputs:
+        if np.may_share_memory(r, target) and not (
+            r.ctypes.data == target.ctypes.data and r.strides == target.strides
+        ):
+            return None
+    return target
 
 
 def simd_backend():

@@ -6,34 +6,23 @@ C kernels with the GIL released.
 """
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_index
 
 from csoftmax import _core
-from csoftmax._utils import check_n_threads, check_real, result_dtype
+from csoftmax._utils import (
+    RowLayout,
+    check_n_threads,
+    check_out,
+    check_real,
+    direct_target,
+    normalize_axes,
+    result_dtype,
+)
 
 __all__ = ["softmax", "log_softmax", "softmax_jacobian", "softmax_vjp", "log_softmax_vjp"]
 
-
-def _rows(x, axis, dtype):
-    """View of x with `axis` last, as a C-contiguous (n_rows, n_cols) array of `dtype`."""
-    moved = np.moveaxis(x, axis, -1)
-    return np.ascontiguousarray(moved, dtype=dtype).reshape(_as_rows(moved.shape))
-
-
-def _as_rows(shape):
-    """(n_rows, n_cols) for an array whose last axis is the softmax axis."""
-    return (int(np.prod(shape[:-1], dtype=np.int64)), shape[-1])
-
-
-def _check_out(out, shape, dtype):
-    if not isinstance(out, np.ndarray):
-        raise ValueError(f"out must be a NumPy array; got {type(out).__name__}.")
-    if out.shape != shape:
-        raise ValueError(f"out has shape {out.shape}; expected {shape}.")
-    if out.dtype != dtype:
-        raise ValueError(f"out has dtype {out.dtype}; expected {dtype}.")
-    if not out.flags.writeable:
-        raise ValueError("out is read-only; pass a writeable array.")
+#: The largest result, in bytes, :func:`softmax_jacobian` allocates itself (1 GiB). A
+#: larger Jacobian is refused with an error naming its size; pass ``out=`` to go beyond.
+JACOBIAN_MAX_BYTES = 1 << 30
 
 
 def _run(kernel, inputs, axis, out, n_threads):
@@ -41,9 +30,11 @@ def _run(kernel, inputs, axis, out, n_threads):
     dtype = result_dtype(*inputs)
     x = inputs[0]
     if out is not None:
-        _check_out(out, x.shape, dtype)
+        check_out(out, x.shape, dtype)
     n_threads = check_n_threads(n_threads)
     if x.ndim == 0:
+        if axis not in (None, -1, 0, ()):
+            normalize_axes(axis, 0)  # raises the usual AxisError
         rows = [np.ascontiguousarray(a, dtype=dtype).reshape(1, 1) for a in inputs]
         res = np.empty((1, 1), dtype=dtype)
         kernel(*rows, res, n_threads)
@@ -51,29 +42,18 @@ def _run(kernel, inputs, axis, out, n_threads):
             return res.reshape(())
         out[...] = res.reshape(())
         return out
-    axis = normalize_axis_index(axis, x.ndim)
-    # Write straight into `out` when its moved view is C-contiguous and does not partly
+    layout = RowLayout(x.shape, normalize_axes(axis, x.ndim))
+    rows = [layout.rows(a, dtype) for a in inputs]
+    # Write straight into `out` when its rows view is C-contiguous and does not partly
     # overlap the input (exact aliasing, out is x, is supported by the kernels).
-    target = None
-    if out is not None:
-        moved_out = np.moveaxis(out, axis, -1)
-        if moved_out.flags.c_contiguous:
-            target = moved_out.reshape(_as_rows(moved_out.shape))
-    rows = [_rows(a, axis, dtype) for a in inputs]
-    if target is not None:
-        for r in rows:
-            if np.may_share_memory(r, target) and not (
-                r.ctypes.data == target.ctypes.data and r.strides == target.strides
-            ):
-                target = None
-                break
+    target = direct_target(out, layout, dtype, rows)
     res = target if target is not None else np.empty(rows[0].shape, dtype=dtype)
     if res.size:
         kernel(*rows, res, n_threads)
     if out is None:
-        return np.moveaxis(res.reshape(np.moveaxis(x, axis, -1).shape), -1, axis)
+        return layout.unrows(res)
     if target is None:
-        np.moveaxis(out, axis, -1)[...] = res.reshape(np.moveaxis(out, axis, -1).shape)
+        layout.move(out)[...] = res.reshape(layout.moved_shape)
     return out
 
 
@@ -85,11 +65,13 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     x : array-like
         Logits. float32 and float64 are computed natively and preserved; other real dtypes
         (ints, bool, float16) are computed in float64.
-    axis : int, default=-1
-        Axis along which the probabilities sum to 1.
+    axis : int, tuple of ints or None, default=-1
+        Axis along which the probabilities sum to 1. A tuple normalises over those axes
+        together and None over all elements, as in :func:`scipy.special.softmax`.
     out : ndarray, optional
-        Where to write the result: same shape as `x`, the result dtype, writeable. It may be
-        `x` itself (in place).
+        Where to write the result: same shape as `x`, writeable, of the result dtype or a
+        wider float dtype (computed in the result dtype, then cast). It may be `x` itself
+        (in place).
     n_threads : int, default=None
         OpenMP threads. None uses all usable cores (respecting OMP_NUM_THREADS and
         threadpoolctl); -1 is all cores, -2 all but one. Results do not depend on it.
@@ -126,8 +108,8 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     ----------
     x : array-like
         Logits (see :func:`softmax` for dtypes).
-    axis : int, default=-1
-        Axis along which the softmax is normalised.
+    axis : int, tuple of ints or None, default=-1
+        Axis along which the softmax is normalised (see :func:`softmax`).
     out : ndarray, optional
         Where to write the result (may be `x`).
     n_threads : int, default=None
@@ -155,15 +137,18 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     return _run(_core.log_softmax, (x,), axis, out, n_threads)
 
 
-def softmax_jacobian(x, axis=-1, *, n_threads=None):
+def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
     """Jacobian of the softmax, ``J = diag(s) - s s^T`` for every slice along `axis`.
 
     Parameters
     ----------
     x : array-like
         Logits (see :func:`softmax` for dtypes).
-    axis : int, default=-1
-        Axis of the softmax.
+    axis : int, tuple of ints or None, default=-1
+        Axis of the softmax (see :func:`softmax`); with several axes, the C entries of a
+        slice are those axes flattened in C order, in the order given.
+    out : ndarray of shape ``batch + (C, C)``, optional
+        Where to write J (see :func:`softmax` for its dtype); must not overlap `x`.
     n_threads : int, default=None
         OpenMP threads (see :func:`softmax`).
 
@@ -172,6 +157,12 @@ def softmax_jacobian(x, axis=-1, *, n_threads=None):
     J : ndarray of shape ``batch + (C, C)``
         ``batch`` is the shape of `x` without `axis` and C its length along `axis`;
         ``J[..., i, j] = ds_i / dx_j = s_i (delta_ij - s_j)``. A 0-d input gives 0.0.
+
+    Raises
+    ------
+    ValueError
+        When J would take more than ``JACOBIAN_MAX_BYTES`` (1 GiB) and `out` is not given:
+        J grows as C^2 per slice, and :func:`softmax_vjp` gives ``J^T g`` without it.
 
     Notes
     -----
@@ -193,15 +184,38 @@ def softmax_jacobian(x, axis=-1, *, n_threads=None):
     dtype = result_dtype(x)
     n_threads = check_n_threads(n_threads)
     if x.ndim == 0:
-        return np.zeros((), dtype=dtype)
-    axis = normalize_axis_index(axis, x.ndim)
-    moved_shape = np.moveaxis(x, axis, -1).shape
-    rows = _rows(x, axis, dtype)
-    n_cols = rows.shape[1]
-    out = np.empty((rows.shape[0], n_cols, n_cols), dtype=dtype)
-    if out.size:
-        _core.softmax_jacobian(rows, out, n_threads)
-    return out.reshape(moved_shape[:-1] + (n_cols, n_cols))
+        if out is None:
+            return np.zeros((), dtype=dtype)
+        check_out(out, (), dtype)
+        out[...] = 0
+        return out
+    layout = RowLayout(x.shape, normalize_axes(axis, x.ndim))
+    n = layout.n_cols
+    shape = layout.batch_shape + (n, n)
+    if out is not None:
+        check_out(out, shape, dtype)
+    else:
+        nbytes = layout.n_rows * n * n * dtype.itemsize
+        if nbytes > JACOBIAN_MAX_BYTES:
+            raise ValueError(
+                f"softmax_jacobian: the {dtype} Jacobian of shape {shape} would take "
+                f"{nbytes / 2**30:.1f} GiB, more than the {JACOBIAN_MAX_BYTES / 2**30:g} GiB "
+                "limit (csoftmax.functional.JACOBIAN_MAX_BYTES). Use softmax_vjp, which gives "
+                "J.T @ g without forming J, or pass out= to allocate it yourself."
+            )
+    rows = layout.rows(x, dtype)
+    direct = (
+        out is not None and out.dtype == dtype and out.flags.c_contiguous
+        and not np.may_share_memory(out, rows)
+    )
+    res = out.reshape(layout.n_rows, n, n) if direct else np.empty((layout.n_rows, n, n), dtype)
+    if res.size:
+        _core.softmax_jacobian(rows, res, n_threads)
+    if out is None:
+        return res.reshape(shape)
+    if not direct:
+        out[...] = res.reshape(shape)
+    return out
 
 
 def _check_pair(y, dy):
@@ -221,10 +235,10 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
         The forward output, ``softmax(x, axis)``.
     dy : array-like of the same shape as `y`
         Upstream gradient d(loss)/d(y).
-    axis : int, default=-1
-        Axis of the softmax.
+    axis : int, tuple of ints or None, default=-1
+        Axis of the softmax (see :func:`softmax`).
     out : ndarray, optional
-        Where to write d(loss)/d(x); may be `y` or `dy`.
+        Where to write d(loss)/d(x) (see :func:`softmax`); may be `y` or `dy`.
     n_threads : int, default=None
         OpenMP threads (see :func:`softmax`).
 
@@ -261,10 +275,10 @@ def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
         The forward output, ``log_softmax(x, axis)``.
     dy : array-like of the same shape as `y`
         Upstream gradient d(loss)/d(y).
-    axis : int, default=-1
-        Axis of the softmax.
+    axis : int, tuple of ints or None, default=-1
+        Axis of the softmax (see :func:`softmax`).
     out : ndarray, optional
-        Where to write d(loss)/d(x); may be `y` or `dy`.
+        Where to write d(loss)/d(x) (see :func:`softmax`); may be `y` or `dy`.
     n_threads : int, default=None
         OpenMP threads (see :func:`softmax`).
 

@@ -5,120 +5,102 @@ import numbers
 import numpy as np
 
 from csoftmax import _core
-from csoftmax._utils import check_n_threads, check_real, result_dtype
+from csoftmax._utils import (
+    RowLayout,
+    check_n_threads,
+    check_out,
+    check_real,
+    direct_target,
+    normalize_axes,
+    result_dtype,
+)
 
 __all__ = ["cross_entropy"]
 
 
-def _check_target(target, n_samples, n_classes, dtype):
-    """Integer labels as int64, or probabilities as a C-contiguous array of `dtype`."""
-    target = np.asarray(target)
+def _class_axis(logits, axis):
+    if logits.ndim == 0:
+        raise ValueError("logits must have a class axis; got a 0-d array.")
+    if isinstance(axis, tuple) or axis is None:
+        raise ValueError(
+            f"cross_entropy takes one class axis (an int); got axis={axis!r}. Move or reshape "
+            "the classes into one axis first."
+        )
+    if logits.ndim == 1 and axis == 1:
+        return 0  # a single sample, as PyTorch takes (C,) logits
+    return normalize_axes(axis, logits.ndim)[0]
+
+
+def _check_labels(target, n_classes, ignore_index):
+    """Integer class labels as a flat int64 array; ignore_index is allowed among them."""
+    if target.dtype.kind == "b":
+        raise TypeError("target is boolean; pass integer class indices or class probabilities.")
+    if target.dtype.kind == "f":
+        if not np.all(np.isfinite(target)) or np.any(target != np.floor(target)):
+            raise ValueError(
+                "target holds non-integral class labels; pass integer class indices, or class "
+                "probabilities of the logits' shape."
+            )
+    labels = np.ascontiguousarray(target, dtype=np.int64).reshape(-1)
+    valid = (labels >= 0) & (labels < n_classes)
+    if ignore_index is not None:
+        valid |= labels == ignore_index
+    if not valid.all():
+        bad = labels[~valid]
+        raise ValueError(
+            f"target holds labels outside [0, {n_classes})"
+            + ("" if ignore_index is None else f" other than ignore_index={ignore_index}")
+            + f": min {bad.min()}, max {bad.max()}."
+        )
+    return labels
+
+
+def _check_target(target, logits_shape, axis, hard_shape):
+    """Whether `target` holds labels (True) or probabilities (False), checking its shape."""
     if target.dtype.kind not in "biuf":
         raise TypeError(f"target must hold numbers; got dtype {target.dtype}.")
-    if target.ndim == 1:
-        if target.shape[0] != n_samples:
-            raise ValueError(
-                f"target has {target.shape[0]} labels but logits has {n_samples} rows."
-            )
-        if target.dtype.kind == "f":
-            if not np.all(np.isfinite(target)) or np.any(target != np.floor(target)):
-                raise ValueError(
-                    "target holds non-integral class labels; pass integer class indices of "
-                    "shape (n_samples,) or class probabilities of shape (n_samples, n_classes)."
-                )
-        elif target.dtype.kind == "b":
-            raise TypeError(
-                "target is boolean; pass integer class indices or class probabilities."
-            )
-        if target.size and (target.min() < 0 or target.max() >= n_classes):
-            raise ValueError(
-                f"target holds labels outside [0, {n_classes}): "
-                f"min {target.min()}, max {target.max()}."
-            )
-        return np.ascontiguousarray(target, dtype=np.int64), True
-    if target.ndim == 2:
-        if target.shape != (n_samples, n_classes):
-            raise ValueError(
-                f"target has shape {target.shape}; class probabilities must have the "
-                f"logits' shape {(n_samples, n_classes)}."
-            )
-        return np.ascontiguousarray(target, dtype=dtype), False
+    if target.shape == hard_shape:
+        return True
+    if target.shape == logits_shape:
+        return False
+    if (
+        target.ndim == len(logits_shape)
+        and target.shape[axis] == 1
+        and target.shape[:axis] + target.shape[axis + 1:] == hard_shape
+    ):
+        raise ValueError(
+            f"target has shape {target.shape}: class labels must have shape {hard_shape}, the "
+            "logits' shape without the class axis. Pass target.ravel() (or np.squeeze(target, "
+            f"axis={axis})); class probabilities must have the logits' shape {logits_shape}."
+        )
     raise ValueError(
-        f"target must be 1-D class indices or 2-D class probabilities; got {target.ndim}-D."
+        f"target has shape {target.shape}; expected class labels of shape {hard_shape} or "
+        f"class probabilities of the logits' shape {logits_shape}."
     )
 
 
-def cross_entropy(
-    logits,
-    target,
-    *,
-    sample_weight=None,
-    label_smoothing=0.0,
-    reduction="mean",
-    return_grad=False,
-    n_threads=None,
-):
-    """Cross-entropy of softmax(logits) against a target, with its gradient, fused.
+def _check_weights(weight, sample_weight, n_classes, hard_shape):
+    """Class weights as float64 (n_classes,), sample weights as float64 over positions."""
+    if weight is not None:
+        weight = check_real(weight, "weight")
+        if weight.shape != (n_classes,):
+            raise ValueError(f"weight has shape {weight.shape}; expected ({n_classes},), one "
+                             "weight per class.")
+        weight = np.ascontiguousarray(weight, dtype=np.float64)
+    if sample_weight is not None:
+        sample_weight = check_real(sample_weight, "sample_weight")
+        try:
+            sample_weight = np.broadcast_to(sample_weight, hard_shape)
+        except ValueError:
+            raise ValueError(
+                f"sample_weight has shape {sample_weight.shape}; expected {hard_shape} (one "
+                "weight per sample), or a shape that broadcasts to it."
+            ) from None
+        sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64).reshape(-1)
+    return weight, sample_weight
 
-    Parameters
-    ----------
-    logits : array-like of shape (n_samples, n_classes)
-        Unnormalised scores. float32 and float64 are computed natively and preserved;
-        other real dtypes are computed in float64. -inf masks a class.
-    target : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Integer class indices in ``[0, n_classes)`` (floats with integral values are
-        accepted), or class probabilities (for example one-hot rows).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Per-sample weights ``w``.
-    label_smoothing : float in [0, 1], default=0.0
-        Mixes the target with the uniform distribution, ``(1 - eps) t + eps / n_classes``,
-        as PyTorch does.
-    reduction : {"mean", "sum", "none"}, default="mean"
-        ``"mean"``: ``sum(w * l) / sum(w)`` (the plain mean without weights; NaN for no
-        samples); ``"sum"``: ``sum(w * l)``; ``"none"``: the per-sample ``w * l``.
-    return_grad : bool, default=False
-        Also return d(loss)/d(logits), computed in the same pass.
-    n_threads : int, default=None
-        OpenMP threads (see :func:`csoftmax.softmax`). Results do not depend on it.
 
-    Returns
-    -------
-    loss : float32/float64 scalar, or ndarray of shape (n_samples,) for ``"none"``
-    grad : ndarray of shape (n_samples, n_classes)
-        Only with ``return_grad=True``. For ``"none"``, row i is the gradient of the i-th
-        returned loss, ``w_i (softmax(z_i) * sum(t_i) - t_i)``.
-
-    Notes
-    -----
-    Per sample, ``l = -sum_j t_j log_softmax(z)_j`` with ``log_softmax(z) = (z - max z) -
-    log sum exp(z - max z)``: the logits are never turned into probabilities and back, so
-    the loss stays finite and exact where ``log(softmax(z))`` would give -inf. Terms with
-    ``t_j = 0`` contribute 0 even where ``z_j = -inf``. For hard labels and the mean, the
-    gradient is ``(softmax(z) - onehot(y)) / N``.
-
-    A row of logits that is entirely -inf, or holds +inf or NaN, gives a NaN loss and NaN
-    gradient row.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import csoftmax
-    >>> z = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 1000.0]])
-    >>> loss, grad = csoftmax.cross_entropy(z, [0, 0], return_grad=True)
-    >>> round(float(loss), 6)
-    500.084738
-    >>> grad.round(4)
-    array([[-0.0596,  0.0576,  0.0212],
-           [-0.5   ,  0.    ,  0.5   ]])
-    """
-    logits = check_real(logits, "logits")
-    if logits.ndim != 2:
-        raise ValueError(
-            f"logits must be 2-D of shape (n_samples, n_classes); got {logits.ndim}-D."
-        )
-    n_samples, n_classes = logits.shape
-    if n_samples and not n_classes:
-        raise ValueError("logits has no classes (n_classes == 0).")
+def _check_options(label_smoothing, reduction, ignore_index):
     if reduction not in _core.REDUCTIONS:
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}.")
     if (
@@ -127,30 +109,163 @@ def cross_entropy(
         or not 0.0 <= label_smoothing <= 1.0
     ):
         raise ValueError(f"label_smoothing must be a float in [0, 1]; got {label_smoothing!r}.")
+    if ignore_index is not None and (
+        isinstance(ignore_index, (bool, np.bool_)) or not isinstance(ignore_index, numbers.Integral)
+    ):
+        raise TypeError(f"ignore_index must be an int or None; got {ignore_index!r}.")
+
+
+def cross_entropy(
+    logits,
+    target,
+    *,
+    axis=1,
+    weight=None,
+    sample_weight=None,
+    ignore_index=-100,
+    label_smoothing=0.0,
+    reduction="mean",
+    return_grad=False,
+    out=None,
+    n_threads=None,
+):
+    """Cross-entropy of softmax(logits) against a target, with its gradient, fused.
+
+    The semantics are those of :func:`torch.nn.functional.cross_entropy` (class axis 1,
+    ``weight``, ``ignore_index``, ``label_smoothing``, ``reduction``), computed from the
+    logits in one pass, with the gradient from the same pass.
+
+    Parameters
+    ----------
+    logits : array-like of shape (n_samples, n_classes) or (n_samples, n_classes, d1, ...)
+        Unnormalised scores. float32 and float64 are computed natively and preserved;
+        other real dtypes are computed in float64. -inf masks a class. 1-D logits of shape
+        (n_classes,) are a single sample.
+    target : array-like
+        Class labels of the logits' shape without the class axis, ``(n_samples, d1, ...)``,
+        integers in ``[0, n_classes)`` (floats with integral values are accepted) or equal
+        to `ignore_index`; or class probabilities of the logits' shape (for example
+        one-hot rows).
+    axis : int, default=1
+        The class axis (1-D logits use axis 0).
+    weight : array-like of shape (n_classes,), default=None
+        Per-class weights ``c``, as PyTorch's ``weight``: a label y's loss is weighted by
+        ``c[y]`` (smoothing terms by ``c[j]``), and the mean over labels divides by
+        ``sum(c[y_i])``. With probabilities, ``t_j`` becomes ``c_j t_j`` and the mean
+        divides by the number of samples.
+    sample_weight : array-like, default=None
+        Per-sample weights ``w``, of the labels' shape (or broadcastable to it).
+    ignore_index : int or None, default=-100
+        Labels equal to it give zero loss and zero gradient and do not count in the mean,
+        as in PyTorch. None ignores nothing. Not used with probabilities.
+    label_smoothing : float in [0, 1], default=0.0
+        Mixes the target with the uniform distribution, ``(1 - eps) t + eps / n_classes``,
+        as PyTorch does.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        ``"mean"``: ``sum(w * l) / D`` with D the sum of ``w * c[y]`` over the labels not
+        ignored (``sum(w)`` for probabilities; the plain mean without weights; NaN when D is
+        0); ``"sum"``: ``sum(w * l)``; ``"none"``: the per-sample ``w * l``, of the labels'
+        shape.
+    return_grad : bool, default=False
+        Also return d(loss)/d(logits), computed in the same pass.
+    out : ndarray of the logits' shape, optional
+        Where to write the gradient (with ``return_grad=True``): writeable, of the result
+        dtype or a wider float dtype; it may not be the logits.
+    n_threads : int, default=None
+        OpenMP threads (see :func:`csoftmax.softmax`). Results do not depend on it.
+
+    Returns
+    -------
+    loss : float32/float64 scalar, or ndarray of the labels' shape for ``"none"``
+    grad : ndarray of the logits' shape
+        Only with ``return_grad=True``. For ``"none"``, each sample's slice is the gradient
+        of its own returned loss, ``w (softmax(z) * sum(t') - t')``.
+
+    Notes
+    -----
+    Per sample, ``l = -sum_j t'_j log_softmax(z)_j`` with ``log_softmax(z) = (z - max z) -
+    log sum exp(z - max z)``: the logits are never turned into probabilities and back, so
+    the loss stays finite and exact where ``log(softmax(z))`` would give -inf. Terms with
+    ``t'_j = 0`` contribute 0 even where ``z_j = -inf``; label smoothing gives every class a
+    positive target, so a -inf (masked) class then makes the loss infinite, as in PyTorch.
+    For hard labels, no weights and the mean, the gradient is ``(softmax(z) - onehot(y)) /
+    N``.
+
+    A sample whose logits are entirely -inf, or hold +inf or NaN, gives a NaN loss and NaN
+    gradient (unless its label is ignored).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import csoftmax
+    >>> z = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 1000.0]])
+    >>> loss, grad = csoftmax.cross_entropy(z, [0, 0], return_grad=True)
+    >>> round(float(loss), 6)
+    500.084923
+    >>> grad.round(4)                                   # (softmax(z) - onehot(y)) / 2
+    array([[-0.0781,  0.0571,  0.021 ],
+           [-0.5   ,  0.    ,  0.5   ]])
+
+    Segmentation-shaped input, with a class weight and an ignored pixel:
+
+    >>> z = np.zeros((1, 3, 2, 2))                      # (N, C, H, W)
+    >>> y = np.array([[[0, 1], [2, -100]]])             # (N, H, W)
+    >>> bool(np.isclose(csoftmax.cross_entropy(z, y, weight=[1.0, 2.0, 1.0]), np.log(3)))
+    True
+    """
+    logits = check_real(logits, "logits")
+    axis = _class_axis(logits, axis)
+    _check_options(label_smoothing, reduction, ignore_index)
+    n_classes = logits.shape[axis]
+    layout = RowLayout(logits.shape, (axis,))
+    if layout.n_rows and not n_classes:
+        raise ValueError("logits has no classes (its class axis has length 0).")
     n_threads = check_n_threads(n_threads)
     dtype = result_dtype(logits)
-    target, hard = _check_target(target, n_samples, n_classes, dtype)
-    if sample_weight is not None:
-        sample_weight = check_real(sample_weight, "sample_weight")
-        if sample_weight.shape != (n_samples,):
-            raise ValueError(
-                f"sample_weight has shape {sample_weight.shape}; expected ({n_samples},)."
-            )
-        sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    target = np.asarray(target)
+    hard = _check_target(target, logits.shape, axis, layout.batch_shape)
+    weight, sample_weight = _check_weights(weight, sample_weight, n_classes, layout.batch_shape)
+    if out is not None:
+        if not return_grad:
+            raise ValueError("out= receives the gradient: pass return_grad=True as well.")
+        check_out(out, logits.shape, dtype)
 
-    logits = np.ascontiguousarray(logits, dtype=dtype)
-    loss_rows = np.empty(n_samples, dtype=np.float64)
-    grad = np.empty((n_samples, n_classes), dtype=dtype) if return_grad else None
-    if n_samples:
-        kernel = _core.cross_entropy_hard if hard else _core.cross_entropy_soft
-        loss = kernel(
-            logits, target, sample_weight, float(label_smoothing),
-            _core.REDUCTIONS[reduction], loss_rows, grad, n_threads,
+    rows = layout.rows(logits, dtype)
+    grad = None
+    if return_grad:
+        grad = direct_target(out, layout, dtype, [])
+        if grad is not None and np.may_share_memory(grad, rows):
+            grad = None  # the kernel reads the logits after writing the gradient
+        if grad is None:
+            grad = np.empty(rows.shape, dtype=dtype)
+    loss_rows = np.empty(layout.n_rows, dtype=np.float64)
+    code = _core.REDUCTIONS[reduction]
+    if not layout.n_rows:
+        loss = np.nan if reduction == "mean" else 0.0
+    elif hard:
+        labels = _check_labels(target, n_classes, ignore_index)
+        loss = _core.cross_entropy_hard(
+            rows, labels, sample_weight, weight, ignore_index, float(label_smoothing), code,
+            loss_rows, grad, n_threads,
         )
     else:
-        loss = np.nan if reduction == "mean" else 0.0
+        probs = layout.rows(target, dtype)
+        eps = float(label_smoothing)
+        if weight is not None:  # c_j ((1 - eps) t_j + eps / C), smoothing folded in
+            probs = (weight * ((1.0 - eps) * probs + eps / n_classes)).astype(dtype)
+            eps = 0.0
+        loss = _core.cross_entropy_soft(
+            rows, probs, sample_weight, eps, code, loss_rows, grad, n_threads
+        )
+
     if reduction == "none":
-        loss = loss_rows.astype(dtype)
+        loss = loss_rows.astype(dtype, copy=False).reshape(layout.batch_shape)
     else:
         loss = dtype.type(loss)
-    return (loss, grad) if return_grad else loss
+    if not return_grad:
+        return loss
+    if out is None:
+        return loss, layout.unrows(grad)
+    if not np.may_share_memory(grad, out):
+        layout.move(out)[...] = grad.reshape(layout.moved_shape)
+    return loss, out

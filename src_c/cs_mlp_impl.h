@@ -239,9 +239,11 @@ static int CS_FN(batch_grad)(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptr
     T *out = B(net)->acts[L - 1], *delta = B(net)->deltas[L - 1];
     int status;
     CS_FN(forward_batch)(net, d, x0, m, NULL);
-    if (net->spec.softmax_out)
-        status = XENT_HARD(out, net->yidx, net->wbuf, 0.0, CS_REDUCE_SUM, net->loss_rows, loss,
-                           delta, m, n_out, net->spec.n_threads);
+    if (net->spec.softmax_out) {
+        const cs_xent_opts opts = {net->wbuf, NULL, CS_XENT_NO_IGNORE, 0.0, CS_REDUCE_SUM};
+        status = XENT_HARD(out, net->yidx, &opts, net->loss_rows, loss, delta, m, n_out,
+                           net->spec.n_threads);
+    }
     else
         status = SIGMOID_XENT(out, B(net)->ybuf, net->wbuf, net->loss_rows, loss, delta, m,
                               n_out, net->spec.n_threads);

@@ -63,6 +63,35 @@ CS_INLINE void CS_FN(row_grad_soft)(T *g, const T *t, ptrdiff_t n, T c, T coef, 
     }
 }
 
+/* Hard label y with class weights c (cs_xent.h): returns l and writes the gradient row
+ * (scaled by coef) over g, which holds e_j = exp(z_j - m) on entry. Scalar: the weighted
+ * path is the rarer one. */
+static double CS_FN(weighted_hard_row)(const cs_xent_args *a, const T *z, T *g, int64_t y, T m,
+                                       double s, double coef)
+{
+    const ptrdiff_t n = a->n_cols;
+    const double *c = a->class_weight;
+    const double eps = a->label_smoothing, eps_n = eps / (double)n, cy = c[y];
+    const double total = (1.0 - eps) * cy + eps_n * a->class_weight_sum; /* sum_j t'_j */
+    double loss = total * log(s);
+    if (eps < 1.0 && cy != 0.0)
+        loss -= (1.0 - eps) * cy * (double)(z[y] - m);
+    if (eps > 0.0) {
+        double dot = 0.0; /* sum_j c_j (z_j - m), terms with c_j == 0 skipped */
+        for (ptrdiff_t j = 0; j < n; j++)
+            if (c[j] != 0.0)
+                dot += c[j] * (double)(z[j] - m);
+        loss -= eps_n * dot;
+    }
+    if (g != NULL) {
+        const double e_y = (double)g[y];
+        for (ptrdiff_t j = 0; j < n; j++)
+            g[j] = (T)(coef * (total * ((double)g[j] / s) - eps_n * c[j]));
+        g[y] = (T)(coef * (total * (e_y / s) - (1.0 - eps) * cy - eps_n * cy));
+    }
+    return loss;
+}
+
 static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_xent_args *a = ctx;
@@ -72,6 +101,12 @@ static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
         const T *z = (const T *)a->logits + i * n;
         T *g = a->grad != NULL ? (T *)a->grad + i * n : NULL;
         const double w = a->sample_weight != NULL ? a->sample_weight[i] : 1.0;
+        if (a->target != NULL && a->target[i] == a->ignore_index) {
+            a->loss_rows[i] = 0.0;
+            if (g != NULL)
+                CS_FN(row_fill)(g, n, 0);
+            continue;
+        }
         T m;
         double s;
         if (!CS_FN(row_normalizer)(z, g, n, &m, &s)) {
@@ -82,7 +117,9 @@ static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
         }
         const double log_s = log(s), coef = w * a->grad_scale;
         double loss;
-        if (a->target != NULL) {
+        if (a->target != NULL && a->class_weight != NULL) {
+            loss = CS_FN(weighted_hard_row)(a, z, g, a->target[i], m, s, coef);
+        } else if (a->target != NULL) {
             const int64_t y = a->target[i];
             loss = log_s;
             if (eps < 1.0) /* with eps == 1 the label has weight 0, even if z[y] = -inf */

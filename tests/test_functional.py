@@ -26,6 +26,7 @@ safety in ``test_concurrency.py``; SIMD-path agreement in ``test_build.py``.
 
 import numpy as np
 import pytest
+import scipy.special
 from numpy.exceptions import AxisError
 
 import csoftmax
@@ -368,11 +369,9 @@ def test_out_wrong_shape_dtype_or_read_only(name):
         _call(name, x, out=np.empty((4, 5)))
     with pytest.raises(ValueError, match="out"):
         _call(name, x, out=np.empty((6, 4)))
-    with pytest.raises(ValueError, match="out"):
+    with pytest.raises(ValueError, match="out has dtype float32; expected float64"):
         _call(name, x, out=np.empty((4, 6), dtype=np.float32))
-    with pytest.raises(ValueError, match="out"):
-        _call(name, x.astype(np.float32), out=np.empty((4, 6), dtype=np.float64))
-    with pytest.raises(ValueError, match="out"):
+    with pytest.raises(ValueError, match="out has dtype float32; expected float64"):
         _call(name, x.astype(np.int64), out=np.empty((4, 6), dtype=np.float32))
     read_only = np.empty((4, 6))
     read_only.setflags(write=False)
@@ -408,3 +407,78 @@ def test_vjp_shape_mismatch(name):
     for dy in [np.zeros((4, 5)), np.zeros((6, 4)), np.zeros((4, 6, 1)), np.zeros(6)]:
         with pytest.raises(ValueError, match="dy"):
             VJP[name](y, dy)
+
+
+# ---------------------------------------------------------------------------
+# axis=None and tuples of axes, out= of a wider dtype, the Jacobian's out= and size limit
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("axis", [None, (0, 2), (2, 0), (-1, 1), (0, 1, 2)])
+def test_axis_none_and_tuples_match_scipy(dtype, axis):
+    x = random_logits((3, 4, 5), dtype, seed=41)
+    for name, ref in [("softmax", scipy.special.softmax),
+                      ("log_softmax", scipy.special.log_softmax)]:
+        got = getattr(csoftmax, name)(x, axis=axis)
+        assert got.dtype == dtype and got.shape == x.shape
+        np.testing.assert_allclose(got, ref(x.astype(np.float64), axis=axis),
+                                   rtol=rtol(dtype), atol=prob_atol(dtype))
+    s = csoftmax.softmax(x, axis=axis)
+    g = random_logits((3, 4, 5), dtype, seed=42)
+    dot = np.sum(g.astype(np.float64) * s, axis=axis, keepdims=True)
+    np.testing.assert_allclose(csoftmax.softmax_vjp(s, g, axis=axis), s * (g - dot),
+                               rtol=rtol(dtype), atol=prob_atol(dtype))
+
+
+def test_axis_of_the_wrong_kind_is_refused_clearly():
+    x = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="names no axis"):
+        csoftmax.softmax(x, axis=())
+    with pytest.raises(TypeError, match="axis must be an int, a tuple of ints or None"):
+        csoftmax.softmax(x, axis=1.0)
+    with pytest.raises(ValueError, match="repeated axis"):
+        csoftmax.softmax(x, axis=(1, -1))
+    with pytest.raises(AxisError):
+        csoftmax.log_softmax(x, axis=(0, 2))
+
+
+@pytest.mark.parametrize("name", OUT_NAMES)
+def test_out_of_a_wider_float_dtype_is_filled_as_numpy_ufuncs_do(name):
+    x = random_logits((4, 6), np.float32, seed=29)
+    expected = _call(name, x)
+    out = np.full((6, 4), np.nan).T  # float64, and not C-contiguous
+    assert _call(name, x, out=out) is out
+    np.testing.assert_array_equal(out, expected.astype(np.float64))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("axis", [0, 1, -1, (0, 2), None])
+def test_jacobian_takes_any_axis_and_out(dtype, axis):
+    x = random_logits((2, 3, 4), dtype, seed=31)
+    J = csoftmax.softmax_jacobian(x, axis=axis)
+    layout_axes = (axis,) if isinstance(axis, int) else (axis or (0, 1, 2))
+    moved = np.moveaxis(x, layout_axes, range(-len(layout_axes), 0))
+    rows = moved.reshape(-1, int(np.prod([x.shape[a] for a in layout_axes])))
+    s = scipy.special.softmax(rows.astype(np.float64), axis=-1)
+    ref = np.einsum("ri,ij->rij", s, np.eye(s.shape[1])) - s[:, :, None] * s[:, None, :]
+    assert J.shape == moved.shape[:-len(layout_axes)] + (rows.shape[1],) * 2
+    np.testing.assert_allclose(J.reshape(ref.shape), ref, rtol=rtol(dtype),
+                               atol=prob_atol(dtype))
+    out = np.empty(J.shape, dtype=dtype)
+    assert csoftmax.softmax_jacobian(x, axis=axis, out=out) is out
+    np.testing.assert_array_equal(out, J)
+    wide = np.empty(J.shape[::-1], dtype=np.float64).T  # wider dtype, not C-contiguous
+    csoftmax.softmax_jacobian(x, axis=axis, out=wide)
+    np.testing.assert_array_equal(wide, J.astype(np.float64))
+    with pytest.raises(ValueError, match="out has shape"):
+        csoftmax.softmax_jacobian(x, axis=axis, out=np.empty(J.shape + (1,), dtype))
+
+
+def test_jacobian_refuses_a_result_past_the_limit_and_names_its_size():
+    x = np.zeros((10, 20000), dtype=np.float32)  # 16 GB of Jacobian
+    with pytest.raises(ValueError, match=r"shape \(10, 20000, 20000\) would take 14.9 GiB.*"
+                                         r"softmax_vjp"):
+        csoftmax.softmax_jacobian(x)
+    small = np.zeros((3, 4), np.float32)
+    np.testing.assert_array_equal(
+        csoftmax.softmax_jacobian(small, out=np.empty((3, 4, 4), np.float32)),
+        csoftmax.softmax_jacobian(small))
