@@ -16,7 +16,6 @@ cdef extern from "cs_parallel.h" nogil:
 
 cdef extern from "cs_dispatch.h" nogil:
     int CS_SIMD_N_LEVELS
-    int CS_SIMD_AUTO
     int cs_simd_supported()
     int cs_simd_level()
     int cs_simd_set_level(int level)
@@ -113,6 +112,7 @@ cdef extern from "cs_mlp.h" nogil:
         int activation
         int softmax_out
         ptrdiff_t batch_rows
+        int gather_dense
         int n_threads
     ctypedef struct cs_mlp_data:
         ptrdiff_t n_rows

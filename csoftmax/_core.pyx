@@ -59,11 +59,19 @@ def max_threads():
 
 # ---- softmax family (cs_softmax.h) and cross-entropy (cs_xent.h) -------------------------
 
+cdef int _same_rows(tuple a, tuple b) except -1:
+    """The wrappers trust their caller's validation, but never write out of bounds."""
+    if a != b:
+        raise ValueError(f"csoftmax: array shapes {a} and {b} do not match")
+    return 0
+
+
 REDUCTIONS = {"none": CS_REDUCE_NONE, "sum": CS_REDUCE_SUM, "mean": CS_REDUCE_MEAN}
 
 
-def softmax(const floating[:, ::1] x, floating[:, ::1] out, int n_threads):
+def softmax(const floating[:, ::1] x not None, floating[:, ::1] out not None, int n_threads):
     cdef int status
+    _same_rows((x.shape[0], x.shape[1]), (out.shape[0], out.shape[1]))
     with nogil:
         if floating is float:
             status = cs_softmax_f32(&x[0, 0], &out[0, 0], x.shape[0], x.shape[1], n_threads)
@@ -72,8 +80,9 @@ def softmax(const floating[:, ::1] x, floating[:, ::1] out, int n_threads):
     _raise_for(status)
 
 
-def log_softmax(const floating[:, ::1] x, floating[:, ::1] out, int n_threads):
+def log_softmax(const floating[:, ::1] x not None, floating[:, ::1] out not None, int n_threads):
     cdef int status
+    _same_rows((x.shape[0], x.shape[1]), (out.shape[0], out.shape[1]))
     with nogil:
         if floating is float:
             status = cs_log_softmax_f32(&x[0, 0], &out[0, 0], x.shape[0], x.shape[1],
@@ -84,8 +93,10 @@ def log_softmax(const floating[:, ::1] x, floating[:, ::1] out, int n_threads):
     _raise_for(status)
 
 
-def softmax_jacobian(const floating[:, ::1] x, floating[:, :, ::1] out, int n_threads):
+def softmax_jacobian(const floating[:, ::1] x not None, floating[:, :, ::1] out not None,
+                     int n_threads):
     cdef int status
+    _same_rows((x.shape[0], x.shape[1], x.shape[1]), (out.shape[0], out.shape[1], out.shape[2]))
     with nogil:
         if floating is float:
             status = cs_softmax_jacobian_f32(&x[0, 0], &out[0, 0, 0], x.shape[0], x.shape[1],
@@ -96,9 +107,12 @@ def softmax_jacobian(const floating[:, ::1] x, floating[:, :, ::1] out, int n_th
     _raise_for(status)
 
 
-def softmax_vjp(const floating[:, ::1] y, const floating[:, ::1] dy, floating[:, ::1] out,
+def softmax_vjp(const floating[:, ::1] y not None, const floating[:, ::1] dy not None,
+        floating[:, ::1] out not None,
                 int n_threads):
     cdef int status
+    _same_rows((y.shape[0], y.shape[1]), (dy.shape[0], dy.shape[1]))
+    _same_rows((y.shape[0], y.shape[1]), (out.shape[0], out.shape[1]))
     with nogil:
         if floating is float:
             status = cs_softmax_vjp_f32(&y[0, 0], &dy[0, 0], &out[0, 0], y.shape[0],
@@ -109,9 +123,12 @@ def softmax_vjp(const floating[:, ::1] y, const floating[:, ::1] dy, floating[:,
     _raise_for(status)
 
 
-def log_softmax_vjp(const floating[:, ::1] y, const floating[:, ::1] dy, floating[:, ::1] out,
+def log_softmax_vjp(const floating[:, ::1] y not None, const floating[:, ::1] dy not None,
+        floating[:, ::1] out not None,
                     int n_threads):
     cdef int status
+    _same_rows((y.shape[0], y.shape[1]), (dy.shape[0], dy.shape[1]))
+    _same_rows((y.shape[0], y.shape[1]), (out.shape[0], out.shape[1]))
     with nogil:
         if floating is float:
             status = cs_log_softmax_vjp_f32(&y[0, 0], &dy[0, 0], &out[0, 0], y.shape[0],
@@ -133,7 +150,22 @@ cdef cs_xent_opts _xent_opts(const double[::1] sample_weight, const double[::1] 
     return o
 
 
-def cross_entropy_hard(const floating[:, ::1] logits, const int64_t[::1] target,
+cdef int _xent_shapes(const floating[:, ::1] logits, floating[:, ::1] grad, Py_ssize_t n_target,
+                      double[::1] loss_rows, const double[::1] sample_weight,
+                      Py_ssize_t n_class_weight) except -1:
+    cdef Py_ssize_t n = logits.shape[0]
+    if n == 0 or loss_rows is None or n_target != n or loss_rows.shape[0] != n:
+        raise ValueError("csoftmax: cross-entropy rows, targets and loss_rows do not match")
+    if grad is not None:
+        _same_rows((logits.shape[0], logits.shape[1]), (grad.shape[0], grad.shape[1]))
+    if sample_weight is not None and sample_weight.shape[0] != n:
+        raise ValueError("csoftmax: sample_weight does not match the rows")
+    if n_class_weight >= 0 and n_class_weight != logits.shape[1]:
+        raise ValueError("csoftmax: class_weight does not match the classes")
+    return 0
+
+
+def cross_entropy_hard(const floating[:, ::1] logits not None, const int64_t[::1] target not None,
                        const double[::1] sample_weight, const double[::1] class_weight,
                        ignore_index, double label_smoothing, int reduction,
                        double[::1] loss_rows, floating[:, ::1] grad, int n_threads):
@@ -143,6 +175,8 @@ def cross_entropy_hard(const floating[:, ::1] logits, const int64_t[::1] target,
     cdef cs_xent_opts o = _xent_opts(sample_weight, class_weight, ignore_index,
                                      label_smoothing, reduction)
     cdef floating *g = NULL if grad is None else &grad[0, 0]
+    _xent_shapes(logits, grad, target.shape[0], loss_rows, sample_weight,
+                 -1 if class_weight is None else class_weight.shape[0])
     with nogil:
         if floating is float:
             status = cs_xent_hard_f32(&logits[0, 0], &target[0], &o, &loss_rows[0], &loss, g,
@@ -154,7 +188,8 @@ def cross_entropy_hard(const floating[:, ::1] logits, const int64_t[::1] target,
     return loss
 
 
-def cross_entropy_soft(const floating[:, ::1] logits, const floating[:, ::1] target,
+def cross_entropy_soft(const floating[:, ::1] logits not None,
+                       const floating[:, ::1] target not None,
                        const double[::1] sample_weight, double label_smoothing,
                        int reduction, double[::1] loss_rows, floating[:, ::1] grad,
                        int n_threads):
@@ -163,6 +198,8 @@ def cross_entropy_soft(const floating[:, ::1] logits, const floating[:, ::1] tar
     cdef double loss = 0.0
     cdef cs_xent_opts o = _xent_opts(sample_weight, None, None, label_smoothing, reduction)
     cdef floating *g = NULL if grad is None else &grad[0, 0]
+    _same_rows((logits.shape[0], logits.shape[1]), (target.shape[0], target.shape[1]))
+    _xent_shapes(logits, grad, target.shape[0], loss_rows, sample_weight, -1)
     with nogil:
         if floating is float:
             status = cs_xent_soft_f32(&logits[0, 0], &target[0, 0], &o, &loss_rows[0], &loss,
@@ -183,19 +220,26 @@ ACTIVATIONS = {
     "relu": CS_ACT_RELU,
 }
 _OPTIMIZERS = {"sgd": CS_OPTIM_SGD, "adam": CS_OPTIM_ADAM}
-_DATA_ERROR = "the MLP engine (a row number, label or CSR index out of range?)"
+_DATA_ERROR = ("the MLP engine (sizes, batch size, alpha, or a row number, label or CSR index "
+               "out of range)")
 
 
-cdef cs_blas _blas():
+cdef cs_blas _BLAS
+_BLAS.sgemm = NULL
+_BLAS.dgemm = NULL
+
+
+cdef cs_blas _blas() except *:
     """scipy.linalg.cython_blas's sgemm and dgemm, looked up when the first engine is built
     (a cimport would import scipy.linalg, about 0.3 s, with every `import csoftmax`)."""
-    from scipy.linalg import cython_blas
+    global _BLAS
+    if _BLAS.sgemm == NULL:
+        from scipy.linalg import cython_blas
 
-    cdef cs_blas blas
-    s, d = cython_blas.__pyx_capi__["sgemm"], cython_blas.__pyx_capi__["dgemm"]
-    blas.sgemm = <cs_sgemm_fn>PyCapsule_GetPointer(s, PyCapsule_GetName(s))
-    blas.dgemm = <cs_dgemm_fn>PyCapsule_GetPointer(d, PyCapsule_GetName(d))
-    return blas
+        s, d = cython_blas.__pyx_capi__["sgemm"], cython_blas.__pyx_capi__["dgemm"]
+        _BLAS.dgemm = <cs_dgemm_fn>PyCapsule_GetPointer(d, PyCapsule_GetName(d))
+        _BLAS.sgemm = <cs_sgemm_fn>PyCapsule_GetPointer(s, PyCapsule_GetName(s))
+    return _BLAS
 
 
 cdef void *_ptr(a, dtype, shape, str name, bint writeable=False) except NULL:
@@ -282,13 +326,20 @@ cdef class MLPEngine:
     cdef list units
     cdef Py_ssize_t n_out
     cdef bint softmax_out
+    cdef bint busy  # a call is running: the engine's scratch serves one call at a time
 
     def __cinit__(self, list coefs, list intercepts, str activation, str out_activation,
-                  Py_ssize_t batch_rows, int n_threads):
+                  Py_ssize_t batch_rows, int n_threads, bint gather_dense=False):
         cdef Py_ssize_t L = len(coefs), l
         if L < 1 or len(intercepts) != L:
             raise ValueError("coefs and intercepts must be non-empty lists of equal length")
-        self.dtype = np.dtype(coefs[0].dtype)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}")
+        if out_activation not in ("softmax", "logistic"):
+            raise ValueError(f"unknown out_activation {out_activation!r}")
+        self.dtype = np.dtype(getattr(coefs[0], "dtype", None))
+        if self.dtype not in (np.float32, np.float64):
+            raise TypeError(f"coefs must be float32 or float64 arrays; got {self.dtype}")
         self.units = [coefs[0].shape[0]] + [c.shape[1] for c in coefs]
         self.n_out = self.units[L]
         self.params = list(coefs) + list(intercepts)
@@ -313,6 +364,7 @@ cdef class MLPEngine:
             spec.activation = ACTIVATIONS[activation]
             spec.softmax_out = self.softmax_out
             spec.batch_rows = batch_rows
+            spec.gather_dense = gather_dense
             spec.n_threads = n_threads
             blas = _blas()
             with nogil:
@@ -374,8 +426,12 @@ cdef class MLPEngine:
         cdef int status
         self._data(&d, X, None, None, None)
         cdef void *o = _ptr(out, self.dtype, (X.shape[0], self.n_out), "out", True)
-        with nogil:
-            status = cs_mlp_forward(self.net, &d, o)
+        self._enter()
+        try:
+            with nogil:
+                status = cs_mlp_forward(self.net, &d, o)
+        finally:
+            self.busy = False
         _raise_for(status, _DATA_ERROR)
         return out
 
@@ -387,14 +443,25 @@ cdef class MLPEngine:
         cdef double loss = 0.0
         self._data(&d, X, y, sample_weight, None)
         cdef void **g = self._pointers(grads, 1, "grads")
-        with nogil:
-            status = cs_mlp_loss_grad(self.net, &d, alpha, g, &loss)
-        free(g)
+        self._enter()
+        try:
+            with nogil:
+                status = cs_mlp_loss_grad(self.net, &d, alpha, g, &loss)
+        finally:
+            self.busy = False
+            free(g)
         _raise_for(status, _DATA_ERROR)
         return loss
 
+    cdef int _enter(self) except -1:
+        if self.busy:
+            raise RuntimeError("this MLPEngine is running a call in another thread; an engine "
+                               "serves one call at a time")
+        self.busy = True
+        return 0
+
     def epoch(self, X, y, sample_weight, order, Py_ssize_t batch_size, double alpha,
-              Optimizer optimizer):
+              Optimizer optimizer not None):
         """One epoch over the rows `order` of X; returns the sum over the minibatches of the
         batch objective times the batch length."""
         cdef cs_mlp_data d
@@ -404,9 +471,13 @@ cdef class MLPEngine:
         cdef void **st = self._pointers(optimizer.state,
                                         2 if optimizer.opt.kind == CS_OPTIM_ADAM else 1,
                                         "optimizer.state")
-        with nogil:
-            status = cs_mlp_epoch(self.net, &d, batch_size, alpha, &optimizer.opt, st,
-                                  &loss_sum)
-        free(st)
+        self._enter()
+        try:
+            with nogil:
+                status = cs_mlp_epoch(self.net, &d, batch_size, alpha, &optimizer.opt, st,
+                                      &loss_sum)
+        finally:
+            self.busy = False
+            free(st)
         _raise_for(status, _DATA_ERROR)
         return loss_sum

@@ -179,7 +179,7 @@ def apply_simd_environment():
     if name is None:
         return
     try:
-        set_simd_backend(name.strip())
+        set_simd_backend(name)
     except ValueError as exc:
         import warnings
 

@@ -2,12 +2,14 @@
  *
  * Conventions (all kernels):
  *   - C99, names prefixed `cs_`, dtype variants suffixed `_f32` / `_f64`.
- *   - Arguments: inputs, outputs, ptrdiff_t sizes, then `int n_threads`.
+ *   - Row kernels take inputs, outputs, ptrdiff_t sizes, then `int n_threads`; the optimizer
+ *     (cs_optim.h) and the engine (cs_mlp.h) take their state struct first.
  *   - Arrays are C-contiguous row-major (n_rows, n_cols); the Python layer makes them so.
  *   - Return an int status: CS_OK, CS_ENOMEM (an allocation failed) or CS_EINVAL (arguments
  *     out of their domain; nothing written).
- *   - Every row is processed by exactly one thread and every reduction has a fixed order,
- *     so results are bitwise identical for any n_threads.
+ *   - Every output element is computed by exactly one thread (a row, or for the column
+ *     sums a column) and every reduction has a fixed order, so results are bitwise
+ *     identical for any n_threads.
  *
  * The layout of src_c/: cs_parallel (the one way rows are split over threads),
  * cs_dispatch (the one SIMD state), cs_simd.h (vectors and exp), the template scheme

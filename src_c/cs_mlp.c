@@ -2,6 +2,7 @@
  * every input; the passes themselves are written once in cs_mlp_impl.h and instantiated per
  * dtype and instruction set. */
 #include <limits.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@
         T **coefs, **intercepts; /* params */                                                 \
         T **acts, **deltas;      /* (batch_rows, units[l+1]): layer outputs, their deltas */  \
         T **gcoefs, **gints;     /* gradients, shaped like params */                          \
-        T *xbuf, *ybuf;          /* a gathered dense batch, and its sigmoid targets */        \
+        T *xbuf, *ybuf;          /* a gathered dense batch (or NULL), its sigmoid targets */  \
+        T **ext;                 /* 4L slots: a call's gradient or optimizer-state arrays */  \
     }
 
 struct cs_mlp {
@@ -33,7 +35,7 @@ struct cs_mlp {
     double *wbuf;         /* (batch_rows,) w_i / sum(w) of the batch */
     double *loss_rows;    /* (batch_rows,) */
     double *colacc;       /* (max units,) column-sum accumulators */
-    void *mem;            /* the single allocation behind everything above */
+    void *mem;            /* the one allocation behind the buffers above */
 };
 
 #define CS_TEMPLATE "cs_mlp_impl.h"
@@ -53,16 +55,22 @@ CS_TABLE(cs_epoch_fn, mlp_epoch, f64);
 
 /* ---- memory ------------------------------------------------------------------------------ */
 
-/* Bump allocation in two passes: with base == NULL it only counts bytes. */
+/* Bump allocation in two passes: with base == NULL it only counts bytes (and notes a size
+ * that does not fit in size_t). */
 typedef struct {
     char *base;
     size_t used;
+    int overflow;
 } cs_arena;
 
 static void *arena_take(cs_arena *a, size_t n_items, size_t item)
 {
     void *p = a->base != NULL ? a->base + a->used : NULL;
-    a->used += (n_items * item + 63) & ~(size_t)63; /* whole cache lines: no false sharing */
+    if (n_items > (SIZE_MAX / 4 - a->used) / item) {
+        a->overflow = 1;
+        return NULL;
+    }
+    a->used += (n_items * item + 63) & ~(size_t)63; /* buffers start 64 bytes apart */
     return p;
 }
 
@@ -82,9 +90,9 @@ static int size_ok(ptrdiff_t n) { return n >= 1 && n <= INT_MAX; }
             (B).gints = tab + 5 * L;                                                          \
         }                                                                                     \
         for (int l = 0; l < L; l++) {                                                         \
-            T *acts = arena_take(a, (size_t)(br * u[l + 1]), sizeof(T));                      \
-            T *deltas = arena_take(a, (size_t)(br * u[l + 1]), sizeof(T));                    \
-            T *gcoefs = arena_take(a, (size_t)(u[l] * u[l + 1]), sizeof(T));                  \
+            T *acts = arena_take(a, (size_t)br * (size_t)u[l + 1], sizeof(T));                \
+            T *deltas = arena_take(a, (size_t)br * (size_t)u[l + 1], sizeof(T));              \
+            T *gcoefs = arena_take(a, (size_t)u[l] * (size_t)u[l + 1], sizeof(T));            \
             T *gints = arena_take(a, (size_t)u[l + 1], sizeof(T));                            \
             if (tab != NULL) {                                                                \
                 (B).coefs[l] = params[l];                                                     \
@@ -95,8 +103,10 @@ static int size_ok(ptrdiff_t n) { return n >= 1 && n <= INT_MAX; }
                 (B).gints[l] = gints;                                                         \
             }                                                                                 \
         }                                                                                     \
-        (B).xbuf = arena_take(a, (size_t)(br * u[0]), sizeof(T));                             \
-        (B).ybuf = arena_take(a, (size_t)(br * u[L]), sizeof(T));                             \
+        (B).xbuf = net->spec.gather_dense ? arena_take(a, (size_t)br * (size_t)u[0], sizeof(T)) \
+                                          : NULL;                                             \
+        (B).ext = arena_take(a, 4 * (size_t)L, sizeof(T *));                                  \
+        (B).ybuf = arena_take(a, (size_t)br * (size_t)u[L], sizeof(T));                       \
     } while (0)
 
 /* Lay out every buffer of net in the arena: with a->base NULL this only counts the bytes. */
@@ -127,10 +137,7 @@ static int check_spec(const cs_mlp_spec *s)
     if (s->activation < CS_ACT_IDENTITY || s->activation > CS_ACT_RELU)
         return CS_EINVAL;
     for (int l = 0; l <= s->n_layers; l++)
-        if (!size_ok(s->units[l]) || !size_ok(s->units[l] * s->batch_rows))
-            return CS_EINVAL;
-    for (int l = 0; l < s->n_layers; l++)
-        if (!size_ok(s->units[l] * s->units[l + 1]))
+        if (!size_ok(s->units[l])) /* each is an int size or leading dimension for BLAS */
             return CS_EINVAL;
     return CS_OK;
 }
@@ -158,14 +165,14 @@ int cs_mlp_create(cs_mlp **out, const cs_mlp_spec *spec, void *const *params, cs
     }
     memcpy(net->units, spec->units, (size_t)(spec->n_layers + 1) * sizeof(ptrdiff_t));
     net->spec.units = net->units;
-    cs_arena arena = {NULL, 0};
+    cs_arena arena = {NULL, 0, 0};
     layout(net, &arena, params);
-    net->mem = malloc(arena.used);
+    net->mem = arena.overflow ? NULL : malloc(arena.used);
     if (net->mem == NULL) {
         cs_mlp_free(net);
         return CS_ENOMEM;
     }
-    arena = (cs_arena){net->mem, 0};
+    arena = (cs_arena){net->mem, 0, 0};
     layout(net, &arena, params);
     *out = net;
     return CS_OK;
@@ -252,6 +259,8 @@ int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, dou
         return CS_EINVAL;
     if (check_data(net, data, 1) != CS_OK)
         return CS_EINVAL;
+    if (data->x != NULL && data->order != NULL && !net->spec.gather_dense)
+        return CS_EINVAL; /* built without a gather buffer */
     const cs_epoch_fn *table =
         net->spec.dtype == CS_FLOAT32 ? mlp_epoch_f32_table : mlp_epoch_f64_table;
     return table[cs_simd_level()](net, data, batch_size, alpha, opt, state, loss_sum);

@@ -10,9 +10,13 @@
  *     fused row kernels: bias + activation, the output loss and delta (cs_xent.h), the
  *     activation derivative, column sums, and the optimizer sweep (cs_optim.h).
  *   - Written once in cs_mlp_impl.h and instantiated per dtype and instruction set through
- *     cs_instantiate.h like every kernel family; each entry point dispatches once.
+ *     cs_instantiate.h like every kernel family; each entry point picks its instantiation
+ *     once, and the kernels it calls in other families (cs_xent, cs_optim) dispatch on
+ *     their own, so the SIMD path must not be changed while a call runs.
  *   - Every entry point validates what it reads (sizes, row numbers, labels, CSR indices)
- *     and returns CS_OK, CS_EINVAL (nothing trained) or CS_ENOMEM.
+ *     and returns CS_OK, CS_EINVAL (nothing trained) or CS_ENOMEM. Sizes passed to BLAS
+ *     (each layer width and the batch rows) must fit in an int; their products need not.
+ *   - One engine serves one call at a time: its scratch is shared by its calls.
  *   - Row kernels split rows over n_threads (cs_parallel.h); results never depend on it.
  *
  * The objective (scikit-learn's): for a batch with weights w (1 when absent),
@@ -53,6 +57,9 @@ typedef struct {
     int activation;         /* of the hidden layers: CS_ACT_* */
     int softmax_out;        /* 1: softmax + cross-entropy; 0: sigmoid + cross-entropy */
     ptrdiff_t batch_rows;   /* the most rows one step processes */
+    int gather_dense;       /* 1: epochs will visit dense rows out of order, which needs a
+                               (batch_rows, units[0]) gather buffer; 0: CSR input or forward
+                               and full-batch passes only */
     int n_threads;          /* for the row kernels (BLAS has its own pool) */
 } cs_mlp_spec;
 
@@ -78,8 +85,8 @@ typedef struct cs_mlp cs_mlp;
 int cs_mlp_create(cs_mlp **net, const cs_mlp_spec *spec, void *const *params, cs_blas blas);
 void cs_mlp_free(cs_mlp *net);
 
-/* logits (n_rows, units[L]) = the output layer's pre-activation values of all rows of data
- * (data->order is ignored), computed batch_rows rows at a time. */
+/* logits (n_rows, units[L]) = the output layer's pre-activation values of all rows of data,
+ * in order (data->order plays no part), computed batch_rows rows at a time. */
 int cs_mlp_forward(cs_mlp *net, const cs_mlp_data *data, void *logits);
 
 /* Full-batch objective of all rows (n_rows <= batch_rows) into *loss, and its gradient into

@@ -259,8 +259,8 @@ static inline int64_t CS_FN(row_at)(const cs_mlp_data *d, ptrdiff_t k)
 }
 
 /* Load the batch of visits [start, start + m): row numbers, targets and w_i / sum(w) of the
- * batch. Returns the dense batch (a slice of x when the rows are consecutive), or NULL for
- * CSR input. */
+ * batch. Returns the dense batch (a slice of x when the rows are consecutive, else gathered
+ * into xbuf, which cs_mlp_epoch made sure exists), or NULL for CSR input. */
 static const T *CS_FN(gather)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start, ptrdiff_t m)
 {
     const ptrdiff_t f = net->units[0], n_out = net->units[net->spec.n_layers];
@@ -296,7 +296,9 @@ static const T *CS_FN(gather)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start
     return B(net)->xbuf;
 }
 
-/* sum of the raw sample weights of the batch (its length when unweighted), in visit order */
+/* sum of the raw sample weights of the batch (its length when unweighted), in visit order.
+ * gather normalises w by a blocked sum instead; the L2 term divides by this plain sum, as
+ * the engine always has, which keeps the fitted weights bitwise stable. */
 static double CS_FN(batch_weight)(const cs_mlp *net, const cs_mlp_data *d, ptrdiff_t m)
 {
     if (d->sample_weight == NULL)
@@ -330,7 +332,9 @@ static int CS_FN(mlp_loss_grad)(cs_mlp *net, const cs_mlp_data *data, double alp
     const ptrdiff_t n = data->n_rows;
     cs_mlp_data d = *data;
     d.order = NULL; /* every row, in order */
-    T *const *gc = (T *const *)grads;
+    T **gc = B(net)->ext;
+    for (int l = 0; l < 2 * L; l++)
+        gc[l] = (T *)grads[l];
     double data_loss, sq = 0.0;
     const T *x0 = CS_FN(gather)(net, &d, 0, n);
     const double sw = CS_FN(batch_weight)(net, &d, n);
@@ -376,6 +380,10 @@ static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_s
                             double alpha, cs_optim *opt, void *const *state, double *loss_sum)
 {
     const ptrdiff_t n = d->order != NULL ? d->n_order : d->n_rows;
+    const int n_state = (opt->kind == CS_OPTIM_ADAM ? 4 : 2) * net->spec.n_layers;
+    T **typed_state = B(net)->ext;
+    for (int k = 0; k < n_state; k++)
+        typed_state[k] = (T *)state[k];
     double acc = 0.0;
     for (ptrdiff_t start = 0; start < n;) {
         const ptrdiff_t m = start + batch_size <= n ? batch_size : n - start;
@@ -384,7 +392,7 @@ static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_s
         double loss, sq;
         int status = CS_FN(batch_grad)(net, d, x0, m, B(net)->gcoefs, B(net)->gints, &loss);
         if (status == CS_OK)
-            status = CS_FN(optim_step)(net, opt, (T *const *)state, alpha / sw, &sq);
+            status = CS_FN(optim_step)(net, opt, typed_state, alpha / sw, &sq);
         if (status != CS_OK)
             return status;
         acc += (loss + 0.5 * alpha * sq / sw) * (double)m;

@@ -46,7 +46,7 @@ def _problem(dtype, out_activation, sparse, seed=0):
 def _pair(dtype, activation, out_activation, sparse):
     X, y, w, coefs, intercepts = _problem(dtype, out_activation, sparse)
     ref_coefs, ref_ints = [c.copy() for c in coefs], [b.copy() for b in intercepts]
-    eng = MLPEngine(coefs, intercepts, activation, out_activation, N, 1)
+    eng = MLPEngine(coefs, intercepts, activation, out_activation, N, 1, gather_dense=not sparse)
     ref = ReferenceEngine(ref_coefs, ref_ints, activation, out_activation, N, 1)
     return X, y, w, (eng, coefs + intercepts), (ref, ref_coefs + ref_ints)
 
@@ -163,3 +163,66 @@ def test_engine_rejects_bad_arguments():
     Xs.indices[0] = 99  # a column index past n_features is refused, never read
     with pytest.raises(ValueError, match="CSR index"):
         eng.forward(Xs, np.empty((N, 3)))
+
+
+def test_engine_refuses_what_it_cannot_run_instead_of_crashing():
+    X, y, w, coefs, intercepts = _problem(np.float64, "softmax", False)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        MLPEngine([c.astype(np.float16) for c in coefs],
+                  [b.astype(np.float16) for b in intercepts], "relu", "softmax", N, 1)
+    with pytest.raises(ValueError, match="unknown activation"):
+        MLPEngine(coefs, intercepts, "gelu", "softmax", N, 1)
+    with pytest.raises(ValueError, match="unknown out_activation"):
+        MLPEngine(coefs, intercepts, "relu", "softmaxx", N, 1)
+    eng = MLPEngine(coefs, intercepts, "relu", "softmax", N, 1)
+    with pytest.raises(TypeError):
+        eng.epoch(X, y, None, np.arange(N), 10, 0.0, None)
+    # built without a gather buffer (gather_dense=False): shuffled dense rows are refused
+    with pytest.raises(ValueError, match="rejected"):
+        eng.epoch(X, y, None, np.arange(N)[::-1].copy(), 10, 0.0,
+                  Optimizer("sgd", [np.zeros_like(p) for p in coefs + intercepts]))
+
+
+def test_float16_weights_set_by_hand_raise_instead_of_crashing():
+    from csoftmax import MLPClassifier
+
+    X, y = np.random.default_rng(0).normal(size=(40, 5)), np.arange(40) % 3
+    clf = MLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
+    clf.coefs_ = [c.astype(np.float16) for c in clf.coefs_]
+    clf.intercepts_ = [b.astype(np.float16) for b in clf.intercepts_]
+    with pytest.raises((TypeError, ValueError)):
+        clf.predict(X)
+
+
+def test_kernel_wrappers_check_shapes_and_none():
+    from csoftmax import _core
+
+    x = np.zeros((4, 3))
+    with pytest.raises(TypeError):
+        _core.softmax(x, None, 1)
+    with pytest.raises(ValueError, match="do not match"):
+        _core.softmax(x, np.empty((2, 3)), 1)
+    with pytest.raises(ValueError, match="do not match"):
+        _core.softmax_vjp(x, x, np.empty((4, 2)), 1)
+    with pytest.raises(ValueError, match="do not match"):
+        _core.cross_entropy_hard(x, np.zeros(2, np.int64), None, None, None, 0.0, 2,
+                                 np.empty(4), None, 1)
+    with pytest.raises(ValueError, match="class_weight"):
+        _core.cross_entropy_hard(x, np.zeros(4, np.int64), None, np.ones(2), None, 0.0, 2,
+                                 np.empty(4), None, 1)
+
+
+def test_wide_sparse_input_predicts_in_batches_past_two_to_the_31_elements():
+    """4096 prediction rows x 2**20 features exceed 2**31 elements; only each BLAS size must
+    fit in an int, and CSR input needs no dense gather buffer."""
+    from csoftmax import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    n, width = 5000, 2**20
+    X = sp.csr_matrix((np.ones(n, np.float32), (np.arange(n), rng.integers(0, width, n))),
+                      shape=(n, width))
+    y = np.arange(n) % 2
+    clf = MLPClassifier((2,), max_iter=1, batch_size=2500, random_state=0, dtype=np.float32)
+    with pytest.warns(Warning):  # one epoch does not converge
+        clf.fit(X, y)
+    assert clf.predict_proba(X).shape == (n, 2)

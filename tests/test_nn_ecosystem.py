@@ -210,3 +210,48 @@ def test_metadata_routing_sample_weight_in_grid_search():
     finally:
         sklearn.set_config(enable_metadata_routing=False)
     assert not sklearn.get_config()["enable_metadata_routing"]
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_pickles_from_before_the_c_optimizer_load_and_continue(solver):
+    """csoftmax 0.1.0 kept the optimizer state in Python attributes, under the module
+    path csoftmax.neural_network; such a pickle loads and continues bit for bit."""
+    from csoftmax.neural_network import _optimizers
+
+    params = dict(hidden_layer_sizes=(6,), solver=solver, max_iter=2, random_state=0,
+                  learning_rate="invscaling")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = MLPClassifier(**params).fit(X_SMALL, Y_SMALL)
+    opt = clf._optimizer
+    P = len(clf.coefs_) * 2
+    if solver == "sgd":
+        old = dict(learning_rate_init=opt.learning_rate_init, lr_schedule=opt.lr_schedule,
+                   power_t=opt.power_t, learning_rate=opt.learning_rate,
+                   momentum=opt.optimizer.hyperparameters["momentum"],
+                   nesterov=opt.optimizer.hyperparameters["nesterov"],
+                   velocities=opt.optimizer.state)
+    else:
+        h = opt.optimizer.hyperparameters
+        old = dict(learning_rate_init=opt.learning_rate_init, learning_rate=opt.learning_rate,
+                   beta_1=h["beta_1"], beta_2=h["beta_2"], epsilon=h["epsilon"], t=opt.t,
+                   ms=opt.optimizer.state[:P], vs=opt.optimizer.state[P:])
+    cls = type(opt)
+    legacy = cls.__new__(cls)
+    legacy.__dict__.update(old)  # the 0.1.0 layout
+    clf_old = pickle.loads(pickle.dumps(clf))
+    clf_old._optimizer = legacy
+    cls.__module__ = "csoftmax.neural_network"  # where 0.1.0 defined it
+    try:
+        blob = pickle.dumps(clf_old)
+    finally:
+        cls.__module__ = _optimizers.__name__
+    assert b"csoftmax.neural_network\n_" in blob or b"csoftmax.neural_network\x94" in blob
+    restored = pickle.loads(blob)
+    assert restored._optimizer.learning_rate == clf._optimizer.learning_rate
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        restored.partial_fit(X_SMALL, Y_SMALL)
+        clf.partial_fit(X_SMALL, Y_SMALL)
+    for a, b in zip(restored.coefs_ + restored.intercepts_, clf.coefs_ + clf.intercepts_):
+        np.testing.assert_array_equal(a, b)

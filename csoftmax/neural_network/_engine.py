@@ -47,14 +47,16 @@ def _engine_targets(Y, out_activation, dtype):
 
 
 def _training_engine(coefs, intercepts, activation, out_activation, batch_rows,
-                     n_threads):
+                     n_threads, X=None):
     """An engine that trains ``coefs`` and ``intercepts`` in place.
 
     The arrays must already be engine arrays of one dtype; ``batch_rows`` is the
     largest number of rows the engine processes at once (its buffers are sized for
-    it) and ``n_threads`` a resolved thread count.
+    it) and ``n_threads`` a resolved thread count. Give the epochs' training data ``X``
+    when it is dense, so that the engine has a buffer to gather shuffled rows into.
     """
-    return MLPEngine(coefs, intercepts, activation, out_activation, batch_rows, n_threads)
+    return MLPEngine(coefs, intercepts, activation, out_activation, batch_rows, n_threads,
+                     gather_dense=isinstance(X, np.ndarray))
 
 
 def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,

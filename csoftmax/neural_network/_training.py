@@ -277,7 +277,7 @@ class _BaseMLP(BaseEstimator):
         batch_size = self._resolve_batch_size(X.shape[0])
         engine = _training_engine(
             self.coefs_, self.intercepts_, self.activation, self.out_activation_,
-            batch_size, n_threads,
+            batch_size, n_threads, X,
         )
         alpha = float(self.alpha)
 
