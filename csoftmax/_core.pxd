@@ -12,6 +12,8 @@ cdef extern from "cs_common.h" nogil:
 
 cdef extern from "cs_parallel.h" nogil:
     int cs_max_threads()
+    void cs_parallel_init()
+    int cs_parallel_forked()
 
 
 cdef extern from "cs_dispatch.h" nogil:

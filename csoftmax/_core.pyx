@@ -15,6 +15,7 @@ cimport numpy as cnp
 import numpy as np
 
 cnp.import_array()
+cs_parallel_init()  # a child forked after a parallel kernel ran will run serially
 
 
 cdef int _raise_for(int status, str what="a kernel") except -1:
@@ -53,7 +54,8 @@ def set_simd_level(int level):
 
 
 def max_threads():
-    """OpenMP's default team size here (1 without OpenMP)."""
+    """OpenMP's default team size here (1 without OpenMP, or in a fork child that must run
+    serially)."""
     return cs_max_threads()
 
 

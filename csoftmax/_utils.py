@@ -23,7 +23,10 @@ def check_n_threads(n_threads):
 
     None means all usable cores: OpenMP's default team size (which follows OMP_NUM_THREADS,
     OMP_THREAD_LIMIT and threadpoolctl's limits) capped by the cores this process may run on.
-    A negative value counts back from that, as in joblib: -1 is all, -2 all but one.
+    A negative value counts back from that, as in joblib: -1 is all, -2 all but one. A
+    positive value is capped by the machine's CPU count: more threads cannot run at once,
+    and OpenMP fails to start tens of thousands of them. In a child forked after a parallel
+    kernel ran, kernels run on one thread (GNU OpenMP cannot start a team there).
     """
     n_max = max(1, min(_core.max_threads(), _usable_cores()))
     if n_threads is None:
@@ -38,7 +41,7 @@ def check_n_threads(n_threads):
         )
     if n_threads < 0:
         return max(1, n_max + 1 + n_threads)
-    return n_threads
+    return min(n_threads, os.cpu_count() or 1)
 
 
 def result_dtype(*arrays):

@@ -79,14 +79,23 @@ def _check_target(target, logits_shape, axis, hard_shape):
     )
 
 
-def _check_weights(weight, sample_weight, n_classes, hard_shape):
-    """Class weights as float64 (n_classes,), sample weights as float64 over positions."""
+def _non_negative(w, name):
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{name} holds NaN or infinite values; weights must be finite.")
+    if np.any(w < 0):
+        raise ValueError(f"{name} holds negative values; weights must be non-negative.")
+    return w
+
+
+def _check_weights(weight, sample_weight, n_classes, hard_shape, reduction):
+    """Class weights as float64 (n_classes,), sample weights as float64 over positions;
+    both finite and non-negative, and sample weights not all zero for the mean."""
     if weight is not None:
         weight = check_real(weight, "weight")
         if weight.shape != (n_classes,):
             raise ValueError(f"weight has shape {weight.shape}; expected ({n_classes},), one "
                              "weight per class.")
-        weight = np.ascontiguousarray(weight, dtype=np.float64)
+        weight = _non_negative(np.ascontiguousarray(weight, dtype=np.float64), "weight")
     if sample_weight is not None:
         sample_weight = check_real(sample_weight, "sample_weight")
         try:
@@ -97,6 +106,9 @@ def _check_weights(weight, sample_weight, n_classes, hard_shape):
                 "weight per sample), or a shape that broadcasts to it."
             ) from None
         sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64).reshape(-1)
+        _non_negative(sample_weight, "sample_weight")
+        if reduction == "mean" and sample_weight.size and not sample_weight.any():
+            raise ValueError("sample_weight: weights sum to zero, can't be normalized.")
     return weight, sample_weight
 
 
@@ -149,12 +161,14 @@ def cross_entropy(
     axis : int, default=1
         The class axis (1-D logits use axis 0).
     weight : array-like of shape (n_classes,), default=None
-        Per-class weights ``c``, as PyTorch's ``weight``: a label y's loss is weighted by
+        Per-class weights ``c`` (finite, non-negative), as PyTorch's ``weight``: a label
+        y's loss is weighted by
         ``c[y]`` (smoothing terms by ``c[j]``), and the mean over labels divides by
         ``sum(c[y_i])``. With probabilities, ``t_j`` becomes ``c_j t_j`` and the mean
         divides by the number of samples.
     sample_weight : array-like, default=None
-        Per-sample weights ``w``, of the labels' shape (or broadcastable to it).
+        Per-sample weights ``w``, of the labels' shape (or broadcastable to it): finite and
+        non-negative, and not all zero for the mean.
     ignore_index : int or None, default=-100
         Labels equal to it give zero loss and zero gradient and do not count in the mean,
         as in PyTorch. None ignores nothing. Not used with probabilities.
@@ -224,7 +238,8 @@ def cross_entropy(
     dtype = result_dtype(logits)
     target = np.asarray(target)
     hard = _check_target(target, logits.shape, axis, layout.batch_shape)
-    weight, sample_weight = _check_weights(weight, sample_weight, n_classes, layout.batch_shape)
+    weight, sample_weight = _check_weights(weight, sample_weight, n_classes, layout.batch_shape,
+                                           reduction)
     if out is not None:
         if not return_grad:
             raise ValueError("out= receives the gradient: pass return_grad=True as well.")

@@ -22,7 +22,8 @@
  * The objective (scikit-learn's): for a batch with weights w (1 when absent),
  *   loss = sum_i w_i l_i / sum_i w_i + alpha / 2 * sum_l ||W_l||^2 / sum_i w_i
  * with l_i the exact log-sum-exp softmax cross-entropy (softmax output) or the summed sigmoid
- * cross-entropy (logistic output), and the gradients are those of that loss.
+ * cross-entropy (logistic output), and the gradients are those of that loss. Weights must be
+ * non-negative; a minibatch whose weights are all zero takes no optimizer step.
  */
 #ifndef CS_MLP_H
 #define CS_MLP_H

@@ -390,6 +390,10 @@ static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_s
         const T *x0 = CS_FN(gather)(net, d, start, m);
         const double sw = CS_FN(batch_weight)(net, d, m);
         double loss, sq;
+        if (sw == 0.0) { /* every weight of the batch is zero: it has nothing to teach */
+            start += m;
+            continue;
+        }
         int status = CS_FN(batch_grad)(net, d, x0, m, B(net)->gcoefs, B(net)->gints, &loss);
         if (status == CS_OK)
             status = CS_FN(optim_step)(net, opt, typed_state, alpha / sw, &sq);

@@ -4,6 +4,35 @@
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define CS_HAVE_ATFORK 1
+#endif
+
+/* Set once a parallel team has run in this process, and in a fork child of such a process. */
+static volatile int cs_teams_started = 0;
+static volatile int cs_forked_child = 0;
+
+#if defined(CS_HAVE_ATFORK)
+static void cs_after_fork_in_child(void)
+{
+    if (cs_teams_started)
+        cs_forked_child = 1;
+}
+#endif
+
+void cs_parallel_init(void)
+{
+#if defined(CS_HAVE_ATFORK) && defined(_OPENMP)
+    static int registered = 0;
+    if (!registered) {
+        registered = 1;
+        pthread_atfork(NULL, NULL, cs_after_fork_in_child);
+    }
+#endif
+}
+
+int cs_parallel_forked(void) { return cs_forked_child; }
 
 void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t work_per_row,
                  int n_threads)
@@ -11,8 +40,12 @@ void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t wo
     if (n_rows <= 0)
         return;
     int nt = n_threads;
-    if (nt < 1 || n_rows * work_per_row < CS_PARALLEL_MIN_ELEMS)
+    if (nt < 1 || n_rows * work_per_row < CS_PARALLEL_MIN_ELEMS || cs_forked_child)
         nt = 1;
+#if defined(_OPENMP)
+    if (nt > omp_get_num_procs())
+        nt = omp_get_num_procs();
+#endif
     if ((ptrdiff_t)nt > n_rows)
         nt = (int)n_rows;
     if (nt == 1) {
@@ -20,6 +53,7 @@ void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t wo
         return;
     }
 #if defined(_OPENMP)
+    cs_teams_started = 1;
 #pragma omp parallel num_threads(nt)
     {
         ptrdiff_t tid = omp_get_thread_num(), nth = omp_get_num_threads();
@@ -34,6 +68,8 @@ void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t wo
 
 int cs_max_threads(void)
 {
+    if (cs_forked_child)
+        return 1;
 #if defined(_OPENMP)
     int n = omp_get_max_threads();
     int limit = omp_get_thread_limit();

@@ -16,8 +16,10 @@
 typedef void (*cs_block_fn)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1);
 
 /* Split rows [0, n_rows) into one contiguous block per thread and call fn(ctx, row0, row1)
- * on each. Runs on the calling thread when n_rows * work_per_row < CS_PARALLEL_MIN_ELEMS or
- * n_threads <= 1. */
+ * on each. Runs on the calling thread when n_rows * work_per_row < CS_PARALLEL_MIN_ELEMS,
+ * n_threads <= 1, or in a child process forked after a parallel team ran (GNU OpenMP cannot
+ * start a team in such a child: it would hang). n_threads is capped by the processors
+ * OpenMP sees. */
 void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t work_per_row,
                  int n_threads);
 
@@ -25,5 +27,12 @@ void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t wo
  * omp_get_thread_limit(), so OMP_NUM_THREADS, OMP_THREAD_LIMIT and threadpoolctl all apply.
  * 1 when the build has no OpenMP. */
 int cs_max_threads(void);
+
+/* Register the fork handler that makes a forked child run serially (once per process;
+ * called when the extension is imported). */
+void cs_parallel_init(void);
+
+/* 1 when this process is a fork child that must not start OpenMP teams. */
+int cs_parallel_forked(void);
 
 #endif

@@ -11,7 +11,12 @@ This module proves that
   and those results are correct against scipy.
 """
 
+import os
+import subprocess
+import sys
+import textwrap
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -230,3 +235,70 @@ def test_many_python_threads_share_one_read_only_input():
     for s, loss in results:
         assert_bitwise_equal(s, expected_s)
         assert_bitwise_equal(loss, expected_loss)
+
+
+# ---------------------------------------------------------------------------
+# After fork, and with absurd n_threads: never a hang, never a crash. Each scenario runs in
+# a subprocess under a timeout, so a hang fails the test instead of hanging the suite.
+# ---------------------------------------------------------------------------
+def _run_script(code, timeout=120):
+    root = Path(csoftmax.__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+_FORK_PRELUDE = """
+    import os, sys
+    import numpy as np
+    import csoftmax
+    x = np.random.default_rng(0).normal(size=(4000, 64))
+    expected = csoftmax.softmax(x, n_threads=2)  # starts an OpenMP team in the parent
+    def work(_=None):
+        return bool(np.array_equal(csoftmax.softmax(x, n_threads=2), expected))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_os_fork_child_runs_kernels_after_the_parent_ran_a_team():
+    out = _run_script(_FORK_PRELUDE + """
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if work() and csoftmax._core.max_threads() == 1 else 3)
+    _, status = os.waitpid(pid, 0)
+    print(os.waitstatus_to_exitcode(status), work())
+    """)
+    assert out.split() == ["0", "True"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_multiprocessing_fork_pool_and_joblib_multiprocessing_backend():
+    out = _run_script(_FORK_PRELUDE + """
+    import multiprocessing, joblib
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        print(all(pool.map(work, range(4))))
+    with joblib.parallel_backend("multiprocessing", n_jobs=2):
+        print(all(joblib.Parallel()(joblib.delayed(work)() for _ in range(4))))
+    """)
+    assert out.split() == ["True", "True"]
+
+
+def test_any_n_threads_is_capped_never_a_crash():
+    out = _run_script("""
+    import numpy as np, warnings
+    import csoftmax
+    x = np.random.default_rng(0).normal(size=(3000, 50))
+    ref = csoftmax.softmax(x, n_threads=1)
+    for n in (50_000, 100_000, 2**31, 2**63, 10**30):
+        assert np.array_equal(csoftmax.softmax(x, n_threads=n), ref), n
+        loss, grad = csoftmax.cross_entropy(x, np.arange(3000) % 50, return_grad=True,
+                                            n_threads=n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = csoftmax.MLPClassifier((8,), max_iter=2, n_threads=100_000, random_state=0)
+        clf.fit(x, np.arange(3000) % 3)
+    print(clf.predict(x[:3]).shape)
+    """)
+    assert out.strip() == "(3,)"

@@ -710,3 +710,18 @@ def test_cross_entropy_probabilities_match_pytorch(smoothing):
                                         return_grad=True)
     np.testing.assert_allclose(loss, expected.item(), rtol=1e-12)
     np.testing.assert_allclose(grad, zt.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_cross_entropy_refuses_weights_that_cannot_weigh():
+    z, y = np.zeros((4, 3)), [0, 1, 2, 0]
+    with pytest.raises(ValueError, match="sample_weight holds negative values"):
+        csoftmax.cross_entropy(z, y, sample_weight=[1, -1, 1, -1])
+    with pytest.raises(ValueError, match="sample_weight holds NaN or infinite"):
+        csoftmax.cross_entropy(z, y, sample_weight=[1, np.inf, 1, 1])
+    with pytest.raises(ValueError, match="weights sum to zero, can't be normalized"):
+        csoftmax.cross_entropy(z, y, sample_weight=np.zeros(4))
+    assert csoftmax.cross_entropy(z, y, sample_weight=np.zeros(4), reduction="sum") == 0
+    with pytest.raises(ValueError, match="weight holds negative values"):
+        csoftmax.cross_entropy(z, y, weight=[1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="weight holds NaN"):
+        csoftmax.cross_entropy(z, y, weight=[1.0, np.nan, 1.0])

@@ -226,3 +226,19 @@ def test_wide_sparse_input_predicts_in_batches_past_two_to_the_31_elements():
     with pytest.warns(Warning):  # one epoch does not converge
         clf.fit(X, y)
     assert clf.predict_proba(X).shape == (n, 2)
+
+
+def test_malformed_csr_is_refused_before_any_read():
+    from csoftmax import MLPClassifier
+
+    X = sp.csr_matrix(np.eye(6, 4))
+    clf = MLPClassifier((3,), max_iter=2, random_state=0)
+    with pytest.warns(Warning):
+        clf.fit(X, np.arange(6) % 2)
+    for bad_indptr in ([0, 1, 2, 3, 4, 4, 99], [0, 2, 1, 3, 4, 4, 4]):
+        bad = sp.csr_matrix((X.data, X.indices, X.indptr), shape=X.shape)
+        bad.indptr = np.array(bad_indptr, dtype=bad.indptr.dtype)
+        with pytest.raises(ValueError):
+            clf.predict(bad)
+        with pytest.raises(ValueError):
+            MLPClassifier((3,), max_iter=1).fit(bad, np.arange(6) % 2)

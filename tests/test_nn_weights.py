@@ -6,6 +6,8 @@ weighs the early-stopping score; integer weights equal repeated rows and zero
 weights dropped rows; ``loss_`` is the exact weighted cross-entropy.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -20,7 +22,9 @@ from csoftmax import MLPClassifier
 from helpers.estimator import (
     IGNORE_CONVERGENCE,
     TARGETS,
+    X_DIGITS,
     X_SMALL,
+    Y_DIGITS,
     Y_SMALL,
     Y_STRING,
     assert_same_model,
@@ -213,3 +217,26 @@ def test_reported_loss_is_exact_unclipped_cross_entropy(target):
     expected = (np.sum(sw * per_sample) + 0.5 * alpha * l2) / np.sum(sw)
     assert clf.loss_ == pytest.approx(expected, rel=1e-10)
     assert clf.loss_curve_[-1] == clf.loss_
+
+
+def test_negative_sample_weights_are_refused():
+    with pytest.raises(ValueError, match="Negative values in data passed to sample_weight"):
+        MLPClassifier((5,), max_iter=2).fit(X_SMALL, Y_SMALL,
+                                            sample_weight=-np.ones(len(Y_SMALL)))
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_a_minibatch_of_zero_weights_takes_no_step(solver):
+    """Rows of weight zero teach nothing: with the first minibatch all zero and no
+    shuffling, the fit equals the fit on the remaining rows, bit for bit."""
+    X, y = X_DIGITS[:600], Y_DIGITS[:600]
+    w = np.ones(len(y))
+    w[:100] = 0.0
+    params = dict(hidden_layer_sizes=(8,), solver=solver, batch_size=100, shuffle=False,
+                  max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        weighted = MLPClassifier(**params).fit(X, y, sample_weight=w)
+        rest = MLPClassifier(**params).fit(X[100:], y[100:])
+    for a, b in zip(weighted.coefs_ + weighted.intercepts_, rest.coefs_ + rest.intercepts_):
+        np.testing.assert_array_equal(a, b)

@@ -15,7 +15,8 @@ from sklearn.utils.validation import check_array
 
 
 def _check_sample_weight(sample_weight, n_samples):
-    """Validate sample_weight as scikit-learn does; return None or float64 (n,)."""
+    """Validate sample_weight as scikit-learn does (finite; here also non-negative, as
+    with its ``ensure_non_negative=True``); return None or float64 (n,)."""
     if sample_weight is None:
         return None
     if isinstance(sample_weight, numbers.Number):
@@ -41,6 +42,8 @@ def _check_sample_weight(sample_weight, n_samples):
                     sample_weight.shape, (n_samples,)
                 )
             )
+    if np.any(sample_weight < 0):
+        raise ValueError("Negative values in data passed to sample_weight")
     if np.all(sample_weight == 0):
         raise ValueError("Sample weights must contain at least one non-zero number.")
     return np.asarray(sample_weight, dtype=np.float64)
