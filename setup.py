@@ -7,6 +7,7 @@ never -march=native (the wheel must run on any x86-64 CPU): AVX2/AVX-512 code is
 per function and chosen at run time. CSOFTMAX_NATIVE=1 opts in to -march=native.
 """
 
+import glob
 import os
 import sys
 import tempfile
@@ -62,6 +63,8 @@ extensions = [
     Extension(
         "csoftmax._core",
         sources=["csoftmax/_core.pyx"] + [f"src_c/{s}" for s in C_SOURCES],
+        # the templates and shared headers: a change to any of them rebuilds the extension
+        depends=sorted(glob.glob("src_c/*.h")),
         include_dirs=["src_c", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
     )

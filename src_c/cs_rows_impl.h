@@ -1,7 +1,8 @@
 /* Template (see cs_instantiate.h): the row primitives every softmax-like kernel is built from.
  * One row is n contiguous elements. Full vectors are processed first; the tail (n % TW
  * elements) goes through a padded vector, so every element sees the same arithmetic.
- * Every sum is accumulated in double, lane by lane, and reduced in a fixed order. */
+ * Every sum is accumulated in double, lane by lane, in blocks merged pairwise (cs_pairsum in
+ * cs_simd.h), and reduced in a fixed order. */
 
 /* The k < TW elements at p, padded with `pad`. */
 CS_INLINE TV CS_FN(load_tail)(const T *p, ptrdiff_t k, T pad)
@@ -36,9 +37,12 @@ CS_INLINE T CS_FN(row_max)(const T *x, ptrdiff_t n)
 CS_INLINE double CS_FN(row_expsum)(const T *x, T *e, ptrdiff_t n, T m)
 {
     cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
+    cs_pairsum ps;
+    ps.mask = 0;
     TV vm = TV_SPLAT(m);
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
+        CS_SUM_STEP(ps, a0, a1, j, TW);
         TV v = TV_EXP(TV_LOAD(x + j) - vm);
         if (e != NULL)
             TV_STORE(e + j, v);
@@ -50,31 +54,39 @@ CS_INLINE double CS_FN(row_expsum)(const T *x, T *e, ptrdiff_t n, T m)
             CS_FN(store_tail)(e + j, n - j, v);
         TV_ACC(a0, a1, v);
     }
-    return cs_hsumd(a0 + a1);
+    return cs_pairsum_finish(&ps, a0 + a1);
 }
 
 /* sum_j x_j */
 CS_INLINE double CS_FN(row_sum)(const T *x, ptrdiff_t n)
 {
     cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
+    cs_pairsum ps;
+    ps.mask = 0;
     ptrdiff_t j = 0;
-    for (; j + TW <= n; j += TW)
+    for (; j + TW <= n; j += TW) {
+        CS_SUM_STEP(ps, a0, a1, j, TW);
         TV_ACC(a0, a1, TV_LOAD(x + j));
+    }
     if (j < n)
         TV_ACC(a0, a1, CS_FN(load_tail)(x + j, n - j, 0));
-    return cs_hsumd(a0 + a1);
+    return cs_pairsum_finish(&ps, a0 + a1);
 }
 
 /* sum_j a_j b_j, each product formed in double */
 CS_INLINE double CS_FN(row_dot)(const T *a, const T *b, ptrdiff_t n)
 {
     cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
+    cs_pairsum ps;
+    ps.mask = 0;
     ptrdiff_t j = 0;
-    for (; j + TW <= n; j += TW)
+    for (; j + TW <= n; j += TW) {
+        CS_SUM_STEP(ps, a0, a1, j, TW);
         TV_ACC_MUL(a0, a1, TV_LOAD(a + j), TV_LOAD(b + j));
+    }
     if (j < n)
         TV_ACC_MUL(a0, a1, CS_FN(load_tail)(a + j, n - j, 0), CS_FN(load_tail)(b + j, n - j, 0));
-    return cs_hsumd(a0 + a1);
+    return cs_pairsum_finish(&ps, a0 + a1);
 }
 
 CS_INLINE void CS_FN(row_fill)(T *out, ptrdiff_t n, T value)

@@ -91,6 +91,50 @@ CS_INLINE cs_vf cs_d_to_f(cs_vd lo, cs_vd hi)
     return __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 }
 
+/* ---- long sums --------------------------------------------------------------------------- */
+
+/* A row's sum is accumulated vector by vector in blocks of CS_SUM_BLOCK steps; each finished
+ * block is merged into a pairwise tree through a carry chain (as a binary counter adds 1), and
+ * cs_pairsum_finish folds the tree in a fixed order. The error of a sum of n terms then grows
+ * like log(n) instead of n, and a row of at most one block is summed exactly as a plain
+ * accumulation would sum it. Nothing depends on the thread count or the instruction set. */
+#define CS_SUM_BLOCK 128
+
+typedef struct {
+    cs_vd level[48]; /* level[i] holds the sum of 2^i blocks when bit i of mask is set */
+    uint64_t mask;
+} cs_pairsum;
+
+CS_INLINE void cs_pairsum_push(cs_pairsum *p, cs_vd block)
+{
+    int i = 0;
+    while ((p->mask >> i) & 1u) {
+        block = p->level[i] + block;
+        p->mask &= ~((uint64_t)1 << i);
+        i++;
+    }
+    p->level[i] = block;
+    p->mask |= (uint64_t)1 << i;
+}
+
+CS_INLINE double cs_pairsum_finish(const cs_pairsum *p, cs_vd last)
+{
+    for (int i = 0; p->mask >> i; i++)
+        if ((p->mask >> i) & 1u)
+            last = p->level[i] + last;
+    return cs_hsumd(last);
+}
+
+/* In a loop over vector steps j (of TW elements): close the block when j starts a new one. */
+#define CS_SUM_STEP(ps, a0, a1, j, tw)                                                        \
+    do {                                                                                      \
+        if ((j) != 0 && ((j) / (tw)) % CS_SUM_BLOCK == 0) {                                   \
+            cs_pairsum_push(&(ps), (a0) + (a1));                                              \
+            (a0) = CS_SPLATD(0.0);                                                            \
+            (a1) = CS_SPLATD(0.0);                                                            \
+        }                                                                                     \
+    } while (0)
+
 /* ---- exp ------------------------------------------------------------------------------- */
 
 /* 2^k for integral k in [-1022, 1023] held in a double vector: k is moved into the low

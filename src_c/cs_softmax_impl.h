@@ -69,7 +69,7 @@ static void CS_FN(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t 
 
 /* J = diag(s) - s s^T, one n-by-n block per row. s is first computed into the block's last
  * row. The diagonal s_i (1 - s_i) loses accuracy when s_i is close to 1, so for the (at
- * most one) entry above 1/2 it is computed as s_i * sum_{j != i} s_j instead. */
+ * most one) entry above 1/2 it is computed from the exponentials instead (see below). */
 static void CS_FN(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
@@ -84,23 +84,37 @@ static void CS_FN(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row
             CS_FN(row_fill)(J, n * n, NAN);
             continue;
         }
-        CS_FN(row_scale)(s, n, (T)(1.0 / sum));
+        /* s holds e_j = exp(x_j - m) here. The entry above 1/2, if any, is the one with
+         * e_j > S / 2; its diagonal is computed from the exponentials, before they are
+         * rounded into probabilities: J_bb = (e_b / S') (R / S'), with R = sum_{j != b} e_j
+         * summed with Neumaier's compensation and S' = e_b + R. (S itself is accurate to a
+         * few ulp, but 1 - s_b = R / S' must be accurate relative to R, not to S.) */
         ptrdiff_t big = -1;
         for (ptrdiff_t j = 0; j < n; j++)
-            if (s[j] > (T)0.5)
+            if ((double)s[j] > 0.5 * sum)
                 big = j;
-        double rest = 0.0; /* 1 - s_big, summed from the small entries */
-        if (big >= 0)
-            for (ptrdiff_t j = 0; j < n; j++)
-                rest += (j == big) ? 0.0 : (double)s[j];
+        double diag_big = 0.0;
+        if (big >= 0) {
+            double rest = 0.0, comp = 0.0;
+            for (ptrdiff_t j = 0; j < n; j++) {
+                if (j == big)
+                    continue;
+                const double v = (double)s[j], t = rest + v;
+                comp += fabs(rest) >= fabs(v) ? (rest - t) + v : (v - t) + rest;
+                rest = t;
+            }
+            rest += comp;
+            const double total = (double)s[big] + rest;
+            diag_big = ((double)s[big] / total) * (rest / total);
+        }
+        CS_FN(row_scale)(s, n, (T)(1.0 / sum));
         /* Rows 0..n-2 read s from the last row; the last row is rewritten in place. */
         for (ptrdiff_t i = 0; i < n; i++) {
             const T si = s[i];
             T *Ji = J + i * n;
-            const double one_minus = (i == big) ? rest : 1.0 - (double)si;
             for (ptrdiff_t j = 0; j < n; j++)
                 Ji[j] = -si * s[j];
-            Ji[i] = (T)((double)si * one_minus);
+            Ji[i] = (T)(i == big ? diag_big : (double)si * (1.0 - (double)si));
         }
     }
 }

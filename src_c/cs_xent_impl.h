@@ -5,9 +5,12 @@
 CS_INLINE double CS_FN(row_tdot)(const T *z, const T *t, ptrdiff_t n, T m, T scale, T shift)
 {
     cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
+    cs_pairsum ps;
+    ps.mask = 0;
     const TV vm = TV_SPLAT(m), vs = TV_SPLAT(scale), vb = TV_SPLAT(shift), zero = TV_SPLAT(0);
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
+        CS_SUM_STEP(ps, a0, a1, j, TW);
         TV tj = TV_LOAD(t + j) * vs + vb;
         TV_ACC(a0, a1, TV_SEL(tj != 0, tj * (TV_LOAD(z + j) - vm), zero));
     }
@@ -22,20 +25,24 @@ CS_INLINE double CS_FN(row_tdot)(const T *z, const T *t, ptrdiff_t n, T m, T sca
             buf[k] = 0;
         TV_ACC(a0, a1, TV_LOAD(buf));
     }
-    return cs_hsumd(a0 + a1);
+    return cs_pairsum_finish(&ps, a0 + a1);
 }
 
 /* sum_j (z_j - m) in double */
 CS_INLINE double CS_FN(row_sum_shifted)(const T *z, ptrdiff_t n, T m)
 {
     cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
+    cs_pairsum ps;
+    ps.mask = 0;
     const TV vm = TV_SPLAT(m);
     ptrdiff_t j = 0;
-    for (; j + TW <= n; j += TW)
+    for (; j + TW <= n; j += TW) {
+        CS_SUM_STEP(ps, a0, a1, j, TW);
         TV_ACC(a0, a1, TV_LOAD(z + j) - vm);
+    }
     if (j < n)
         TV_ACC(a0, a1, CS_FN(load_tail)(z + j, n - j, m) - vm);
-    return cs_hsumd(a0 + a1);
+    return cs_pairsum_finish(&ps, a0 + a1);
 }
 
 /* g_j = g_j * scale + shift */
