@@ -4,7 +4,8 @@
  *   - x, y, dy, out: C-contiguous, row-major; n_rows, n_cols >= 0 (nothing happens when either
  *     is 0). n_threads >= 1 (the Python layer resolves None / negative values).
  *   - A row that is entirely -inf, or holds +inf or NaN, has an undefined softmax: its output
- *     row is NaN. -inf entries of any other row get probability 0 (log-probability -inf).
+ *     row is NaN (the NaN's sign bit is unspecified and may differ between SIMD paths).
+ *     -inf entries of any other row get probability 0 (log-probability -inf).
  *   - Sums are accumulated in double in a fixed order; each row is handled by one thread, so
  *     results do not depend on n_threads.
  *   - Return CS_OK (no kernel here can fail once its arguments are valid).
