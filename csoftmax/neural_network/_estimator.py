@@ -215,16 +215,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     classes_ : ndarray or list of ndarray of shape (n_classes,)
         Class labels for each output.
 
-    loss_ : float
+    loss_ : numpy.float64
         The current loss computed with the loss function (the exact cross-entropy,
         see Notes, plus the L2 term).
 
-    best_loss_ : float or None
+    best_loss_ : numpy.float64 or None
         The minimum loss reached by the solver throughout fitting. If
         `early_stopping=True`, this attribute is set to `None`. Refer to the
         `best_validation_score_` fitted attribute instead.
 
-    loss_curve_ : list of shape (`n_iter_`,)
+    loss_curve_ : list of numpy.float64 of shape (`n_iter_`,)
         The ith element in the list represents the loss at the ith iteration.
 
     validation_scores_ : list of shape (`n_iter_`,) or None
