@@ -8,11 +8,15 @@ the validation accuracy and the time of every epoch, then prints the test
 accuracy, the fit time and the training throughput. ``--compare-sklearn``
 trains scikit-learn's ``MLPClassifier`` the same way on the same data.
 
-Without MNIST (no network and no local IDX files) it says so and trains on
-scikit-learn's bundled ``load_digits`` instead.
+MNIST comes from ``--data-dir``, else from the folder named by
+``CSOFTMAX_MNIST_DIR``, else from OpenML. A folder given either way that is
+missing or lacks the IDX files is an error; only when neither is set and OpenML
+cannot be reached does it say so and train on scikit-learn's bundled
+``load_digits`` instead.
 """
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -25,7 +29,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 
 from . import MLPClassifier
-from .datasets import MNISTUnavailableError, load_mnist
+from .datasets import MNIST_DIR_ENV, MNISTUnavailableError, load_mnist
 
 #: Fraction of the training split held out to report validation accuracy.
 VALIDATION_FRACTION = 0.1
@@ -47,8 +51,9 @@ def main(argv=None):
     Returns
     -------
     exit_code : int
-        0 on success, 1 if the data in ``--data-dir`` (or
-        ``CSOFTMAX_MNIST_DIR``) cannot be read or the plot cannot be saved.
+        0 on success, 1 if the folder given by ``--data-dir`` (or by
+        ``CSOFTMAX_MNIST_DIR``) is missing, lacks the IDX files or cannot be
+        read, or if the plot cannot be saved.
         Invalid options exit with status 2 through :mod:`argparse`.
 
     Examples
@@ -71,7 +76,12 @@ def main(argv=None):
     try:
         data = _load_data(args.data_dir, args.seed, info)
     except (MNISTUnavailableError, ValueError) as exc:
-        source = "MNIST" if args.data_dir is None else f"--data-dir {args.data_dir}"
+        if args.data_dir is not None:
+            source = f"--data-dir {args.data_dir}"
+        elif os.environ.get(MNIST_DIR_ENV):
+            source = f"{MNIST_DIR_ENV}={os.environ[MNIST_DIR_ENV]}"
+        else:
+            source = "MNIST"
         print(f"error: cannot load {source}: {exc}", file=sys.stderr)
         return 1
     dtype = np.dtype(args.dtype)
@@ -147,8 +157,9 @@ def _build_parser():
             "and report the test accuracy, the fit time and the throughput. "
             "MNIST comes from --data-dir, else from the folder in "
             "CSOFTMAX_MNIST_DIR, else from OpenML through scikit-learn's "
-            "fetch_openml cache; if none is available, it trains on "
-            "scikit-learn's bundled load_digits instead."
+            "fetch_openml cache. A folder that is missing or lacks the IDX "
+            "files is an error; with neither set and OpenML unavailable, it "
+            "trains on scikit-learn's bundled load_digits instead."
         ),
     )
     parser.add_argument(
@@ -279,8 +290,9 @@ class _Data:
 def _load_data(data_dir, seed, info):
     """Load MNIST (or load_digits when MNIST is unavailable) and split it.
 
-    Raises :class:`MNISTUnavailableError` only when ``data_dir`` was given;
-    without it, a missing MNIST falls back to ``load_digits``.
+    Raises :class:`MNISTUnavailableError` when a folder was given, as
+    ``data_dir`` or through ``CSOFTMAX_MNIST_DIR``; only without either does a
+    missing MNIST fall back to ``load_digits``.
     """
     try:
         with warnings.catch_warnings():
@@ -290,7 +302,7 @@ def _load_data(data_dir, seed, info):
             )
             mnist = load_mnist(path=data_dir, return_X_y=False)
     except MNISTUnavailableError as exc:
-        if data_dir is not None:
+        if data_dir is not None or os.environ.get(MNIST_DIR_ENV):
             raise
         print(f"MNIST could not be loaded: {exc}")
         print("(Here, --data-dir DIR is the same as path=DIR.)")

@@ -70,6 +70,10 @@ def test_offline_falls_back_to_load_digits(offline, capsys):
     assert "MNIST could not be loaded: " in out
     assert "network disabled in tests" in out
     assert "CSOFTMAX_MNIST_DIR" in out
+    assert (
+        "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] "
+        "(only this test pair is required;" in out
+    )
     assert "--data-dir DIR is the same as path=DIR" in out
     assert "Training on load_digits" in out
     assert "dataset: load_digits" in out
@@ -256,6 +260,30 @@ def test_bad_data_dir_is_an_error(tmp_path, capsys):
     assert code == 1
     assert f"error: cannot load --data-dir {tmp_path}" in err
     assert "t10k-images-idx3-ubyte" in err
+
+
+@pytest.mark.parametrize("problem", ["missing", "empty"])
+def test_bad_environment_folder_is_an_error(problem, offline, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "nowhere" if problem == "missing" else tmp_path
+    monkeypatch.setenv("CSOFTMAX_MNIST_DIR", str(folder))
+
+    code = main(TINY)
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert f"error: cannot load CSOFTMAX_MNIST_DIR={folder}: " in err
+    expected = "it is not a folder" if problem == "missing" else "it lacks t10k-images"
+    assert expected in err
+    assert "load_digits" not in out
+
+
+def test_empty_environment_variable_counts_as_unset(offline, monkeypatch, capsys):
+    monkeypatch.setenv("CSOFTMAX_MNIST_DIR", "")
+
+    code = main(["--epochs", "1", "--hidden", "8"])
+
+    assert code == 0
+    assert "Training on load_digits" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
