@@ -54,7 +54,10 @@ def main(argv=None):
         0 on success, 1 if the folder given by ``--data-dir`` (or by
         ``CSOFTMAX_MNIST_DIR``) is missing, lacks the IDX files or cannot be
         read, or if the plot cannot be saved.
-        Invalid options exit with status 2 through :mod:`argparse`.
+        Invalid options exit with status 2 through :mod:`argparse`, before
+        any training; so does a ``--plot`` file that cannot be written (its
+        folder is missing, matplotlib cannot write its extension, or
+        matplotlib is not installed).
 
     Examples
     --------
@@ -69,8 +72,20 @@ def main(argv=None):
     """
     parser = _build_parser()
     args = parser.parse_args(argv)
-    if args.plot is not None and not Path(args.plot).resolve().parent.is_dir():
-        parser.error(f"argument --plot: the folder of {args.plot} does not exist")
+    plot = None
+    if args.plot is not None:
+        # Check before training that the plot can be written at all.
+        try:
+            plot = _plot_file(args.plot)
+        except ImportError:
+            parser.error(
+                "argument --plot: needs matplotlib, which is not installed "
+                "(pip install matplotlib)"
+            )
+        except ValueError as exc:
+            parser.error(f"argument --plot: {exc}")
+        if not Path(plot[0]).resolve().parent.is_dir():
+            parser.error(f"argument --plot: the folder of {args.plot} does not exist")
     info = _silent if args.quiet else print
 
     try:
@@ -143,8 +158,8 @@ def main(argv=None):
         speed_up = runs[1].fit_time / runs[0].fit_time
         print(f"speed-up: {speed_up:.2f}x (scikit-learn fit time / csoftmax fit time)")
 
-    if args.plot is not None:
-        return _save_plot(args.plot, runs, data.name)
+    if plot is not None:
+        return _save_plot(*plot, runs, data.name)
     return 0
 
 
@@ -173,7 +188,10 @@ def _build_parser():
     parser.add_argument(
         "--plot",
         metavar="FILE.png",
-        help="save the loss and validation-accuracy curves (needs matplotlib)",
+        help=(
+            "save the loss and validation-accuracy curves (needs matplotlib); "
+            "the extension picks the format, .png is added to a name without one"
+        ),
     )
     parser.add_argument(
         "--epochs", type=_positive_int, default=20, help="epochs (default: 20)"
@@ -440,21 +458,39 @@ class _Progress:
         return text
 
 
-def _save_plot(path, runs, title):
+def _plot_file(path):
+    """Return the file and format that ``Figure.savefig(path)`` writes.
+
+    As matplotlib does, a name without an extension gets the default format
+    (``savefig.format``, normally png) appended. Raises ImportError when
+    matplotlib is missing and ValueError for a format it cannot write.
+    """
+    import matplotlib
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    name = os.fspath(path)
+    file_format = os.path.splitext(name)[1][1:].lower()
+    if not file_format:
+        file_format = matplotlib.rcParams["savefig.format"]
+        name = name.rstrip(".") + "." + file_format
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if file_format not in supported:
+        raise ValueError(
+            f"matplotlib cannot write the format {file_format!r} of {path} "
+            f"(supported: {', '.join(sorted(supported))})"
+        )
+    return name, file_format
+
+
+def _save_plot(path, file_format, runs, title):
     """Save the loss and validation-accuracy curves of ``runs`` to ``path``.
 
-    Returns the exit code: 0 when saved or when matplotlib is missing (which
-    is reported), 1 when the file cannot be written.
+    ``path`` and ``file_format`` come from :func:`_plot_file`, so the file
+    written is ``path`` itself. Returns the exit code: 0 when saved, 1 when
+    the file cannot be written.
     """
-    try:
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        print(
-            f"matplotlib is not installed, so --plot {path} was skipped "
-            "(pip install matplotlib to enable it)."
-        )
-        return 0
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(10, 4), layout="constrained")
     loss_axes, accuracy_axes = figure.subplots(1, 2)
@@ -470,7 +506,7 @@ def _save_plot(path, runs, title):
         axes.grid(True, alpha=0.3)
     figure.suptitle(title, fontsize="small")
     try:
-        figure.savefig(path)
+        figure.savefig(path, format=file_format)
     except (OSError, ValueError) as exc:
         print(f"error: could not save --plot {path}: {exc}", file=sys.stderr)
         return 1

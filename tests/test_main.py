@@ -236,20 +236,64 @@ def test_plot_writes_a_png(tiny_mnist_dir, tmp_path, capsys):
     assert f"plot saved to {plot}" in out
 
 
-def test_plot_without_matplotlib_says_so_and_continues(
-    tiny_mnist_dir, tmp_path, capsys, monkeypatch
-):
-    # A None entry in sys.modules makes "import matplotlib..." fail.
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    plot = tmp_path / "curves.png"
+@pytest.mark.parametrize("name", ["curves", "curves."])
+def test_plot_reports_the_extension_matplotlib_adds(name, tiny_mnist_dir, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    folder = tmp_path / "plots"
+    folder.mkdir()
+    plot = folder / name
 
     code = main(["--data-dir", str(tiny_mnist_dir), *TINY, "--plot", str(plot)])
 
     out = capsys.readouterr().out
+    written = folder / "curves.png"
     assert code == 0
-    assert f"matplotlib is not installed, so --plot {plot} was skipped" in out
-    assert re.search(r"^test accuracy: ", out, re.MULTILINE)
+    assert [p.name for p in folder.iterdir()] == [written.name]
+    assert written.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert f"plot saved to {written}\n" in out
+
+
+def test_plot_in_another_format(tiny_mnist_dir, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "curves.SVG"
+
+    code = main(["--data-dir", str(tiny_mnist_dir), *TINY, "--plot", str(plot)])
+
+    assert code == 0
+    assert b"<svg" in plot.read_bytes()
+    assert f"plot saved to {plot}\n" in capsys.readouterr().out
+
+
+def test_plot_unsupported_extension_fails_before_training(tiny_mnist_dir, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "curves.xyz"
+
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--data-dir", str(tiny_mnist_dir), *TINY, "--plot", str(plot)])
+
+    out, err = capsys.readouterr()
+    assert excinfo.value.code == 2
+    assert f"argument --plot: matplotlib cannot write the format 'xyz' of {plot}" in err
+    assert "png" in err  # the supported formats are listed
+    assert out == ""  # nothing was loaded or trained
+    assert not plot.exists()
+
+
+def test_plot_without_matplotlib_fails_before_training(
+    tiny_mnist_dir, tmp_path, capsys, monkeypatch
+):
+    # A None entry in sys.modules makes "import matplotlib..." fail.
+    for module in ("matplotlib", "matplotlib.backend_bases", "matplotlib.figure"):
+        monkeypatch.setitem(sys.modules, module, None)
+    plot = tmp_path / "curves.png"
+
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--data-dir", str(tiny_mnist_dir), *TINY, "--plot", str(plot)])
+
+    out, err = capsys.readouterr()
+    assert excinfo.value.code == 2
+    assert "argument --plot: needs matplotlib, which is not installed" in err
+    assert out == ""
     assert not plot.exists()
 
 
