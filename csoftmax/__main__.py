@@ -39,7 +39,7 @@ TEST_FRACTION = 0.2
 _BAR_WIDTH = 30
 
 
-def main(argv=None):
+def main(argv=None, *, prog="csoftmax"):
     """Run the main job.
 
     Parameters
@@ -47,6 +47,9 @@ def main(argv=None):
     argv : list of str, default=None
         Command-line arguments without the program name; None reads
         ``sys.argv[1:]``.
+    prog : str, default="csoftmax"
+        The program name shown by ``--help`` and in usage errors: the console
+        script's name, or ``"python -m csoftmax"`` when run as a module.
 
     Returns
     -------
@@ -70,7 +73,7 @@ def main(argv=None):
     samples/s: 37241
     0
     """
-    parser = _build_parser()
+    parser = _build_parser(prog)
     args = parser.parse_args(argv)
     plot = None
     if args.plot is not None:
@@ -163,10 +166,10 @@ def main(argv=None):
     return 0
 
 
-def _build_parser():
+def _build_parser(prog):
     """Return the :class:`argparse.ArgumentParser` of the main job."""
     parser = argparse.ArgumentParser(
-        prog="python -m csoftmax",
+        prog=prog,
         description=(
             "Train csoftmax.MLPClassifier (Adam) on MNIST, one epoch at a time, "
             "and report the test accuracy, the fit time and the throughput. "
@@ -515,4 +518,4 @@ def _save_plot(path, file_format, runs, title):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m csoftmax"))

@@ -4,6 +4,7 @@ They keep runs short: a few epochs, small hidden layers, small data.
 """
 
 import gzip
+import importlib
 import io
 import re
 import struct
@@ -363,5 +364,24 @@ def test_python_dash_m_entry_point():
     )
 
     assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("usage: python -m csoftmax [-h]")
     assert "--compare-sklearn" in completed.stdout
     assert "--data-dir DIR" in completed.stdout
+
+
+def test_console_script_names_itself_csoftmax(monkeypatch, capsys):
+    # What the installed ``csoftmax`` script runs: the [project.scripts]
+    # entry point, called without arguments.
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    module, function = pyproject["project"]["scripts"]["csoftmax"].split(":")
+    entry_point = getattr(importlib.import_module(module), function)
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/csoftmax", "--help"])
+
+    with pytest.raises(SystemExit) as excinfo:
+        entry_point()
+
+    assert excinfo.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: csoftmax [-h]")
+    assert "python -m" not in out
