@@ -117,9 +117,20 @@ def main(argv=None, *, prog="csoftmax"):
         f"test: {X_test.shape[0]} x {X_test.shape[1]} ({dtype.name})"
     )
 
+    # Each epoch is a partial_fit call, and the estimators clip a batch size
+    # larger than the data with a warning per call: clip it here, once.
+    batch_size = min(args.batch_size, X_fit.shape[0])
+    if batch_size < args.batch_size:
+        print(
+            f"warning: --batch-size {args.batch_size} is larger than the "
+            f"{X_fit.shape[0]} training images, so every epoch is one batch of "
+            f"{batch_size}",
+            file=sys.stderr,
+        )
+
     shared = {
         "hidden_layer_sizes": args.hidden,
-        "batch_size": args.batch_size,
+        "batch_size": batch_size,
         "learning_rate_init": args.learning_rate,
         "random_state": args.seed,
     }
@@ -210,7 +221,10 @@ def _build_parser(prog):
         "--batch-size",
         type=_positive_int,
         default=200,
-        help="minibatch size (default: 200)",
+        help=(
+            "minibatch size, at most the number of training images "
+            "(default: 200)"
+        ),
     )
     parser.add_argument(
         "--learning-rate",

@@ -213,6 +213,30 @@ def test_no_convergence_warning_per_epoch(tiny_mnist_dir, capsys):
     assert code == 0
 
 
+def test_batch_size_larger_than_the_data_warns_once(tiny_mnist_dir, capsys):
+    # 300 training images, 270 of them for fitting after the validation split
+    args = ["--data-dir", str(tiny_mnist_dir), "--epochs", "3", "--hidden", "8"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = main([*args, "--batch-size", "1000", "--compare-sklearn"])
+
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert [str(w.message) for w in caught if "batch_size" in str(w.message)] == []
+    assert err.count("warning: ") == 1
+    assert (
+        "warning: --batch-size 1000 is larger than the 270 training images, so "
+        "every epoch is one batch of 270" in err
+    )
+    assert out.count("batch_size=270,") == 2  # csoftmax's and scikit-learn's
+    # the same training as asking for the whole set, without a warning
+    assert main([*args, "--batch-size", "270"]) == 0
+    whole_set_out, whole_set_err = capsys.readouterr()
+    assert whole_set_err == ""
+    losses = re.findall(r"loss (\S+)", out)
+    assert len(losses) == 6 and losses[:3] == re.findall(r"loss (\S+)", whole_set_out)
+
+
 def test_same_seed_same_results(tiny_mnist_dir, capsys):
     def run(seed):
         assert main(["--data-dir", str(tiny_mnist_dir), *TINY, "--seed", seed]) == 0
