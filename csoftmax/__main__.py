@@ -8,11 +8,15 @@ the validation accuracy and the time of every epoch, then prints the test
 accuracy, the fit time and the training throughput. ``--compare-sklearn``
 trains scikit-learn's ``MLPClassifier`` the same way on the same data.
 
-Without MNIST (no network and no local IDX files) it says so and trains on
-scikit-learn's bundled ``load_digits`` instead.
+MNIST comes from ``--data-dir``, else from the folder named by
+``CSOFTMAX_MNIST_DIR``, else from OpenML. A folder given either way that is
+missing or lacks the IDX files is an error; only when neither is set and OpenML
+cannot be reached does it say so and train on scikit-learn's bundled
+``load_digits`` instead.
 """
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -25,7 +29,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 
 from . import MLPClassifier
-from .datasets import MNISTUnavailableError, load_mnist
+from .datasets import MNIST_DIR_ENV, MNISTUnavailableError, load_mnist
 
 #: Fraction of the training split held out to report validation accuracy.
 VALIDATION_FRACTION = 0.1
@@ -35,7 +39,7 @@ TEST_FRACTION = 0.2
 _BAR_WIDTH = 30
 
 
-def main(argv=None):
+def main(argv=None, *, prog="csoftmax"):
     """Run the main job.
 
     Parameters
@@ -43,13 +47,20 @@ def main(argv=None):
     argv : list of str, default=None
         Command-line arguments without the program name; None reads
         ``sys.argv[1:]``.
+    prog : str, default="csoftmax"
+        The program name shown by ``--help`` and in usage errors: the console
+        script's name, or ``"python -m csoftmax"`` when run as a module.
 
     Returns
     -------
     exit_code : int
-        0 on success, 1 if the data in ``--data-dir`` (or
-        ``CSOFTMAX_MNIST_DIR``) cannot be read or the plot cannot be saved.
-        Invalid options exit with status 2 through :mod:`argparse`.
+        0 on success, 1 if the folder given by ``--data-dir`` (or by
+        ``CSOFTMAX_MNIST_DIR``) is missing, lacks the IDX files or cannot be
+        read, or if the plot cannot be saved.
+        Invalid options exit with status 2 through :mod:`argparse`, before
+        any training; so does a ``--plot`` file that cannot be written (its
+        folder is missing, matplotlib cannot write its extension, or
+        matplotlib is not installed).
 
     Examples
     --------
@@ -62,16 +73,33 @@ def main(argv=None):
     samples/s: 37241
     0
     """
-    parser = _build_parser()
+    parser = _build_parser(prog)
     args = parser.parse_args(argv)
-    if args.plot is not None and not Path(args.plot).resolve().parent.is_dir():
-        parser.error(f"argument --plot: the folder of {args.plot} does not exist")
+    plot = None
+    if args.plot is not None:
+        # Check before training that the plot can be written at all.
+        try:
+            plot = _plot_file(args.plot)
+        except ImportError:
+            parser.error(
+                "argument --plot: needs matplotlib, which is not installed "
+                "(pip install matplotlib)"
+            )
+        except ValueError as exc:
+            parser.error(f"argument --plot: {exc}")
+        if not Path(plot[0]).resolve().parent.is_dir():
+            parser.error(f"argument --plot: the folder of {args.plot} does not exist")
     info = _silent if args.quiet else print
 
     try:
         data = _load_data(args.data_dir, args.seed, info)
     except (MNISTUnavailableError, ValueError) as exc:
-        source = "MNIST" if args.data_dir is None else f"--data-dir {args.data_dir}"
+        if args.data_dir is not None:
+            source = f"--data-dir {args.data_dir}"
+        elif os.environ.get(MNIST_DIR_ENV):
+            source = f"{MNIST_DIR_ENV}={os.environ[MNIST_DIR_ENV]}"
+        else:
+            source = "MNIST"
         print(f"error: cannot load {source}: {exc}", file=sys.stderr)
         return 1
     dtype = np.dtype(args.dtype)
@@ -89,9 +117,20 @@ def main(argv=None):
         f"test: {X_test.shape[0]} x {X_test.shape[1]} ({dtype.name})"
     )
 
+    # Each epoch is a partial_fit call, and the estimators clip a batch size
+    # larger than the data with a warning per call: clip it here, once.
+    batch_size = min(args.batch_size, X_fit.shape[0])
+    if batch_size < args.batch_size:
+        print(
+            f"warning: --batch-size {args.batch_size} is larger than the "
+            f"{X_fit.shape[0]} training images, so every epoch is one batch of "
+            f"{batch_size}",
+            file=sys.stderr,
+        )
+
     shared = {
         "hidden_layer_sizes": args.hidden,
-        "batch_size": args.batch_size,
+        "batch_size": batch_size,
         "learning_rate_init": args.learning_rate,
         "random_state": args.seed,
     }
@@ -133,22 +172,23 @@ def main(argv=None):
         speed_up = runs[1].fit_time / runs[0].fit_time
         print(f"speed-up: {speed_up:.2f}x (scikit-learn fit time / csoftmax fit time)")
 
-    if args.plot is not None:
-        return _save_plot(args.plot, runs, data.name)
+    if plot is not None:
+        return _save_plot(*plot, runs, data.name)
     return 0
 
 
-def _build_parser():
+def _build_parser(prog):
     """Return the :class:`argparse.ArgumentParser` of the main job."""
     parser = argparse.ArgumentParser(
-        prog="python -m csoftmax",
+        prog=prog,
         description=(
             "Train csoftmax.MLPClassifier (Adam) on MNIST, one epoch at a time, "
             "and report the test accuracy, the fit time and the throughput. "
             "MNIST comes from --data-dir, else from the folder in "
             "CSOFTMAX_MNIST_DIR, else from OpenML through scikit-learn's "
-            "fetch_openml cache; if none is available, it trains on "
-            "scikit-learn's bundled load_digits instead."
+            "fetch_openml cache. A folder that is missing or lacks the IDX "
+            "files is an error; with neither set and OpenML unavailable, it "
+            "trains on scikit-learn's bundled load_digits instead."
         ),
     )
     parser.add_argument(
@@ -162,7 +202,10 @@ def _build_parser():
     parser.add_argument(
         "--plot",
         metavar="FILE.png",
-        help="save the loss and validation-accuracy curves (needs matplotlib)",
+        help=(
+            "save the loss and validation-accuracy curves (needs matplotlib); "
+            "the extension picks the format, .png is added to a name without one"
+        ),
     )
     parser.add_argument(
         "--epochs", type=_positive_int, default=20, help="epochs (default: 20)"
@@ -178,7 +221,10 @@ def _build_parser():
         "--batch-size",
         type=_positive_int,
         default=200,
-        help="minibatch size (default: 200)",
+        help=(
+            "minibatch size, at most the number of training images "
+            "(default: 200)"
+        ),
     )
     parser.add_argument(
         "--learning-rate",
@@ -279,8 +325,9 @@ class _Data:
 def _load_data(data_dir, seed, info):
     """Load MNIST (or load_digits when MNIST is unavailable) and split it.
 
-    Raises :class:`MNISTUnavailableError` only when ``data_dir`` was given;
-    without it, a missing MNIST falls back to ``load_digits``.
+    Raises :class:`MNISTUnavailableError` when a folder was given, as
+    ``data_dir`` or through ``CSOFTMAX_MNIST_DIR``; only without either does a
+    missing MNIST fall back to ``load_digits``.
     """
     try:
         with warnings.catch_warnings():
@@ -290,7 +337,7 @@ def _load_data(data_dir, seed, info):
             )
             mnist = load_mnist(path=data_dir, return_X_y=False)
     except MNISTUnavailableError as exc:
-        if data_dir is not None:
+        if data_dir is not None or os.environ.get(MNIST_DIR_ENV):
             raise
         print(f"MNIST could not be loaded: {exc}")
         print("(Here, --data-dir DIR is the same as path=DIR.)")
@@ -428,21 +475,39 @@ class _Progress:
         return text
 
 
-def _save_plot(path, runs, title):
+def _plot_file(path):
+    """Return the file and format that ``Figure.savefig(path)`` writes.
+
+    As matplotlib does, a name without an extension gets the default format
+    (``savefig.format``, normally png) appended. Raises ImportError when
+    matplotlib is missing and ValueError for a format it cannot write.
+    """
+    import matplotlib
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    name = os.fspath(path)
+    file_format = os.path.splitext(name)[1][1:].lower()
+    if not file_format:
+        file_format = matplotlib.rcParams["savefig.format"]
+        name = name.rstrip(".") + "." + file_format
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if file_format not in supported:
+        raise ValueError(
+            f"matplotlib cannot write the format {file_format!r} of {path} "
+            f"(supported: {', '.join(sorted(supported))})"
+        )
+    return name, file_format
+
+
+def _save_plot(path, file_format, runs, title):
     """Save the loss and validation-accuracy curves of ``runs`` to ``path``.
 
-    Returns the exit code: 0 when saved or when matplotlib is missing (which
-    is reported), 1 when the file cannot be written.
+    ``path`` and ``file_format`` come from :func:`_plot_file`, so the file
+    written is ``path`` itself. Returns the exit code: 0 when saved, 1 when
+    the file cannot be written.
     """
-    try:
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
-        print(
-            f"matplotlib is not installed, so --plot {path} was skipped "
-            "(pip install matplotlib to enable it)."
-        )
-        return 0
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(10, 4), layout="constrained")
     loss_axes, accuracy_axes = figure.subplots(1, 2)
@@ -458,7 +523,7 @@ def _save_plot(path, runs, title):
         axes.grid(True, alpha=0.3)
     figure.suptitle(title, fontsize="small")
     try:
-        figure.savefig(path)
+        figure.savefig(path, format=file_format)
     except (OSError, ValueError) as exc:
         print(f"error: could not save --plot {path}: {exc}", file=sys.stderr)
         return 1
@@ -467,4 +532,4 @@ def _save_plot(path, runs, title):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m csoftmax"))

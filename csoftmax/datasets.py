@@ -382,9 +382,12 @@ def _load_openml(data_home):
 
 
 def _expected_files_text():
-    """Return the four IDX file names as one string, for error messages."""
-    names = [name + "[.gz]" for name in _TRAIN_FILES + _TEST_FILES]
-    return ", ".join(names)
+    """Name the IDX files a folder needs, and those it may hold, for messages."""
+    test, train = ([name + "[.gz]" for name in pair] for pair in (_TEST_FILES, _TRAIN_FILES))
+    return (
+        f"{' and '.join(test)} (only this test pair is required; "
+        f"{' and '.join(train)} add the training split)"
+    )
 
 
 def _find_file(folder, name):
@@ -399,7 +402,7 @@ def _load_idx_folder(folder, origin):
     """Load the IDX files in ``folder``; ``origin`` names where it came from."""
     hint = (
         f"{origin}={str(folder)!r} must name a folder holding the MNIST IDX "
-        f"files {_expected_files_text()} (the train pair is optional)"
+        f"files {_expected_files_text()}"
     )
     if not folder.is_dir():
         raise MNISTUnavailableError(f"{hint}, but it is not a folder.")

@@ -4,6 +4,7 @@ They keep runs short: a few epochs, small hidden layers, small data.
 """
 
 import gzip
+import importlib
 import io
 import re
 import struct
@@ -70,6 +71,10 @@ def test_offline_falls_back_to_load_digits(offline, capsys):
     assert "MNIST could not be loaded: " in out
     assert "network disabled in tests" in out
     assert "CSOFTMAX_MNIST_DIR" in out
+    assert (
+        "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] "
+        "(only this test pair is required;" in out
+    )
     assert "--data-dir DIR is the same as path=DIR" in out
     assert "Training on load_digits" in out
     assert "dataset: load_digits" in out
@@ -208,6 +213,30 @@ def test_no_convergence_warning_per_epoch(tiny_mnist_dir, capsys):
     assert code == 0
 
 
+def test_batch_size_larger_than_the_data_warns_once(tiny_mnist_dir, capsys):
+    # 300 training images, 270 of them for fitting after the validation split
+    args = ["--data-dir", str(tiny_mnist_dir), "--epochs", "3", "--hidden", "8"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = main([*args, "--batch-size", "1000", "--compare-sklearn"])
+
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert [str(w.message) for w in caught if "batch_size" in str(w.message)] == []
+    assert err.count("warning: ") == 1
+    assert (
+        "warning: --batch-size 1000 is larger than the 270 training images, so "
+        "every epoch is one batch of 270" in err
+    )
+    assert out.count("batch_size=270,") == 2  # csoftmax's and scikit-learn's
+    # the same training as asking for the whole set, without a warning
+    assert main([*args, "--batch-size", "270"]) == 0
+    whole_set_out, whole_set_err = capsys.readouterr()
+    assert whole_set_err == ""
+    losses = re.findall(r"loss (\S+)", out)
+    assert len(losses) == 6 and losses[:3] == re.findall(r"loss (\S+)", whole_set_out)
+
+
 def test_same_seed_same_results(tiny_mnist_dir, capsys):
     def run(seed):
         assert main(["--data-dir", str(tiny_mnist_dir), *TINY, "--seed", seed]) == 0
@@ -232,20 +261,64 @@ def test_plot_writes_a_png(tiny_mnist_dir, tmp_path, capsys):
     assert f"plot saved to {plot}" in out
 
 
-def test_plot_without_matplotlib_says_so_and_continues(
-    tiny_mnist_dir, tmp_path, capsys, monkeypatch
-):
-    # A None entry in sys.modules makes "import matplotlib..." fail.
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    plot = tmp_path / "curves.png"
+@pytest.mark.parametrize("name", ["curves", "curves."])
+def test_plot_reports_the_extension_matplotlib_adds(name, tiny_mnist_dir, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    folder = tmp_path / "plots"
+    folder.mkdir()
+    plot = folder / name
 
     code = main(["--data-dir", str(tiny_mnist_dir), *TINY, "--plot", str(plot)])
 
     out = capsys.readouterr().out
+    written = folder / "curves.png"
     assert code == 0
-    assert f"matplotlib is not installed, so --plot {plot} was skipped" in out
-    assert re.search(r"^test accuracy: ", out, re.MULTILINE)
+    assert [p.name for p in folder.iterdir()] == [written.name]
+    assert written.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert f"plot saved to {written}\n" in out
+
+
+def test_plot_in_another_format(tiny_mnist_dir, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "curves.SVG"
+
+    code = main(["--data-dir", str(tiny_mnist_dir), *TINY, "--plot", str(plot)])
+
+    assert code == 0
+    assert b"<svg" in plot.read_bytes()
+    assert f"plot saved to {plot}\n" in capsys.readouterr().out
+
+
+def test_plot_unsupported_extension_fails_before_training(tiny_mnist_dir, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "curves.xyz"
+
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--data-dir", str(tiny_mnist_dir), *TINY, "--plot", str(plot)])
+
+    out, err = capsys.readouterr()
+    assert excinfo.value.code == 2
+    assert f"argument --plot: matplotlib cannot write the format 'xyz' of {plot}" in err
+    assert "png" in err  # the supported formats are listed
+    assert out == ""  # nothing was loaded or trained
+    assert not plot.exists()
+
+
+def test_plot_without_matplotlib_fails_before_training(
+    tiny_mnist_dir, tmp_path, capsys, monkeypatch
+):
+    # A None entry in sys.modules makes "import matplotlib..." fail.
+    for module in ("matplotlib", "matplotlib.backend_bases", "matplotlib.figure"):
+        monkeypatch.setitem(sys.modules, module, None)
+    plot = tmp_path / "curves.png"
+
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--data-dir", str(tiny_mnist_dir), *TINY, "--plot", str(plot)])
+
+    out, err = capsys.readouterr()
+    assert excinfo.value.code == 2
+    assert "argument --plot: needs matplotlib, which is not installed" in err
+    assert out == ""
     assert not plot.exists()
 
 
@@ -256,6 +329,30 @@ def test_bad_data_dir_is_an_error(tmp_path, capsys):
     assert code == 1
     assert f"error: cannot load --data-dir {tmp_path}" in err
     assert "t10k-images-idx3-ubyte" in err
+
+
+@pytest.mark.parametrize("problem", ["missing", "empty"])
+def test_bad_environment_folder_is_an_error(problem, offline, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "nowhere" if problem == "missing" else tmp_path
+    monkeypatch.setenv("CSOFTMAX_MNIST_DIR", str(folder))
+
+    code = main(TINY)
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert f"error: cannot load CSOFTMAX_MNIST_DIR={folder}: " in err
+    expected = "it is not a folder" if problem == "missing" else "it lacks t10k-images"
+    assert expected in err
+    assert "load_digits" not in out
+
+
+def test_empty_environment_variable_counts_as_unset(offline, monkeypatch, capsys):
+    monkeypatch.setenv("CSOFTMAX_MNIST_DIR", "")
+
+    code = main(["--epochs", "1", "--hidden", "8"])
+
+    assert code == 0
+    assert "Training on load_digits" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -291,5 +388,24 @@ def test_python_dash_m_entry_point():
     )
 
     assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("usage: python -m csoftmax [-h]")
     assert "--compare-sklearn" in completed.stdout
     assert "--data-dir DIR" in completed.stdout
+
+
+def test_console_script_names_itself_csoftmax(monkeypatch, capsys):
+    # What the installed ``csoftmax`` script runs: the [project.scripts]
+    # entry point, called without arguments.
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    module, function = pyproject["project"]["scripts"]["csoftmax"].split(":")
+    entry_point = getattr(importlib.import_module(module), function)
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/csoftmax", "--help"])
+
+    with pytest.raises(SystemExit) as excinfo:
+        entry_point()
+
+    assert excinfo.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: csoftmax [-h]")
+    assert "python -m" not in out

@@ -166,6 +166,29 @@ def test_lbfgs_max_fun_and_sample_weight_parity():
     assert_same_model(cs, sk, X_SMALL, rtol=LBFGS_RTOL, atol=LBFGS_ATOL)
 
 
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("solver_params", [
+    dict(solver="lbfgs"),
+    dict(solver="adam"),
+    dict(solver="sgd", early_stopping=True),
+], ids=["lbfgs", "adam", "sgd-early-stopping"])
+def test_loss_attributes_are_numpy_float64_like_sklearn(solver_params, dtype):
+    X = X_SMALL.astype(dtype)
+    params = make_params(max_iter=3, **solver_params)
+    cs, sk = fit_both(params, X, Y_SMALL)
+    assert type(sk.loss_) is type(cs.loss_) is np.float64
+    if solver_params["solver"] != "lbfgs":
+        for model in (cs, sk):
+            assert {type(v) for v in model.loss_curve_} == {np.float64}
+        expected = type(None) if params.get("early_stopping") else np.float64
+        assert type(sk.best_loss_) is type(cs.best_loss_) is expected
+    if solver_params["solver"] == "adam":
+        cs.partial_fit(X, Y_SMALL)
+        sk.partial_fit(X, Y_SMALL)
+        assert type(sk.loss_) is type(cs.loss_) is type(cs.loss_curve_[-1]) is np.float64
+
+
 # ---------------------------------------------------------------------------
 # verbose output and warnings, identical to scikit-learn
 # ---------------------------------------------------------------------------

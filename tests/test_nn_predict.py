@@ -1,8 +1,9 @@
 """``predict``, ``predict_proba``, ``predict_log_proba`` and ``score``.
 
 Probabilities are those of the network's logits (softmax or sigmoid) and sum
-to one, ``predict_log_proba`` is computed from the logits so that it stays
-finite where ``log(predict_proba)`` underflows, ``score`` equals
+to one, ``predict_log_proba`` stays finite where ``log(predict_proba)``
+underflows and, for logistic outputs, equals ``log(predict_proba)`` wherever
+that is finite (so both rank the classes alike), ``score`` equals
 scikit-learn's, and an unfitted estimator raises ``NotFittedError``.
 """
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, log_expit, log_softmax
+from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import NotFittedError
 
 from csoftmax import MLPClassifier
@@ -94,6 +96,50 @@ def test_predict_log_proba_finite_for_extreme_logits(target, dtype):
         assert_allclose(proba, np.exp(expected), rtol=1e-6, atol=1e-15)
     else:
         assert_allclose(proba, np.exp(expected), rtol=1e-3, atol=1e-6)
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("target", ["multilabel", "binary"])
+def test_logistic_log_proba_is_log_of_proba_where_finite(target, dtype):
+    # Trained to saturation: many probabilities round to exactly 1.0, where a
+    # log-sigmoid of the logits gives tiny negative values that no longer tie.
+    X, Y = make_multilabel_classification(n_samples=50, random_state=0)
+    y = Y if target == "multilabel" else Y[:, 0]
+    X = X.astype(dtype)
+    clf = MLPClassifier(solver="lbfgs", hidden_layer_sizes=30, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    log_proba = clf.predict_log_proba(X)
+    assert (proba == 1).any()
+    assert log_proba.dtype == proba.dtype == dtype
+    assert np.isfinite(log_proba).all()
+    assert_array_equal(log_proba.argmax(axis=1), proba.argmax(axis=1))
+    positive = proba > 0
+    assert_array_equal(log_proba[positive], np.log(proba[positive]))
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("target", ["multilabel", "binary"])
+def test_logistic_log_proba_is_log_sigmoid_where_proba_underflows(target, dtype):
+    X, y = TARGETS[target]
+    X = X.astype(dtype)
+    clf = MLPClassifier(**make_params(max_iter=3)).fit(X, y)
+    clf.coefs_[-1] *= 1e4
+    clf.intercepts_[-1] *= 1e4
+    z = logits_of(clf, X)
+    signed = np.c_[-z, z] if target == "binary" else z
+    proba = clf.predict_proba(X)
+    log_proba = clf.predict_log_proba(X)
+    zero = proba == 0
+    assert zero.any() and (proba == 1).any()
+    assert np.isfinite(log_proba).all()
+    # where it underflowed: -log(1 + exp(-z)), which is z itself this far out
+    atol = 100 * np.finfo(dtype).eps * np.max(np.abs(z))
+    assert_allclose(log_proba[zero], log_expit(signed[zero]), rtol=0, atol=atol)
+    with np.errstate(divide="ignore"):
+        assert_array_equal(log_proba[~zero], np.log(proba[~zero]))
+    assert_array_equal(log_proba.argmax(axis=1), proba.argmax(axis=1))
 
 
 @IGNORE_CONVERGENCE

@@ -215,16 +215,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     classes_ : ndarray or list of ndarray of shape (n_classes,)
         Class labels for each output.
 
-    loss_ : float
+    loss_ : numpy.float64
         The current loss computed with the loss function (the exact cross-entropy,
         see Notes, plus the L2 term).
 
-    best_loss_ : float or None
+    best_loss_ : numpy.float64 or None
         The minimum loss reached by the solver throughout fitting. If
         `early_stopping=True`, this attribute is set to `None`. Refer to the
         `best_validation_score_` fitted attribute instead.
 
-    loss_curve_ : list of shape (`n_iter_`,)
+    loss_curve_ : list of numpy.float64 of shape (`n_iter_`,)
         The ith element in the list represents the loss at the ith iteration.
 
     validation_scores_ : list of shape (`n_iter_`,) or None
@@ -284,9 +284,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
       logistic outputs), with no clipping of probabilities to ``[eps, 1 - eps]``.
       Values can therefore differ from scikit-learn's where a predicted
       probability is below machine epsilon; the gradients are the same.
-    - :meth:`predict_log_proba` is ``log_softmax`` of the logits (softmax output)
-      or a stable log-sigmoid (logistic output), so it stays finite where
-      ``log(predict_proba(X))`` would be ``-inf``.
+    - :meth:`predict_log_proba` stays finite where ``log(predict_proba(X))``
+      would be ``-inf``: for softmax outputs it is ``log_softmax`` of the logits;
+      for logistic outputs it equals ``log(predict_proba(X))`` wherever that is
+      finite (so both give the same ``argmax``) and is the log-sigmoid of the
+      logit where the probability underflowed to 0.
     - ``class_weight``, ``dtype`` and ``n_threads`` are extra parameters.
     - Weights and predictions are in the working dtype: a float32 model returns
       float32 probabilities for any input, and the 'lbfgs' solver keeps float32
@@ -518,7 +520,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return softmax(
                 logits, axis=1, out=logits, n_threads=check_n_threads(self.n_threads)
             )
-        proba = expit(logits, out=logits)
+        return self._logistic_proba(logits, out=logits)
+
+    def _logistic_proba(self, logits, out=None):
+        """``predict_proba`` of logistic outputs: sigmoid of the logits.
+
+        A single output (binary target) gives the two columns ``1 - p, p``, as
+        scikit-learn computes them.
+        """
+        proba = expit(logits, out=out)
         if self.n_outputs_ == 1:
             proba = proba.ravel()
             return np.vstack([1 - proba, proba]).T
@@ -527,9 +537,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_log_proba(self, X):
         """Return the log of probability estimates.
 
-        Computed from the logits (``log_softmax``, or a stable log-sigmoid for
-        logistic outputs), so it is finite where ``log(predict_proba(X))`` would
-        be ``-inf``.
+        For softmax outputs (multiclass targets) it is ``log_softmax`` of the
+        logits. For logistic outputs (binary and multilabel targets) it is
+        ``log(predict_proba(X))`` wherever that probability is above 0, so
+        both rank the classes alike, and the log-sigmoid of the logit where
+        the probability underflowed to 0. Either way it is finite where
+        ``log(predict_proba(X))`` would be ``-inf``.
 
         Parameters
         ----------
@@ -541,7 +554,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         log_y_prob : ndarray of shape (n_samples, n_classes)
             The predicted log-probability of the sample for each class in the
             model, where classes are ordered as they are in `self.classes_`.
-            Equivalent to `log(predict_proba(X))`, more accurately.
+            It agrees with `log(predict_proba(X))` where that is finite and is
+            finite everywhere.
         """
         check_is_fitted(self)
         logits = self._forward_logits(X)
@@ -549,11 +563,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return log_softmax(
                 logits, axis=1, out=logits, n_threads=check_n_threads(self.n_threads)
             )
-        if self.n_outputs_ == 1:
-            z = logits.ravel()
-            # log(1 - sigmoid(z)) = -log(1 + e^z), log(sigmoid(z)) = -log(1 + e^-z)
-            return np.vstack([-np.logaddexp(0, z), -np.logaddexp(0, -z)]).T
-        return -np.logaddexp(0, -logits)
+        return self._logistic_log_proba(logits)
+
+    def _logistic_log_proba(self, logits):
+        """``predict_log_proba`` of logistic outputs.
+
+        The log of exactly what ``predict_proba`` returns keeps its ties and
+        its order (a probability that rounds to 1.0 has log 0, as in
+        scikit-learn); only where that probability is 0 is the accurate
+        log-sigmoid ``log(sigmoid(z)) = -log(1 + exp(-z))`` used instead of -inf.
+        """
+        proba = self._logistic_proba(logits)
+        # Column j of ``proba`` is sigmoid(signed_logits[:, j]); 1 - sigmoid(z) = sigmoid(-z).
+        signed_logits = np.hstack([-logits, logits]) if self.n_outputs_ == 1 else logits
+        underflow = proba == 0
+        with np.errstate(divide="ignore"):
+            log_proba = np.log(proba, out=proba)
+        log_proba[underflow] = -np.logaddexp(0, -signed_logits[underflow])
+        return log_proba
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

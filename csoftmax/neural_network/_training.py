@@ -256,7 +256,8 @@ class _BaseMLP(BaseEstimator):
             options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
         )
         self.n_iter_ = _check_optimize_result(opt_res, self.max_iter)
-        self.loss_ = opt_res.fun
+        # numpy.float64, as scikit-learn's; scipy passes on what loss_grad returns
+        self.loss_ = np.float64(opt_res.fun)
         packed.values[...] = opt_res.x
 
     def _fit_stochastic(self, X, Y, sample_weight, incremental, n_threads):
@@ -395,7 +396,7 @@ class _BaseMLP(BaseEstimator):
         )
 
         self.n_iter_ += 1
-        self.loss_ = float(accumulated_loss) / train.X.shape[0]
+        self.loss_ = np.float64(accumulated_loss) / train.X.shape[0]
 
         self.t_ += train.X.shape[0]
         self.loss_curve_.append(self.loss_)

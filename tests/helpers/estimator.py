@@ -128,8 +128,11 @@ def assert_same_model(cs, sk, X=None, rtol=RTOL, atol=ATOL):
         assert a.dtype == b.dtype, (i, a.dtype, b.dtype)
         assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=f"parameter array {i}")
     assert_allclose(cs.loss_, sk.loss_, rtol=rtol)
+    assert type(cs.loss_) is type(sk.loss_), (type(cs.loss_), type(sk.loss_))
     if hasattr(sk, "loss_curve_"):
         assert isinstance(cs.loss_curve_, list)
+        assert [type(v) for v in cs.loss_curve_] == [type(v) for v in sk.loss_curve_]
+        assert type(cs.best_loss_) is type(sk.best_loss_)
         assert len(cs.loss_curve_) == len(sk.loss_curve_)
         assert_allclose(cs.loss_curve_, sk.loss_curve_, rtol=rtol)
     if hasattr(sk, "best_loss_"):
