@@ -6,6 +6,7 @@ without ``warm_start`` starts again from scratch; L-BFGS converges on an easy
 problem; and a fit runs no Python per minibatch.
 """
 
+import pickle
 import warnings
 
 import numpy as np
@@ -216,3 +217,141 @@ def test_no_python_per_minibatch(solver):
     few = _python_events_during(fit(500))
     many = _python_events_during(fit(1))
     assert many - few < 200, (few, many)
+
+
+# ---------------------------------------------------------------------------
+# A fit or partial_fit that raises leaves the estimator exactly as it was
+# ---------------------------------------------------------------------------
+def _state(clf):
+    """Every non-parameter attribute, as bytes (arrays, optimizer state, RNG included)."""
+    params = set(clf.get_params(deep=False))
+    return pickle.dumps(sorted((k, v) for k, v in vars(clf).items() if k not in params))
+
+
+class _Injected(Exception):
+    pass
+
+
+def _fitted(solver, **extra):
+    clf = MLPClassifier((6,), solver=solver, max_iter=4, random_state=0, **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return clf.fit(X_SMALL, Y_SMALL)
+
+
+def _fail_after(n_ok, exc=_Injected):
+    calls = {"n": 0}
+
+    def hook(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > n_ok:
+            raise exc("injected")
+        return hook.original(*args, **kwargs)
+
+    return hook
+
+
+STAGES = {
+    "validate-input": ("_validate_input", 0, "method"),
+    "sample-weight": ("_check_sample_weight", 0, "module"),
+    "initialize": ("_initialize", 0, "method"),
+    "engine-alloc": ("_training_engine", 0, "module"),
+    "second-epoch": ("_run_epoch", 1, "method"),
+    "bookkeeping": ("_update_no_improvement_count", 1, "method"),
+    "lbfgs": ("_lbfgs_loss_grad", 0, "module"),
+}
+
+
+@pytest.mark.parametrize("call", ["fit", "warm-fit", "partial_fit"])
+@pytest.mark.parametrize("stage", list(STAGES))
+@pytest.mark.parametrize("exc", [_Injected, MemoryError, KeyboardInterrupt])
+def test_a_failing_call_leaves_the_estimator_as_it_was(monkeypatch, call, stage, exc):
+    from csoftmax.neural_network import _training
+
+    solver = "lbfgs" if stage == "lbfgs" else "adam"
+    if call == "partial_fit" and solver == "lbfgs":
+        pytest.skip("partial_fit is for the stochastic solvers")
+    if call != "fit" and stage == "initialize":
+        pytest.skip("a continued fit does not initialise")
+    clf = _fitted(solver, early_stopping=(stage == "bookkeeping" and call != "partial_fit"))
+    before = _state(clf)
+    name, n_ok, kind = STAGES[stage]
+    hook = _fail_after(0 if call == "partial_fit" else n_ok, exc)  # partial_fit: one epoch
+    if kind == "method":
+        hook.original = getattr(type(clf), name)
+        monkeypatch.setattr(type(clf), name, hook)
+    else:
+        hook.original = getattr(_training, name)
+        monkeypatch.setattr(_training, name, hook)
+    if call == "warm-fit":
+        clf.set_params(warm_start=True)
+        before = _state(clf)
+    if exc is KeyboardInterrupt and stage in ("second-epoch", "bookkeeping"):
+        # As in scikit-learn: Ctrl-C inside the epoch loop ends training, keeping the
+        # epochs done, with a warning; it is not an error.
+        with pytest.warns(UserWarning, match="Training interrupted by user"):
+            if call == "partial_fit":
+                clf.partial_fit(X_SMALL, Y_SMALL)
+            else:
+                clf.fit(X_SMALL, Y_SMALL)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(exc):
+            if call == "partial_fit":
+                clf.partial_fit(X_SMALL, Y_SMALL)
+            else:
+                clf.fit(X_SMALL, Y_SMALL, sample_weight=np.ones(len(Y_SMALL)))
+    assert _state(clf) == before
+    monkeypatch.undo()
+    clf.predict(X_SMALL)  # still the fitted model
+
+
+def test_a_refit_that_fails_keeps_the_old_classes_and_weights():
+    clf = _fitted("adam")
+    before, predictions = _state(clf), clf.predict(X_SMALL)
+    new_labels = np.where(Y_SMALL == Y_SMALL[0], 7, 9)
+    with pytest.raises(ValueError, match="Negative values"):
+        clf.fit(X_SMALL, new_labels, sample_weight=-np.ones(len(Y_SMALL)))
+    assert _state(clf) == before
+    np.testing.assert_array_equal(clf.predict(X_SMALL), predictions)
+
+
+def test_a_refit_out_of_memory_keeps_the_fitted_model():
+    clf = _fitted("sgd")
+    before = _state(clf)
+    with pytest.raises(MemoryError):
+        clf.set_params(hidden_layer_sizes=(10**6, 10**6)).fit(X_SMALL, Y_SMALL)
+    clf.set_params(hidden_layer_sizes=(6,))
+    assert _state(clf) == before
+    # and a warm start after it trains the network of the right shape
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.set_params(warm_start=True).fit(X_SMALL, Y_SMALL)
+    assert [c.shape for c in clf.coefs_] == [(X_SMALL.shape[1], 6), (6, clf.n_outputs_)]
+
+
+def test_non_finite_weights_leave_the_previous_model():
+    clf = _fitted("sgd")
+    before = _state(clf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="non-finite parameter weights"):
+            clf.set_params(learning_rate_init=1e300, warm_start=True).fit(X_SMALL * 1e300,
+                                                                          Y_SMALL)
+    clf.set_params(learning_rate_init=0.001, warm_start=False)
+    assert _state(clf) == before
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_warm_start_with_other_hidden_layers_is_a_clear_error(solver):
+    clf = _fitted(solver)
+    before = _state(clf)
+    clf.set_params(warm_start=True, hidden_layer_sizes=(9,))
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes=\(9,\) does not match the "
+                                         r"fitted network's hidden layers \(6,\)"):
+        clf.fit(X_SMALL, Y_SMALL)
+    assert _state(clf) == before
+    if solver == "adam":
+        with pytest.raises(ValueError, match="partial_fit continues"):
+            clf.partial_fit(X_SMALL, Y_SMALL)

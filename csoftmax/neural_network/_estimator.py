@@ -423,12 +423,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         -------
         self : object
             Returns a trained MLP model.
+
+        Notes
+        -----
+        A call that raises (bad input, MemoryError, KeyboardInterrupt outside the epoch
+        loop, ...) leaves the estimator exactly as it was before it.
         """
         if not get_config()["skip_parameter_validation"]:
             self._validate_params()
         # Parameters are valid: skip the nested validation of the scikit-learn
         # functions used during fit, as scikit-learn's own estimators do.
-        with config_context(skip_parameter_validation=True):
+        with config_context(skip_parameter_validation=True), self._restore_on_error():
             return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     @available_if(_check_solver)
@@ -457,11 +462,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         -------
         self : object
             Trained MLP model.
+
+        Notes
+        -----
+        A call that raises leaves the estimator exactly as it was before it.
         """
         # As scikit-learn, validate the parameters only until the model is fitted.
         if not get_config()["skip_parameter_validation"] and not self._is_fitted():
             self._validate_params()
-        with config_context(skip_parameter_validation=True):
+        with config_context(skip_parameter_validation=True), self._restore_on_error():
             if _check_partial_fit_first_call(self, classes):
                 self._label_binarizer = LabelBinarizer()
                 if type_of_target(y).startswith("multilabel"):

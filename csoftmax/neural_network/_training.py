@@ -8,6 +8,8 @@ state), verbose output and stopping decisions.  The per-minibatch work runs in t
 engine built by ``_engine``.
 """
 
+import contextlib
+import copy
 import warnings
 from collections import namedtuple
 from itertools import chain
@@ -191,6 +193,38 @@ class _BaseMLP(BaseEstimator):
                 self.best_validation_score_ = None
 
     # ----------------------------------------------------------------- training
+    @contextlib.contextmanager
+    def _restore_on_error(self):
+        """Leave the estimator exactly as it was if the block raises.
+
+        Everything ``fit``/``partial_fit`` may set or change in place (weights, optimizer
+        state, classes, curves, counters) is the estimator's non-parameter state; a deep
+        copy of it is taken first (the size of the model, not of the data) and put back
+        on any exception, MemoryError and KeyboardInterrupt included.
+        """
+        params = set(self.get_params(deep=False))
+        saved = copy.deepcopy({k: v for k, v in vars(self).items() if k not in params})
+        try:
+            yield
+        except BaseException:
+            for key in [k for k in vars(self) if k not in params]:
+                delattr(self, key)
+            for key, value in saved.items():
+                setattr(self, key, value)
+            raise
+
+    def _check_warm_shape(self, layer_units, incremental):
+        """A warm start or partial_fit continues the fitted network: its shape is fixed."""
+        fitted = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
+        if fitted[1:-1] != layer_units[1:-1]:
+            how = "partial_fit" if incremental else "warm_start=True"
+            raise ValueError(
+                f"hidden_layer_sizes={tuple(layer_units[1:-1])} does not match the fitted "
+                f"network's hidden layers {tuple(fitted[1:-1])}: {how} continues training "
+                "that network. Set warm_start=False (or fit a new estimator) to train "
+                "another shape."
+            )
+
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden_layer_sizes = self.hidden_layer_sizes
         if not hasattr(hidden_layer_sizes, "__iter__"):
@@ -213,6 +247,8 @@ class _BaseMLP(BaseEstimator):
         self.n_outputs_ = Y.shape[1]
         layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
 
+        if not first_pass:
+            self._check_warm_shape(layer_units, incremental)
         self._random_state = check_random_state(self.random_state)
 
         if first_pass:
