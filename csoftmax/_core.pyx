@@ -28,7 +28,7 @@ cdef int _raise_for(int status, str what="a kernel") except -1:
 # ---- SIMD path and threads ----------------------------------------------------------------
 
 def simd_supported():
-    """Best SIMD level of this CPU (0 portable, 1 AVX2+FMA, 2 AVX-512)."""
+    """Best SIMD level of this CPU: an index into simd_names()."""
     return cs_simd_supported()
 
 
