@@ -12,6 +12,7 @@ cdef extern from "cs_common.h" nogil:
 
 cdef extern from "cs_parallel.h" nogil:
     int cs_max_threads()
+    int cs_openmp_enabled()
 
 
 cdef extern from "cs_dispatch.h" nogil:

@@ -57,6 +57,33 @@ def max_threads():
     return cs_max_threads()
 
 
+def openmp_enabled():
+    """Whether this build has OpenMP (False: every kernel runs on the calling thread)."""
+    return bool(cs_openmp_enabled())
+
+
+cdef extern from *:
+    """
+    #if defined(__clang__) && defined(_MSC_VER)
+    #define CS_COMPILER "clang-cl " __clang_version__
+    #elif defined(__apple_build_version__)
+    #define CS_COMPILER "apple-clang " __clang_version__
+    #elif defined(__clang__)
+    #define CS_COMPILER "clang " __clang_version__
+    #elif defined(__GNUC__)
+    #define CS_COMPILER "gcc " __VERSION__
+    #else
+    #define CS_COMPILER "unknown"
+    #endif
+    """
+    const char *CS_COMPILER
+
+
+def compiler():
+    """The compiler that built this extension, with its version."""
+    return CS_COMPILER.decode()
+
+
 # ---- softmax family (cs_softmax.h) and cross-entropy (cs_xent.h) -------------------------
 
 REDUCTIONS = {"none": CS_REDUCE_NONE, "sum": CS_REDUCE_SUM, "mean": CS_REDUCE_MEAN}

@@ -42,3 +42,12 @@ int cs_max_threads(void)
     return 1;
 #endif
 }
+
+int cs_openmp_enabled(void)
+{
+#if defined(_OPENMP)
+    return 1;
+#else
+    return 0;
+#endif
+}

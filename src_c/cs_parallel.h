@@ -26,4 +26,7 @@ void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t wo
  * 1 when the build has no OpenMP. */
 int cs_max_threads(void);
 
+/* 1 when the build has OpenMP (threads can run), 0 when it is serial. */
+int cs_openmp_enabled(void);
+
 #endif
