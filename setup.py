@@ -35,7 +35,7 @@ from setuptools.command.build_ext import build_ext
 # -Werror=unknown-pragmas: a compiler that would silently drop a pragma must fail instead.
 C_FLAGS = ["-O3", "-std=c99", "-ffp-contract=off", "-fno-math-errno", "-Wno-psabi",
            "-Werror=unknown-pragmas"]
-CLANG_CL_FLAGS = ["/clang:-O3", "/clang:-std=c99", "/clang:-ffp-contract=off",
+CLANG_CL_FLAGS = ["/clang:-O3", "/clang:-ffp-contract=off",
                   "/clang:-fno-math-errno", "/clang:-Wno-psabi", "/clang:-Werror=unknown-pragmas"]
 
 OPENMP_PROBE = r"""
@@ -90,6 +90,13 @@ class BuildExt(build_ext):
                 "component or LLVM's installer, or set LLVM_HOME to its folder."
             )
         self.compiler.cc = clang_cl
+        # clang-cl does not make MSVC link-time-code-generation objects: no /GL, no /LTCG.
+        for attr in ("compile_options", "compile_options_debug"):
+            opts = getattr(self.compiler, attr, None)
+            if isinstance(opts, list):
+                setattr(self.compiler, attr, [o for o in opts if o != "/GL"])
+        for key, opts in dict(getattr(self.compiler, "_ldflags", {}) or {}).items():
+            self.compiler._ldflags[key] = [o for o in opts if o.upper() != "/LTCG"]
         return {"name": "clang-cl", "version": _first_line([clang_cl, "--version"]),
                 "arch": "x86-64" if sys.maxsize > 2**32 else "x86", "apple": False,
                 "llvm": os.path.dirname(os.path.dirname(clang_cl))}
