@@ -29,6 +29,7 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import ExecError
 
 # GCC and Clang (and clang-cl, through /clang:). -ffp-contract=off: no fused multiply-add
 # unless written, so every SIMD path and compiler rounds alike (Clang's default is "on").
@@ -152,16 +153,35 @@ class BuildExt(build_ext):
 
     def _probe_openmp(self, compile_args, link_args):
         """None if a small OpenMP library builds with these flags, else the compiler's words."""
+        words = []
+        # Run the same commands, keeping their output for the message. Newer setuptools runs
+        # commands through Compiler.call (raising CalledProcessError), older through spawn.
+        runner = "call" if hasattr(self.compiler, "call") else "spawn"
+        run = getattr(self.compiler, runner)
+        if self.compiler.compiler_type == "unix":
+            def run(cmd, env=None, **kwargs):
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+                if proc.returncode != 0:
+                    words.append((proc.stderr + proc.stdout).strip())
+                    if runner == "call":
+                        raise subprocess.CalledProcessError(proc.returncode, cmd)
+                    raise ExecError(f"{cmd[0]} failed with exit status {proc.returncode}")
         with tempfile.TemporaryDirectory() as tmp:
             src = os.path.join(tmp, "csoftmax_openmp_probe.c")
             with open(src, "w") as f:
                 f.write(OPENMP_PROBE)
             out = os.path.join(tmp, "probe" + (self.compiler.shared_lib_extension or ".so"))
+            saved = getattr(self.compiler, runner)
+            setattr(self.compiler, runner, run)
             try:
                 objs = self.compiler.compile([src], output_dir=tmp, extra_postargs=compile_args)
                 self.compiler.link_shared_object(objs, out, extra_postargs=link_args)
             except Exception as exc:  # CompileError, LinkError, or a missing program
-                return str(exc).strip() or type(exc).__name__
+                lines = "\n".join(words).splitlines()
+                errors = [line for line in lines if "error" in line.lower()]
+                return (errors or lines or [str(exc) or type(exc).__name__])[0].strip()
+            finally:
+                setattr(self.compiler, runner, saved)
         return None
 
     def _openmp(self, base_args, omp_compile, omp_link):
@@ -175,7 +195,7 @@ class BuildExt(build_ext):
             return True
         lines = [
             "OpenMP was asked for but this compiler cannot build an OpenMP program",
-            f"with the build's flags: {error.splitlines()[-1] if error else '?'}",
+            f"with the build's flags: {error}",
         ]
         if _env_true("CSOFTMAX_OPENMP"):
             _shout(lines + ["CSOFTMAX_OPENMP=1 requires it: stopping."])

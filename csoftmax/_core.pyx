@@ -81,7 +81,7 @@ cdef extern from *:
 
 def compiler():
     """The compiler that built this extension, with its version."""
-    return CS_COMPILER.decode()
+    return CS_COMPILER.decode().strip()
 
 
 # ---- softmax family (cs_softmax.h) and cross-entropy (cs_xent.h) -------------------------
