@@ -22,8 +22,8 @@ for t in "${targets[@]}"; do
     case $t in
         gcc) command -v gcc >/dev/null || need+=(gcc) ;;
         gcc-11) command -v gcc-11 >/dev/null || need+=(gcc-11) ;;
-        clang) { command -v clang >/dev/null && [ -n "$(find /usr/lib/llvm-*/include /usr/lib/gcc -name omp.h 2>/dev/null | head -1)" ]; } \
-                   || need+=(clang libomp-dev) ;;
+        clang) printf '#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n' |
+                   clang -fopenmp -x c - -o /dev/null 2>/dev/null || need+=(clang libomp-dev) ;;
         arm64) { command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; } \
                    || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user) ;;
         *) echo "unknown target $t (gcc, gcc-11, clang, arm64)" >&2; exit 2 ;;
