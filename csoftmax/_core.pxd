@@ -14,6 +14,7 @@ cdef extern from "cs_parallel.h" nogil:
     int cs_max_threads()
     void cs_parallel_init()
     int cs_parallel_forked()
+    int cs_openmp_enabled()
 
 
 cdef extern from "cs_dispatch.h" nogil:

@@ -29,7 +29,7 @@ cdef int _raise_for(int status, str what="a kernel") except -1:
 # ---- SIMD path and threads ----------------------------------------------------------------
 
 def simd_supported():
-    """Best SIMD level of this CPU (0 portable, 1 AVX2+FMA, 2 AVX-512)."""
+    """Best SIMD level of this CPU: an index into simd_names()."""
     return cs_simd_supported()
 
 
@@ -57,6 +57,33 @@ def max_threads():
     """OpenMP's default team size here (1 without OpenMP, or in a fork child that must run
     serially)."""
     return cs_max_threads()
+
+
+def openmp_enabled():
+    """Whether this build has OpenMP (False: every kernel runs on the calling thread)."""
+    return bool(cs_openmp_enabled())
+
+
+cdef extern from *:
+    """
+    #if defined(__clang__) && defined(_MSC_VER)
+    #define CS_COMPILER "clang-cl " __clang_version__
+    #elif defined(__apple_build_version__)
+    #define CS_COMPILER "apple-clang " __clang_version__
+    #elif defined(__clang__)
+    #define CS_COMPILER "clang " __clang_version__
+    #elif defined(__GNUC__)
+    #define CS_COMPILER "gcc " __VERSION__
+    #else
+    #define CS_COMPILER "unknown"
+    #endif
+    """
+    const char *CS_COMPILER
+
+
+def compiler():
+    """The compiler that built this extension, with its version."""
+    return CS_COMPILER.decode().strip()
 
 
 # ---- softmax family (cs_softmax.h) and cross-entropy (cs_xent.h) -------------------------

@@ -148,15 +148,17 @@ def direct_target(out, layout, dtype, inputs):
 
 
 def simd_backend():
-    """The SIMD path the kernels use now: "avx512", "avx2" or "portable"."""
+    """The SIMD path the kernels use now: "avx512", "avx2" or "portable" on x86-64;
+    "portable" elsewhere (on ARM64 that path is NEON code, NEON being part of its baseline)."""
     return _SIMD_NAMES[_core.simd_level()]
 
 
 def set_simd_backend(name):
     """Choose the SIMD path: "auto" (the best this CPU has), "avx512", "avx2" or "portable".
 
-    The portable path is plain C compiled for baseline x86-64; the others are chosen at run
-    time from the CPU's features. The environment variable CSOFTMAX_SIMD, read once at
+    The portable path is the C code compiled for the architecture's baseline (SSE2 on
+    x86-64, NEON on ARM64); on x86-64 the AVX2+FMA and AVX-512 paths are compiled in too and
+    chosen at run time from the CPU's features. Other architectures have "portable" only. The environment variable CSOFTMAX_SIMD, read once at
     import, takes the same names. Raises ValueError for an unknown name or a path this CPU
     cannot run.
     """

@@ -26,7 +26,7 @@
 #define CS_ENOMEM 1
 #define CS_EINVAL 2
 
-#if defined(__GNUC__)
+#if defined(__GNUC__) || defined(__clang__)
 #define CS_INLINE static inline __attribute__((always_inline))
 #else
 #define CS_INLINE static inline

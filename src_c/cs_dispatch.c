@@ -3,28 +3,82 @@
 
 #include "cs_dispatch.h"
 
-static const char *const cs_names[CS_SIMD_N_LEVELS] = {"portable", "avx2", "avx512"};
+#if defined(CS_SIMD_X86_64) && defined(_MSC_VER)
+#include <immintrin.h>
+#include <intrin.h>
+#endif
+
+#define CS_NAME_(unused, isa) #isa,
+static const char *const cs_names[] = {CS_SIMD_FOREACH(CS_NAME_, ~)};
+#undef CS_NAME_
+/* The list and the count of cs_dispatch.h agree (a negative array size fails to compile). */
+typedef char cs_levels_counted_[sizeof cs_names / sizeof cs_names[0] == CS_SIMD_N_LEVELS ? 1 : -1];
+
 static int cs_level = -1; /* -1: not chosen yet */
 
-int cs_simd_supported(void)
+/* The level is one int, read and written whole; relaxed atomics where the compiler has them
+ * (MSVC's volatile int accesses are atomic on its targets). */
+#if defined(__GNUC__) || defined(__clang__)
+#define CS_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define CS_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#else
+#define CS_LOAD(p) (*(volatile int *)(p))
+#define CS_STORE(p, v) (*(volatile int *)(p) = (v))
+#endif
+
+#if defined(CS_SIMD_X86_64) && defined(_MSC_VER)
+/* clang-cl (Windows): CPUID and XGETBV directly, as its __builtin_cpu_supports needs a
+ * runtime library that is not linked there; the OS must save the wide registers too. */
+__attribute__((target("xsave"))) static int cs_x86_level(void)
 {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    int r[4];
+    __cpuid(r, 0);
+    if (r[0] < 7)
+        return CS_SIMD_PORTABLE;
+    __cpuid(r, 1);
+    const int fma = (r[2] >> 12) & 1, osxsave = (r[2] >> 27) & 1, avx = (r[2] >> 28) & 1;
+    if (!(fma && osxsave && avx))
+        return CS_SIMD_PORTABLE;
+    const unsigned long long xcr0 = _xgetbv(0);
+    __cpuidex(r, 7, 0);
+    const int avx2 = (r[1] >> 5) & 1;
+    const int avx512 = ((r[1] >> 16) & 1) && ((r[1] >> 17) & 1) && ((r[1] >> 30) & 1) &&
+                       ((r[1] >> 31) & 1); /* F, DQ, BW, VL */
+    if ((xcr0 & 0xe6) == 0xe6 && avx2 && avx512)
+        return CS_SIMD_AVX512;
+    if ((xcr0 & 0x6) == 0x6 && avx2)
+        return CS_SIMD_AVX2;
+    return CS_SIMD_PORTABLE;
+}
+#elif defined(CS_SIMD_X86_64)
+static int cs_x86_level(void)
+{
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw"))
         return CS_SIMD_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return CS_SIMD_AVX2;
-#endif
     return CS_SIMD_PORTABLE;
+}
+#endif
+
+int cs_simd_supported(void)
+{
+#if defined(CS_SIMD_X86_64)
+    return cs_x86_level();
+#else
+    return CS_SIMD_PORTABLE;
+#endif
 }
 
 int cs_simd_level(void)
 {
-    int level = __atomic_load_n(&cs_level, __ATOMIC_RELAXED);
+    int level = CS_LOAD(&cs_level);
     if (level >= 0)
         return level;
     level = cs_simd_supported();
-    __atomic_store_n(&cs_level, level, __ATOMIC_RELAXED);
+    CS_STORE(&cs_level, level);
     return level;
 }
 
@@ -34,7 +88,7 @@ int cs_simd_set_level(int level)
         level = cs_simd_supported();
     if (level < CS_SIMD_PORTABLE || level > cs_simd_supported())
         return CS_EINVAL;
-    __atomic_store_n(&cs_level, level, __ATOMIC_RELAXED);
+    CS_STORE(&cs_level, level);
     return CS_OK;
 }
 

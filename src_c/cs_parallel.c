@@ -9,11 +9,14 @@
 #define CS_HAVE_ATFORK 1
 #endif
 
-/* Set once a parallel team has run in this process, and in a fork child of such a process. */
+/* cs_teams_started: a parallel team has run in this process; cs_forked_child: this is a
+ * fork child of such a process. */
+#if defined(_OPENMP)
 static volatile int cs_teams_started = 0;
+#endif
 static volatile int cs_forked_child = 0;
 
-#if defined(CS_HAVE_ATFORK)
+#if defined(CS_HAVE_ATFORK) && defined(_OPENMP)
 static void cs_after_fork_in_child(void)
 {
     if (cs_teams_started)
@@ -76,5 +79,14 @@ int cs_max_threads(void)
     return n < limit ? n : limit;
 #else
     return 1;
+#endif
+}
+
+int cs_openmp_enabled(void)
+{
+#if defined(_OPENMP)
+    return 1;
+#else
+    return 0;
 #endif
 }

@@ -1,10 +1,21 @@
-/* csoftmax: 64-byte vectors and a vectorized exp, written once with GCC vector extensions.
+/* csoftmax: 64-byte vectors and a vectorized exp, written once with the vector extensions
+ * of GCC and Clang.
  *
  * Each kernel family's .c file includes this header, then instantiates its template once per
- * instruction set through cs_instantiate.h, whose `#pragma GCC target(...)` regions make the
- * same inline source compile to SSE2, AVX2+FMA and AVX-512 code.
- * A vector always holds 64 bytes (8 doubles or 16 floats); on narrower hardware the compiler
- * splits it into two or four registers.
+ * instruction set through cs_instantiate.h, whose target regions make the same inline source
+ * compile to SSE2, AVX2+FMA and AVX-512 code on x86-64 (and to NEON on ARM64, whose
+ * baseline has it). A vector always holds 64 bytes (8 doubles or 16 floats); on narrower
+ * hardware the compiler splits it into two or four registers.
+ *
+ * The helpers themselves live in cs_simd_ops.h. GCC inlines them, defined once outside any
+ * target region, into every path (as it always has, so its code is unchanged). Clang rejects
+ * a call passing 64-byte vectors between functions of different instruction sets, even an
+ * inlined one, so with Clang cs_instantiate.h defines a copy per path (cs_loadd_avx2, ...)
+ * inside that path's region. Either way the plain names below mean the right copy.
+ *
+ * Compilers: GCC >= 10 and Clang >= 14 (clang-cl on Windows). The only GCC-specific
+ * difference is __builtin_shufflevector, which GCC has from version 12 on; older GCC
+ * gathers the lanes one by one, which gives the same values.
  *
  * Accuracy of cs_vexp_f64 / cs_vexp_f32 (no -ffast-math anywhere):
  *   - range reduction x = n ln2 + r with a two-constant (Cody-Waite) ln2, |r| <= ln2/2,
@@ -16,6 +27,10 @@
  */
 #ifndef CS_SIMD_H
 #define CS_SIMD_H
+
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "csoftmax's kernels need the vector extensions of GCC or Clang (on Windows: clang-cl)"
+#endif
 
 #include <math.h>
 #include <string.h>
@@ -33,71 +48,58 @@ typedef int cs_vfi __attribute__((vector_size(64)));
 #define CS_SPLATD(c) ((cs_vd){0} + (double)(c))
 #define CS_SPLATF(c) ((cs_vf){0} + (float)(c))
 
-/* ---- loads, stores, selection ---------------------------------------------------------- */
-
-CS_INLINE cs_vd cs_loadd(const double *p) { cs_vd v; memcpy(&v, p, sizeof v); return v; }
-CS_INLINE cs_vf cs_loadf(const float *p) { cs_vf v; memcpy(&v, p, sizeof v); return v; }
-CS_INLINE void cs_stored(double *p, cs_vd v) { memcpy(p, &v, sizeof v); }
-CS_INLINE void cs_storef(float *p, cs_vf v) { memcpy(p, &v, sizeof v); }
-
-/* mask ? a : b, lane by lane (mask lanes are all ones or all zeros). */
-CS_INLINE cs_vd cs_seld(cs_vdi mask, cs_vd a, cs_vd b)
-{
-    return (cs_vd)(((cs_vdi)a & mask) | ((cs_vdi)b & ~mask));
-}
-CS_INLINE cs_vf cs_self(cs_vfi mask, cs_vf a, cs_vf b)
-{
-    return (cs_vf)(((cs_vfi)a & mask) | ((cs_vfi)b & ~mask));
-}
-
-/* Lane-wise maximum that ignores NaN in `x` (a NaN never wins). */
-CS_INLINE cs_vd cs_maxd(cs_vd m, cs_vd x) { return cs_seld(x > m, x, m); }
-CS_INLINE cs_vf cs_maxf(cs_vf m, cs_vf x) { return cs_self(x > m, x, m); }
-
-/* Horizontal reductions in a fixed order (independent of the instruction set). */
-CS_INLINE double cs_hsumd(cs_vd a)
-{
-    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
-}
-CS_INLINE double cs_hmaxd(cs_vd a)
-{
-    double m = a[0];
-    for (int i = 1; i < CS_WD; i++)
-        m = a[i] > m ? a[i] : m;
-    return m;
-}
-CS_INLINE float cs_hmaxf(cs_vf a)
-{
-    float m = a[0];
-    for (int i = 1; i < CS_WF; i++)
-        m = a[i] > m ? a[i] : m;
-    return m;
-}
-
-/* The two halves of a float vector, widened to double. */
-CS_INLINE cs_vd cs_lo_to_d(cs_vf v)
-{
-    return __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7), cs_vd);
-}
-CS_INLINE cs_vd cs_hi_to_d(cs_vf v)
-{
-    return __builtin_convertvector(__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15),
-                                   cs_vd);
-}
-CS_INLINE cs_vf cs_d_to_f(cs_vd lo, cs_vd hi)
-{
-    cs_vf8 a = __builtin_convertvector(lo, cs_vf8);
-    cs_vf8 b = __builtin_convertvector(hi, cs_vf8);
-    return __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-}
+/* The lanes of the halves of a float vector, and two halves joined (cs_simd_ops.h). */
+#if defined(__clang__) || __GNUC__ >= 12
+#define CS_LO8F(v) __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
+#define CS_HI8F(v) __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15)
+#define CS_JOIN8F(a, b) \
+    __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#else
+#define CS_LO8F(v) ((cs_vf8){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]})
+#define CS_HI8F(v) ((cs_vf8){v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]})
+#define CS_JOIN8F(a, b)                                                                       \
+    ((cs_vf){a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],                                  \
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]})
+#endif
+/* The copy of a helper of cs_simd_ops.h to use: with Clang the one of the instruction set
+ * being instantiated (CS_ISA), with GCC the one shared copy. Each alias below names the
+ * helper itself inside its own expansion, where the preprocessor does not expand it again
+ * (C99 6.10.3.4), so with Clang cs_loadd means cs_loadd_avx2 in the AVX2 instantiation. */
+#if defined(__clang__)
+#define CS_SIMD_OPS_PER_ISA 1
+#define CS_V(name) CS_CAT2(name, CS_ISA)
+#else
+#define CS_V(name) CS_CAT2(name, shared)
+#endif
+#define cs_loadd CS_V(cs_loadd)
+#define cs_loadf CS_V(cs_loadf)
+#define cs_stored CS_V(cs_stored)
+#define cs_storef CS_V(cs_storef)
+#define cs_seld CS_V(cs_seld)
+#define cs_self CS_V(cs_self)
+#define cs_maxd CS_V(cs_maxd)
+#define cs_maxf CS_V(cs_maxf)
+#define cs_hsumd CS_V(cs_hsumd)
+#define cs_hmaxd CS_V(cs_hmaxd)
+#define cs_hmaxf CS_V(cs_hmaxf)
+#define cs_lo_to_d CS_V(cs_lo_to_d)
+#define cs_hi_to_d CS_V(cs_hi_to_d)
+#define cs_d_to_f CS_V(cs_d_to_f)
+#define cs_pow2d CS_V(cs_pow2d)
+#define cs_vexp_f64 CS_V(cs_vexp_f64)
+#define cs_pow2f CS_V(cs_pow2f)
+#define cs_vexp_f32 CS_V(cs_vexp_f32)
+#define cs_pairsum_push CS_V(cs_pairsum_push)
+#define cs_pairsum_finish CS_V(cs_pairsum_finish)
 
 /* ---- long sums --------------------------------------------------------------------------- */
 
 /* A row's sum is accumulated vector by vector in blocks of CS_SUM_BLOCK steps; each finished
- * block is merged into a pairwise tree through a carry chain (as a binary counter adds 1), and
- * cs_pairsum_finish folds the tree in a fixed order. The error of a sum of n terms then grows
- * like log(n) instead of n, and a row of at most one block is summed exactly as a plain
- * accumulation would sum it. Nothing depends on the thread count or the instruction set. */
+ * block is merged into a pairwise tree through a carry chain (as a binary counter adds 1,
+ * cs_pairsum_push), and cs_pairsum_finish folds the tree in a fixed order (both in
+ * cs_simd_ops.h). The error of a sum of n terms then grows like log(n) instead of n, and a
+ * row of at most one block is summed exactly as a plain accumulation would sum it. Nothing
+ * depends on the thread count or the instruction set. */
 #define CS_SUM_BLOCK 128
 
 typedef struct {
@@ -105,27 +107,7 @@ typedef struct {
     uint64_t mask;
 } cs_pairsum;
 
-CS_INLINE void cs_pairsum_push(cs_pairsum *p, cs_vd block)
-{
-    int i = 0;
-    while ((p->mask >> i) & 1u) {
-        block = p->level[i] + block;
-        p->mask &= ~((uint64_t)1 << i);
-        i++;
-    }
-    p->level[i] = block;
-    p->mask |= (uint64_t)1 << i;
-}
-
-CS_INLINE double cs_pairsum_finish(const cs_pairsum *p, cs_vd last)
-{
-    for (int i = 0; p->mask >> i; i++)
-        if ((p->mask >> i) & 1u)
-            last = p->level[i] + last;
-    return cs_hsumd(last);
-}
-
-/* In a loop over vector steps j (of TW elements): close the block when j starts a new one. */
+/* In a loop over vector steps j (of tw elements): close the block when j starts a new one. */
 #define CS_SUM_STEP(ps, a0, a1, j, tw)                                                        \
     do {                                                                                      \
         if ((j) != 0 && ((j) / (tw)) % CS_SUM_BLOCK == 0) {                                   \
@@ -135,65 +117,8 @@ CS_INLINE double cs_pairsum_finish(const cs_pairsum *p, cs_vd last)
         }                                                                                     \
     } while (0)
 
-/* ---- exp ------------------------------------------------------------------------------- */
-
-/* 2^k for integral k in [-1022, 1023] held in a double vector: k is moved into the low
- * mantissa bits by adding 1.5*2^52, then shifted into the exponent field. */
-CS_INLINE cs_vd cs_pow2d(cs_vd k)
-{
-    cs_vd biased = k + (0x1.8p52 + 1023.0);
-    return (cs_vd)((cs_vdi)biased << 52);
-}
-
-CS_INLINE cs_vd cs_vexp_f64(cs_vd x)
-{
-    const double magic = 0x1.8p52; /* adding and subtracting it rounds to an integer */
-    x = cs_seld(x < -746.0, CS_SPLATD(-746.0), x); /* NaN compares false and is kept */
-    x = cs_seld(x > 710.0, CS_SPLATD(710.0), x);
-    cs_vd n = (x * 0x1.71547652b82fep0 + magic) - magic; /* round(x / ln2) */
-    cs_vd r = x - n * 0x1.62e42fee00000p-1;              /* exact: ln2_hi has 32 bits */
-    r = r - n * 0x1.a39ef35793c76p-33;
-    cs_vd p = r * (1.0 / 6227020800.0) + (1.0 / 479001600.0);
-    p = p * r + (1.0 / 39916800.0);
-    p = p * r + (1.0 / 3628800.0);
-    p = p * r + (1.0 / 362880.0);
-    p = p * r + (1.0 / 40320.0);
-    p = p * r + (1.0 / 5040.0);
-    p = p * r + (1.0 / 720.0);
-    p = p * r + (1.0 / 120.0);
-    p = p * r + (1.0 / 24.0);
-    p = p * r + (1.0 / 6.0);
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    /* n in [-1077, 1024]: split it so both factors are normal powers of two. */
-    cs_vd h = (n * 0.5 + magic) - magic;
-    return (p * cs_pow2d(h)) * cs_pow2d(n - h);
-}
-
-CS_INLINE cs_vf cs_pow2f(cs_vf k)
-{
-    cs_vf biased = k + (0x1.8p23f + 127.0f);
-    return (cs_vf)((cs_vfi)biased << 23);
-}
-
-CS_INLINE cs_vf cs_vexp_f32(cs_vf x)
-{
-    const float magic = 0x1.8p23f;
-    x = cs_self(x < -104.0f, CS_SPLATF(-104.0f), x);
-    x = cs_self(x > 89.0f, CS_SPLATF(89.0f), x);
-    cs_vf n = (x * 0x1.715476p0f + magic) - magic;
-    cs_vf r = x - n * 0.693359375f; /* exact: 9 significant bits times |n| <= 150 */
-    r = r - n * -2.12194440e-4f;
-    cs_vf p = r * (1.0f / 5040.0f) + (1.0f / 720.0f);
-    p = p * r + (1.0f / 120.0f);
-    p = p * r + (1.0f / 24.0f);
-    p = p * r + (1.0f / 6.0f);
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    cs_vf h = (n * 0.5f + magic) - magic;
-    return (p * cs_pow2f(h)) * cs_pow2f(n - h);
-}
+#if !defined(CS_SIMD_OPS_PER_ISA)
+#include "cs_simd_ops.h"
+#endif
 
 #endif

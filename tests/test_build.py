@@ -5,7 +5,9 @@ This module proves that
 - importing csoftmax, and running its kernels, leaves the floating-point
   environment in IEEE mode: no flush-to-zero or denormals-are-zero, as an
   extension built with ``-ffast-math`` would switch on for the whole process;
-- the SIMD dispatch is sound: ``csoftmax.simd_backend()`` names a known path,
+- the SIMD dispatch is sound: the paths are those of the architecture (portable, avx2
+  and avx512 on x86-64; portable elsewhere), each holds the instructions it is named
+  after (read back from the object with objdump), ``csoftmax.simd_backend()`` names one,
   ``csoftmax.set_simd_backend`` validates its argument, ``CSOFTMAX_SIMD`` takes
   exactly the same names at import and warns about any other, and the portable C
   path gives the same results as every vectorised path this CPU supports, within
@@ -16,6 +18,7 @@ This module proves that
 """
 
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -25,10 +28,13 @@ import pytest
 import scipy.special
 
 import csoftmax
+from csoftmax import _core
 
+from helpers import isa
 from helpers.numerics import prob_atol
 
-BACKENDS = {"avx512", "avx2", "portable"}
+X86_64 = platform.machine().lower() in {"x86_64", "amd64"}
+BACKENDS = set(_core.simd_names())
 
 # Different SIMD paths may use different exp approximations and partial-sum
 # widths. Each is within a few ulps of the truth, so they agree to a few ulps:
@@ -111,7 +117,7 @@ def available_backends():
     names = []
     previous = csoftmax.simd_backend()
     try:
-        for name in ["avx512", "avx2", "portable"]:
+        for name in reversed(_core.simd_names()):
             try:
                 csoftmax.set_simd_backend(name)
             except ValueError:
@@ -125,6 +131,26 @@ def available_backends():
 
 def test_simd_backend_names_a_known_path():
     assert csoftmax.simd_backend() in BACKENDS
+
+
+def test_the_paths_are_those_of_the_architecture():
+    expected = ("portable", "avx2", "avx512") if X86_64 else ("portable",)
+    assert _core.simd_names() == expected
+
+
+def test_each_path_holds_the_instructions_it_is_named_after():
+    # A compiler that ignored a target pragma would build the avx512 path as plain code
+    # while simd_backend() still said "avx512": read the instructions back.
+    objdump = isa.find_objdump()
+    if objdump is None:
+        pytest.skip("objdump is not installed")
+    counts = isa.register_counts(_core.__file__, objdump)
+    assert set(counts) == BACKENDS, isa.describe(counts)
+    widest = {level: isa.widest(c) for level, c in counts.items()}
+    if X86_64:
+        assert widest == {"portable": "xmm", "avx2": "ymm", "avx512": "zmm"}, isa.describe(counts)
+    elif platform.machine().lower() in {"aarch64", "arm64"}:
+        assert widest == {"portable": "neon"}, isa.describe(counts)
 
 
 def test_set_simd_backend_switches_and_validates(restore_simd_backend):
@@ -166,9 +192,10 @@ def test_env_var_forces_portable_path_at_import():
     assert proc.stderr == ""
 
 
-def test_env_var_takes_auto_as_set_simd_backend_does():
+def test_env_var_takes_auto_as_set_simd_backend_does(restore_simd_backend):
     proc = _run_python("import csoftmax; print(csoftmax.simd_backend())", CSOFTMAX_SIMD="auto")
     assert proc.returncode == 0, proc.stderr
+    csoftmax.set_simd_backend("auto")  # this process may run under another CSOFTMAX_SIMD
     assert proc.stdout.strip() == csoftmax.simd_backend() and proc.stderr == ""
 
 
@@ -180,7 +207,7 @@ def test_env_var_with_an_unknown_name_warns_and_uses_the_best_path(value):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == best
     assert "RuntimeWarning" in proc.stderr and f"CSOFTMAX_SIMD={value!r}" in proc.stderr
-    assert "'auto', 'portable', 'avx2', 'avx512'" in proc.stderr
+    assert ", ".join(map(repr, ("auto",) + _core.simd_names())) in proc.stderr
 
 
 def test_env_var_naming_a_path_the_cpu_lacks_warns(restore_simd_backend):
