@@ -19,6 +19,7 @@ time. CSOFTMAX_NATIVE=1 opts in to -march=native.
 """
 
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -234,6 +235,42 @@ class BuildExt(build_ext):
         super().build_extensions()
         _say(f"built in {time.monotonic() - start:.0f} s")
 
+    def build_extension(self, ext):
+        """Build `ext`, or, for an editable install, reuse the in-place extension of an
+        earlier build of the same sources with the same configuration.
+
+        pip builds an editable install in a fresh temporary folder, so the second Quick start
+        command (`pip install -e ".[test]"` after `pip install -e .`) would compile everything
+        again. The reuse needs a stamp of the build's configuration (compile and link flags,
+        OpenMP included; compiler; Python; NumPy; the CC/CFLAGS/LDFLAGS/CSOFTMAX_* settings)
+        equal to this one's, and an extension newer than every source, header and setup.py.
+        """
+        inplace = self.get_ext_filename(ext.name)
+        stamp = inplace + ".build.json"
+        key = json.dumps(self._build_key(ext), sort_keys=True)
+        if self.editable_mode and _up_to_date(inplace, stamp, key):
+            target = self.get_ext_fullpath(ext.name)
+            if os.path.abspath(target) != os.path.abspath(inplace):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copyfile(inplace, target)
+            _say(f"reusing {inplace}: built from these sources with this configuration")
+            return
+        super().build_extension(ext)
+        with open(stamp, "w") as f:
+            f.write(key)
+
+    def _build_key(self, ext):
+        env = ("CC", "CFLAGS", "CPPFLAGS", "LDFLAGS", "CSOFTMAX_NO_OPENMP", "CSOFTMAX_OPENMP",
+               "CSOFTMAX_NATIVE")
+        return {
+            "python": sys.version,
+            "numpy": np.__version__,
+            "compiler": getattr(self.compiler, "compiler_so", self.compiler.compiler_type),
+            "compile_args": ext.extra_compile_args,
+            "link_args": ext.extra_link_args,
+            "env": {name: os.environ.get(name) for name in env},
+        }
+
     def _report_each_compile(self, n):
         """Say when each file starts compiling (the Unix compiler class compiles one by one)."""
         compile_one = getattr(self.compiler, "_compile", None)
@@ -248,6 +285,20 @@ class BuildExt(build_ext):
             return compile_one(obj, src, *args, **kwargs)
 
         self.compiler._compile = _compile
+
+
+def _up_to_date(built, stamp, key):
+    """Whether `built` exists with a stamp equal to `key` and is newer than every source."""
+    if not (os.path.exists(built) and os.path.exists(stamp)):
+        return False
+    with open(stamp) as f:
+        if f.read() != key:
+            return False
+    here = os.path.dirname(os.path.abspath(__file__))
+    sources = [os.path.join(here, "setup.py")]
+    for pattern in ("src_c/*.[ch]", "csoftmax/*.pyx", "csoftmax/*.pxd"):
+        sources += glob.glob(os.path.join(here, pattern))
+    return os.path.getmtime(built) > max(os.path.getmtime(f) for f in sources)
 
 
 def _first_line(cmd):
