@@ -148,7 +148,14 @@ def direct_target(out, layout, dtype, inputs):
 
 
 def simd_backend():
-    """The SIMD path the kernels use now: "avx512", "avx2" or "portable"."""
+    """The SIMD path the kernels use now: "avx512", "avx2" or "portable".
+
+    Examples
+    --------
+    >>> import csoftmax
+    >>> csoftmax.simd_backend() in ("avx512", "avx2", "portable")
+    True
+    """
     return _SIMD_NAMES[_core.simd_level()]
 
 
@@ -159,6 +166,15 @@ def set_simd_backend(name):
     time from the CPU's features. The environment variable CSOFTMAX_SIMD, read once at
     import, takes the same names. Raises ValueError for an unknown name or a path this CPU
     cannot run.
+
+    Examples
+    --------
+    >>> import csoftmax
+    >>> before = csoftmax.simd_backend()
+    >>> csoftmax.set_simd_backend("portable")
+    >>> csoftmax.simd_backend()
+    'portable'
+    >>> csoftmax.set_simd_backend(before)
     """
     level = _core.simd_parse(name) if isinstance(name, str) else -2
     if level == -2:
