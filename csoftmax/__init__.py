@@ -1,4 +1,4 @@
-"""csoftmax: exact, fast softmax kernels for backpropagation, and an MLPClassifier.
+"""csoftmax: fast, accurate softmax kernels for backpropagation, and an MLPClassifier.
 
 The kernels (C with OpenMP and run-time SIMD dispatch) cover softmax, log-softmax, the
 softmax Jacobian, vector-Jacobian products and the fused softmax + cross-entropy loss and

@@ -123,7 +123,7 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     Notes
     -----
     Computed with log-sum-exp, never as ``log(softmax(x))``: a probability that underflows
-    to 0 still has its exact, finite log. -inf entries give -inf; undefined rows (see
+    to 0 still has its finite log, accurate to a few ulp. -inf entries give -inf; undefined rows (see
     :func:`softmax`) give NaN.
 
     Examples
