@@ -195,6 +195,11 @@ def cross_entropy(
         Only with ``return_grad=True``. For ``"none"``, each sample's slice is the gradient
         of its own returned loss, ``w (softmax(z) * sum(t') - t')``.
 
+    See Also
+    --------
+    csoftmax.log_softmax : The log-probabilities the loss is computed from.
+    torch.nn.functional.cross_entropy : The semantics followed.
+
     Notes
     -----
     Per sample, ``l = -sum_j t'_j log_softmax(z)_j`` with ``log_softmax(z) = (z - max z) -
@@ -211,7 +216,14 @@ def cross_entropy(
     ``(softmax(z) - t) / N``.
 
     A sample whose logits are entirely -inf, or hold +inf or NaN, gives a NaN loss and NaN
-    gradient (unless its label is ignored).
+    gradient (unless its label is ignored). The log-sum-exp with the maximum subtracted is
+    the algorithm analysed in [1]_.
+
+    References
+    ----------
+    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing the
+       log-sum-exp and softmax functions", IMA Journal of Numerical Analysis 41(4),
+       2311-2330, 2021. doi:10.1093/imanum/draa038
 
     Examples
     --------

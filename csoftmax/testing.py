@@ -159,8 +159,8 @@ def check_vjp(forward, backward, x, *, dy=None, eps=None, rtol=None):
         so keep the inputs small; it must compute in float64 (a float32 forward makes the
         finite differences meaningless).
     backward : callable
-        ``backward(dy, *x)`` returns d<dy, forward(*x)>/dx: one array of the input's shape,
-        or with several inputs a tuple of arrays, one per input, in order. Arguments that
+        ``backward(dy, *x)`` returns ``d<dy, forward(*x)>/dx``: one array of the input's
+        shape, or with several inputs a tuple of arrays, one per input, in order. Arguments that
         are not differentiated (labels, flags) belong inside both functions, for example
         with ``lambda z: loss(z, labels)``.
     x : array-like or tuple of array-like
