@@ -29,7 +29,8 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-WIDTH, HEIGHT, TALL = 1280, 1000, 16000
+WIDTH, HEIGHT = 1280, 1000
+TALL = (16000, 48000)  # window heights to try: a page must end inside the window
 SKIP = {"genindex.html", "search.html", "py-modindex.html", "sg_execution_times.html"}
 # Pages written with formulas: each must show MathML.
 MATH_PAGES = {"index.html", "softmax_backprop.html"}
@@ -104,15 +105,18 @@ def _collapse_blank(image, keep=40, longest=300):
 
 
 def screenshot(chromium, url, out, profile):
-    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-           "--no-first-run", "--disable-extensions", "--mute-audio",
-           f"--user-data-dir={profile}", f"--window-size={WIDTH},{TALL}",
-           "--virtual-time-budget=5000", f"--screenshot={out}", url]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0 or not out.is_file():
-        raise RuntimeError(f"chromium failed on {url}:\n{proc.stderr[-2000:]}")
-    with Image.open(out) as im:
-        page = _collapse_blank(im.convert("RGB"))
+    for tall in TALL:
+        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+               "--no-first-run", "--disable-extensions", "--mute-audio",
+               f"--user-data-dir={profile}", f"--window-size={WIDTH},{tall}",
+               "--virtual-time-budget=5000", f"--screenshot={out}", url]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0 or not out.is_file():
+            raise RuntimeError(f"chromium failed on {url}:\n{proc.stderr[-2000:]}")
+        with Image.open(out) as im:
+            page = _collapse_blank(im.convert("RGB"))
+        if page.height < tall:  # the page ended inside the window
+            break
     page.save(out)
     tiles = []
     for k, top in enumerate(range(0, page.height, HEIGHT), start=1):
