@@ -1,11 +1,13 @@
-"""csoftmax: exact, fast softmax kernels for backpropagation, and an MLPClassifier.
+"""csoftmax: fast, accurate softmax kernels for backpropagation, and an MLPClassifier.
 
 The kernels (C with OpenMP and run-time SIMD dispatch) cover softmax, log-softmax, the
 softmax Jacobian, vector-Jacobian products and the fused softmax + cross-entropy loss and
 gradient. ``MLPClassifier`` is a drop-in replacement for scikit-learn's, trained by them.
 
 ``import csoftmax`` loads only NumPy and the compiled kernels: ``MLPClassifier`` and
-``datasets``, which need scikit-learn, are imported on first use.
+``datasets``, which need scikit-learn, are imported on first use. ``csoftmax.testing``
+(:func:`~csoftmax.testing.check_vjp`, a gradient checker for hand-written backward passes)
+needs only NumPy.
 """
 
 import importlib
@@ -28,6 +30,7 @@ from csoftmax.functional import (
     softmax_vjp,
 )
 from csoftmax.losses import cross_entropy
+from csoftmax import testing  # noqa: E402  (NumPy only)
 
 __version__ = "0.1.0"
 
@@ -40,6 +43,7 @@ __all__ = [
     "cross_entropy",
     "MLPClassifier",
     "datasets",
+    "testing",
     "simd_backend",
     "set_simd_backend",
 ]

@@ -149,7 +149,14 @@ def direct_target(out, layout, dtype, inputs):
 
 def simd_backend():
     """The SIMD path the kernels use now: "avx512", "avx2" or "portable" on x86-64;
-    "portable" elsewhere (on ARM64 that path is NEON code, NEON being part of its baseline)."""
+    "portable" elsewhere (on ARM64 that path is NEON code, NEON being part of its baseline).
+
+    Examples
+    --------
+    >>> import csoftmax
+    >>> csoftmax.simd_backend() in ("avx512", "avx2", "portable")
+    True
+    """
     return _SIMD_NAMES[_core.simd_level()]
 
 
@@ -158,9 +165,18 @@ def set_simd_backend(name):
 
     The portable path is the C code compiled for the architecture's baseline (SSE2 on
     x86-64, NEON on ARM64); on x86-64 the AVX2+FMA and AVX-512 paths are compiled in too and
-    chosen at run time from the CPU's features. Other architectures have "portable" only. The environment variable CSOFTMAX_SIMD, read once at
-    import, takes the same names. Raises ValueError for an unknown name or a path this CPU
+    chosen at run time from the CPU's features. Other architectures have "portable" only.
+    The environment variable CSOFTMAX_SIMD, read once at import, takes the same names. Raises ValueError for an unknown name or a path this CPU
     cannot run.
+
+    Examples
+    --------
+    >>> import csoftmax
+    >>> before = csoftmax.simd_backend()
+    >>> csoftmax.set_simd_backend("portable")
+    >>> csoftmax.simd_backend()
+    'portable'
+    >>> csoftmax.set_simd_backend(before)
     """
     level = _core.simd_parse(name) if isinstance(name, str) else -2
     if level == -2:

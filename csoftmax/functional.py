@@ -81,12 +81,26 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     s : ndarray of the same shape as `x`
         Probabilities. A 0-d input gives 1.0.
 
+    See Also
+    --------
+    log_softmax : Its log, computed without forming the probabilities.
+    softmax_vjp : Backpropagate through it.
+    scipy.special.softmax : The same function in SciPy.
+
     Notes
     -----
     The row maximum is subtracted before exponentiating, so logits of any magnitude are
     safe, and sums accumulate in double. An entry of -inf means "masked" and gets
     probability exactly 0. A row that is entirely -inf, or holds +inf or NaN, has no defined
-    softmax and becomes NaN (as in PyTorch and SciPy); other rows are unaffected.
+    softmax and becomes NaN (as in PyTorch and SciPy); other rows are unaffected. This shifted
+    algorithm is analysed in [1]_: a probability whose logit lies d below the row maximum is
+    accurate to about d/2 ulp, from the rounding of ``x - max``.
+
+    References
+    ----------
+    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing the
+       log-sum-exp and softmax functions", IMA Journal of Numerical Analysis 41(4),
+       2311-2330, 2021. doi:10.1093/imanum/draa038
 
     Examples
     --------
@@ -120,11 +134,22 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     log_s : ndarray of the same shape as `x`
         Log-probabilities. A 0-d input gives 0.0.
 
+    See Also
+    --------
+    log_softmax_vjp : Backpropagate through it.
+    csoftmax.cross_entropy : The loss computed from it, fused with its gradient.
+
     Notes
     -----
     Computed with log-sum-exp, never as ``log(softmax(x))``: a probability that underflows
-    to 0 still has its exact, finite log. -inf entries give -inf; undefined rows (see
-    :func:`softmax`) give NaN.
+    to 0 still has its finite log, accurate to a few ulp of ``max(1, |value|)`` [1]_. -inf
+    entries give -inf; undefined rows (see :func:`softmax`) give NaN.
+
+    References
+    ----------
+    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing the
+       log-sum-exp and softmax functions", IMA Journal of Numerical Analysis 41(4),
+       2311-2330, 2021. doi:10.1093/imanum/draa038
 
     Examples
     --------
@@ -163,6 +188,10 @@ def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
     ValueError
         When J would take more than ``JACOBIAN_MAX_BYTES`` (1 GiB) and `out` is not given:
         J grows as C^2 per slice, and :func:`softmax_vjp` gives ``J^T g`` without it.
+
+    See Also
+    --------
+    softmax_vjp : ``J^T g`` in O(C) per row, without forming J.
 
     Notes
     -----
@@ -248,6 +277,11 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
         ``J^T dy`` for each slice, which equals ``J dy`` (the JVP) because J is symmetric.
         float32 only when both `y` and `dy` are float32.
 
+    See Also
+    --------
+    softmax_jacobian : The matrix J itself.
+    csoftmax.testing.check_vjp : Check a backward pass against finite differences.
+
     Notes
     -----
     With ``J = diag(y) - y y^T``, ``J^T dy = y * dy - y (y . dy)``: O(C) per row instead of
@@ -285,6 +319,10 @@ def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     Returns
     -------
     dx : ndarray of the same shape as `y`
+
+    See Also
+    --------
+    softmax_vjp : The same for the softmax.
 
     Notes
     -----

@@ -195,18 +195,35 @@ def cross_entropy(
         Only with ``return_grad=True``. For ``"none"``, each sample's slice is the gradient
         of its own returned loss, ``w (softmax(z) * sum(t') - t')``.
 
+    See Also
+    --------
+    csoftmax.log_softmax : The log-probabilities the loss is computed from.
+    torch.nn.functional.cross_entropy : The semantics followed.
+
     Notes
     -----
     Per sample, ``l = -sum_j t'_j log_softmax(z)_j`` with ``log_softmax(z) = (z - max z) -
     log sum exp(z - max z)``: the logits are never turned into probabilities and back, so
-    the loss stays finite and exact where ``log(softmax(z))`` would give -inf. Terms with
-    ``t'_j = 0`` contribute 0 even where ``z_j = -inf``; label smoothing gives every class a
-    positive target, so a -inf (masked) class then makes the loss infinite, as in PyTorch.
-    For hard labels, no weights and the mean, the gradient is ``(softmax(z) - onehot(y)) /
-    N``.
+    the loss stays finite, and accurate to a few ulp, where ``log(softmax(z))`` would give
+    -inf. Terms with ``t'_j = 0`` contribute 0 even where ``z_j = -inf``; label smoothing
+    gives every class a positive target, so a -inf (masked) class then makes the loss
+    infinite, as in PyTorch.
+
+    The gradient of sample n is ``(w_n / D) (softmax(z_n) * sum_j t'_nj - t'_n)``, with
+    ``t'`` the target after class weights and smoothing and D the divisor of the
+    reduction (1 for ``"sum"``). Without weights, with targets that sum to 1 (labels,
+    smoothed or not, or probabilities) and with the mean, it is the familiar
+    ``(softmax(z) - t) / N``.
 
     A sample whose logits are entirely -inf, or hold +inf or NaN, gives a NaN loss and NaN
-    gradient (unless its label is ignored).
+    gradient (unless its label is ignored). The log-sum-exp with the maximum subtracted is
+    the algorithm analysed in [1]_.
+
+    References
+    ----------
+    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing the
+       log-sum-exp and softmax functions", IMA Journal of Numerical Analysis 41(4),
+       2311-2330, 2021. doi:10.1093/imanum/draa038
 
     Examples
     --------

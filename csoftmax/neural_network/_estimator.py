@@ -216,7 +216,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Class labels for each output.
 
     loss_ : numpy.float64
-        The current loss computed with the loss function (the exact cross-entropy,
+        The current loss computed with the loss function (the unclipped cross-entropy,
         see Notes, plus the L2 term).
 
     best_loss_ : numpy.float64 or None
@@ -249,10 +249,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         layer i + 1, of the working dtype.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has
+        Names of features seen during ``fit``. Defined only when `X` has
         feature names that are all strings.
 
     n_iter_ : int
@@ -278,7 +278,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     -----
     Differences from scikit-learn 1.9's ``MLPClassifier``:
 
-    - The reported loss (``loss_``, ``loss_curve_``, ``best_loss_``) is the exact
+    - The reported loss (``loss_``, ``loss_curve_``, ``best_loss_``) is the unclipped
       cross-entropy computed from the logits with a fused log-sum-exp
       (``logsumexp(z) - z_y`` for softmax outputs, ``log(1 + exp(-+z))`` for
       logistic outputs), with no clipping of probabilities to ``[eps, 1 - eps]``.

@@ -6,6 +6,7 @@
 - :mod:`helpers.softmax_reference`: float64 references and checks for
   :mod:`csoftmax.functional`;
 - :mod:`helpers.mlp_reference`: a plain-NumPy oracle for the compiled MLP engine;
+- :mod:`helpers.markdown`: the fenced code blocks of a Markdown file;
 - :mod:`helpers.estimator`: data, parameters and comparisons of the
   ``MLPClassifier`` tests.
 """
