@@ -21,17 +21,16 @@ that loads the modules fit imports on first use; it counts the memmap's file pag
 process has touched) and its resident memory at that point, before loading the data; the
 accuracy on 10,000 held-out rows; and the seconds spent loading and training.
 
-Pages of a read-only memmap stay mapped, so counted in the resident set, once read; they
-are clean page cache the kernel can drop under pressure, but ``VmHWM`` (and the container
-limits that count it) see them. The stream process therefore tells the kernel to unmap each
-chunk once copied (``madvise(MADV_DONTNEED)``; the page cache keeps the file's pages), so
-that its peak is bounded by one chunk plus the model. ``--keep-pages`` skips that, to
-show the difference. Linux only (``/proc/self/status``).
+Pages of a memmap stay mapped, so counted in the process's resident set, once read, until
+the memmap goes; they are clean page cache the kernel can drop under pressure, but
+``VmHWM`` (and memory limits that count resident pages) see them. The stream process
+therefore reads each chunk through a memmap of its own, dropped before the next, so that
+its peak is one chunk plus the model; ``--keep-pages`` streams through one memmap instead,
+to show the difference. Linux only (``/proc/self/status``).
 """
 
 import argparse
 import json
-import mmap
 import os
 import subprocess
 import sys
@@ -113,28 +112,24 @@ def _reset_peak():
     return True
 
 
-def _release(memmap, start, stop):
-    """Unmap rows [start, stop) of a memmap from this process (the page cache keeps them)."""
-    row = memmap.strides[0]
-    base = memmap.offset % mmap.ALLOCATIONGRANULARITY    # where row 0 starts in the mmap
-    first = base + start * row
-    last = base + stop * row
-    first -= first % mmap.PAGESIZE
-    memmap._mmap.madvise(mmap.MADV_DONTNEED, first, last - first)
+def memmap_chunks(path, chunk_rows, keep_pages=False):
+    """Consecutive ``chunk_rows``-row chunks of the .npy file ``path``, as memmaps.
 
-
-def memmap_chunks(X, chunk_rows, release=True):
-    """Copies of consecutive ``chunk_rows``-row chunks of the memmap ``X``, bounded memory."""
+    Each chunk is a slice of a memmap opened for it alone, so that the pages it read are
+    unmapped, and leave the resident set, when the chunk is dropped; with ``keep_pages``
+    all are slices of one memmap, which keeps every page read mapped until it goes.
+    """
+    X = np.load(path, mmap_mode="r")
     for start in range(0, X.shape[0], chunk_rows):
         stop = min(start + chunk_rows, X.shape[0])
-        chunk = np.array(X[start:stop])
-        if release:
-            _release(X, start, stop)
-        yield start, stop, chunk
+        if keep_pages:
+            yield start, stop, X[start:stop]
+        else:
+            yield start, stop, np.load(path, mmap_mode="r")[start:stop]
 
 
 # ------------------------------------------------------------------------- the workers
-def _worker(mode, data_dir, chunk_rows, epochs, hidden, release, threads=None):
+def _worker(mode, data_dir, chunk_rows, epochs, hidden, keep_pages, threads=None):
     import warnings
 
     from threadpoolctl import threadpool_limits
@@ -159,10 +154,11 @@ def _worker(mode, data_dir, chunk_rows, epochs, hidden, release, threads=None):
     clf = MLPClassifier(**hyper)
     t0 = time.perf_counter()
     if mode == "stream":
-        X = np.load(Path(data_dir) / "X.npy", mmap_mode="r")
         for _ in range(epochs):
-            for start, stop, chunk in memmap_chunks(X, chunk_rows, release):
+            for start, stop, chunk in memmap_chunks(Path(data_dir) / "X.npy", chunk_rows,
+                                                    keep_pages):
                 clf.partial_fit(chunk, y[start:stop], classes=classes)
+                del chunk  # unmaps it (but for keep_pages) before the next is read
     else:
         X = np.load(Path(data_dir) / "X.npy")
         with warnings.catch_warnings():
@@ -174,19 +170,19 @@ def _worker(mode, data_dir, chunk_rows, epochs, hidden, release, threads=None):
                 accuracy=float(clf.score(X_test, y_test)), seconds=seconds)
 
 
-def run_worker(mode, data_dir, chunk_rows, epochs, hidden, release=True, threads=None,
+def run_worker(mode, data_dir, chunk_rows, epochs, hidden, keep_pages=False, threads=None,
                timeout=None):
     """Run one worker in a fresh process; its figures as a dict."""
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", mode,
            "--data-dir", str(data_dir), "--chunk-rows", str(chunk_rows),
            "--epochs", str(epochs), "--hidden", str(hidden)]
-    cmd += [] if release else ["--keep-pages"]
+    cmd += ["--keep-pages"] if keep_pages else []
     cmd += ["--threads", str(threads)] if threads else []
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=timeout)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(n_rows, chunk_rows, epochs, hidden=100, data_dir=None, release=True, threads=None,
+def run(n_rows, chunk_rows, epochs, hidden=100, data_dir=None, keep_pages=False, threads=None,
         timeout=None):
     """Write (or reuse) the data, run both workers; a dict of their figures."""
     with tempfile.TemporaryDirectory(prefix="csoftmax-ooc-") as tmp:
@@ -197,11 +193,11 @@ def run(n_rows, chunk_rows, epochs, hidden=100, data_dir=None, release=True, thr
             write_data(data_dir, n_rows)
         write_seconds = time.perf_counter() - t0
         results = {
-            mode: run_worker(mode, data_dir, chunk_rows, epochs, hidden, release, threads,
+            mode: run_worker(mode, data_dir, chunk_rows, epochs, hidden, keep_pages, threads,
                              timeout)
             for mode in ("stream", "memory")}
     return dict(rows=n_rows, data_bytes=n_rows * N_FEATURES * 4, chunk_rows=chunk_rows,
-                epochs=epochs, hidden=hidden, write_seconds=write_seconds, release=release,
+                epochs=epochs, hidden=hidden, write_seconds=write_seconds, keep_pages=keep_pages,
                 **results)
 
 
@@ -214,7 +210,7 @@ def _table(r):
         f"{'':36s} {'peak RSS GB':>11s} {'RSS before GB':>13s} {'accuracy':>9s} {'seconds':>8s}",
     ]
     names = {"stream": "partial_fit from memmap", "memory": "fit in memory"}
-    if not r["release"]:
+    if r["keep_pages"]:
         names["stream"] += " (pages kept)"
     for mode in ("stream", "memory"):
         w = r[mode]
@@ -232,7 +228,7 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None,
                         help="keep the data here (reused if present); default: a temp dir")
     parser.add_argument("--keep-pages", action="store_true",
-                        help="do not unmap the memmap's chunks once read")
+                        help="stream from one memmap, keeping the pages read mapped")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for BLAS and the kernels (default: all cores)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -242,10 +238,10 @@ def main(argv=None):
         parser.exit(1, "needs /proc/self/status (Linux)\n")
     if args.worker:
         print(json.dumps(_worker(args.worker, args.data_dir, args.chunk_rows, args.epochs,
-                                 args.hidden, not args.keep_pages, args.threads)))
+                                 args.hidden, args.keep_pages, args.threads)))
         return
     r = run(args.rows, args.chunk_rows, args.epochs, args.hidden, args.data_dir,
-            not args.keep_pages, args.threads)
+            args.keep_pages, args.threads)
     print(json.dumps(r) if args.json else _table(r))
 
 
