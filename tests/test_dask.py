@@ -15,6 +15,7 @@ process (dumping every thread's stack) should a test hang past its time limit.
 import contextlib
 import faulthandler
 import logging
+import os
 import warnings
 
 import numpy as np
@@ -61,6 +62,11 @@ def client():
                 "distributed.scheduler.no-workers-timeout": "30s"}
     with contextlib.ExitStack() as stack:
         stack.callback(faulthandler.cancel_dump_traceback_later)  # unwound last
+        # The nannies set OMP_NUM_THREADS=1 and the like in this process's environment
+        # before spawning the workers (distributed's pre-spawn-environ) and leave them set;
+        # a library that reads them later in the run (torch sets OpenMP's thread count from
+        # OMP_NUM_THREADS on import) would then run single-threaded. Put them back.
+        stack.callback(_restore_environ, dict(os.environ))
         faulthandler.dump_traceback_later(CLUSTER_SECONDS, exit=True)  # over the start
         stack.enter_context(dask.config.set(timeouts))
         cluster = stack.enter_context(distributed.LocalCluster(
@@ -71,6 +77,12 @@ def client():
         faulthandler.cancel_dump_traceback_later()
         yield client
         faulthandler.dump_traceback_later(CLUSTER_SECONDS, exit=True)  # over the closing
+
+
+def _restore_environ(saved):
+    for name in set(os.environ) - set(saved):
+        del os.environ[name]
+    os.environ.update(saved)
 
 
 def _workers_that_ran(task_stream, prefix):
