@@ -57,9 +57,11 @@ def watchdog(client):  # armed after the cluster has started: one timer at a tim
 
 
 @pytest.fixture(scope="module")
-def client():
-    timeouts = {"distributed.comm.timeouts.connect": "30s",
-                "distributed.scheduler.no-workers-timeout": "30s"}
+def client(tmp_path_factory):
+    config = {"distributed.comm.timeouts.connect": "30s",
+              "distributed.scheduler.no-workers-timeout": "30s",
+              # scratch space in pytest's temporary folder, not /tmp/dask-scratch-space
+              "temporary-directory": str(tmp_path_factory.mktemp("dask"))}
     with contextlib.ExitStack() as stack:
         stack.callback(faulthandler.cancel_dump_traceback_later)  # unwound last
         # The nannies set OMP_NUM_THREADS=1 and the like in this process's environment
@@ -68,7 +70,7 @@ def client():
         # OMP_NUM_THREADS on import) would then run single-threaded. Put them back.
         stack.callback(_restore_environ, dict(os.environ))
         faulthandler.dump_traceback_later(CLUSTER_SECONDS, exit=True)  # over the start
-        stack.enter_context(dask.config.set(timeouts))
+        stack.enter_context(dask.config.set(config))
         cluster = stack.enter_context(distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
             dashboard_address=None, silence_logs=logging.ERROR))
