@@ -21,9 +21,16 @@ NOT_PYTHON = {
 }
 
 
+# A second word `no-run` in the info string (```python no-run) shows Python that is not run
+# here: code that needs a service the tests cannot start, such as a Dask cluster; the
+# tests that cover it are named beside it.
+NO_RUN = "no-run"
+
+
 class Block:
-    def __init__(self, language, code, line):
+    def __init__(self, language, code, line, info=""):
         self.language, self.code, self.line = language, code, line
+        self.run = NO_RUN not in info.split()
 
     def __repr__(self):
         return f"Block({self.language!r}, line {self.line})"
@@ -61,10 +68,10 @@ def fenced_blocks(text, first_line=1):
         code = "\n".join(body) + "\n"
         stripped = info.strip()
         if stripped.startswith("{") and stripped.split()[0] not in CODE_DIRECTIVES:
-            blocks.append(Block(_language(info), code, first_line + i))
+            blocks.append(Block(_language(info), code, first_line + i, info))
             blocks.extend(fenced_blocks(code, first_line + i + 1))
         else:
-            blocks.append(Block(_language(info), code, first_line + i))
+            blocks.append(Block(_language(info), code, first_line + i, info))
         i = j + 1
     return blocks
 
@@ -81,4 +88,4 @@ def python_blocks(text):
             "fences with no language, or one neither run as Python nor known not to be: "
             + ", ".join(f"line {b.line} ({b.language or 'none'!r})" for b in unknown)
         )
-    return [b for b in blocks if b.language in PYTHON]
+    return [b for b in blocks if b.language in PYTHON and b.run]
