@@ -75,20 +75,7 @@ def main(argv=None, *, prog="csoftmax"):
     """
     parser = _build_parser(prog)
     args = parser.parse_args(argv)
-    plot = None
-    if args.plot is not None:
-        # Check before training that the plot can be written at all.
-        try:
-            plot = _plot_file(args.plot)
-        except ImportError:
-            parser.error(
-                "argument --plot: needs matplotlib, which is not installed "
-                "(pip install matplotlib)"
-            )
-        except ValueError as exc:
-            parser.error(f"argument --plot: {exc}")
-        if not Path(plot[0]).resolve().parent.is_dir():
-            parser.error(f"argument --plot: the folder of {args.plot} does not exist")
+    plot = _check_plot(parser, args.plot)
     info = _silent if args.quiet else print
 
     try:
@@ -103,12 +90,52 @@ def main(argv=None, *, prog="csoftmax"):
         print(f"error: cannot load {source}: {exc}", file=sys.stderr)
         return 1
     dtype = np.dtype(args.dtype)
+    X_fit, X_val, y_fit, y_val, X_test = _validation_split(data, dtype, args.seed, info)
+
+    classes = np.unique(data.y_train)
+    runs = []
+    for name, qualified_name, model, shared in _models(args, dtype, X_fit.shape[0]):
+        params = _format_params(model, shared)
+        info(f"training {qualified_name}({params}) for {args.epochs} epochs")
+        progress = _Progress(sys.stdout, args.epochs, enabled=not args.quiet)
+        run = _train(
+            model, name, X_fit, y_fit, X_val, y_val, classes, args.epochs, progress
+        )
+        run.test_accuracy = model.score(X_test, data.y_test)
+        runs.append(run)
+
+    _report(runs, args.compare_sklearn)
+    if plot is not None:
+        return _save_plot(*plot, runs, data.name)
+    return 0
+
+
+def _check_plot(parser, path):
+    """The (file, format) --plot will write, checked before any training; None without."""
+    if path is None:
+        return None
+    try:
+        plot = _plot_file(path)
+    except ImportError:
+        parser.error(
+            "argument --plot: needs matplotlib, which is not installed "
+            "(pip install matplotlib)"
+        )
+    except ValueError as exc:
+        parser.error(f"argument --plot: {exc}")
+    if not Path(plot[0]).resolve().parent.is_dir():
+        parser.error(f"argument --plot: the folder of {path} does not exist")
+    return plot
+
+
+def _validation_split(data, dtype, seed, info):
+    """The stratified training/validation split of the training rows, and the test rows."""
     X_fit, X_val, y_fit, y_val = train_test_split(
         data.X_train.astype(dtype, copy=False),
         data.y_train,
         test_size=VALIDATION_FRACTION,
         stratify=data.y_train,
-        random_state=args.seed,
+        random_state=seed,
     )
     X_test = data.X_test.astype(dtype, copy=False)
     info(
@@ -116,18 +143,21 @@ def main(argv=None, *, prog="csoftmax"):
         f"validation: {X_val.shape[0]} x {X_val.shape[1]}, "
         f"test: {X_test.shape[0]} x {X_test.shape[1]} ({dtype.name})"
     )
+    return X_fit, X_val, y_fit, y_val, X_test
 
+
+def _models(args, dtype, n_fit):
+    """(name, qualified name, estimator, shared parameters) of each model to train."""
     # Each epoch is a partial_fit call, and the estimators clip a batch size
     # larger than the data with a warning per call: clip it here, once.
-    batch_size = min(args.batch_size, X_fit.shape[0])
+    batch_size = min(args.batch_size, n_fit)
     if batch_size < args.batch_size:
         print(
             f"warning: --batch-size {args.batch_size} is larger than the "
-            f"{X_fit.shape[0]} training images, so every epoch is one batch of "
+            f"{n_fit} training images, so every epoch is one batch of "
             f"{batch_size}",
             file=sys.stderr,
         )
-
     shared = {
         "hidden_layer_sizes": args.hidden,
         "batch_size": batch_size,
@@ -139,6 +169,7 @@ def main(argv=None, *, prog="csoftmax"):
             "csoftmax",
             "csoftmax.MLPClassifier",
             MLPClassifier(**shared, dtype=dtype.type, n_threads=args.n_threads),
+            shared,
         )
     ]
     if args.compare_sklearn:
@@ -147,34 +178,22 @@ def main(argv=None, *, prog="csoftmax"):
                 "scikit-learn",
                 "sklearn.neural_network.MLPClassifier",
                 SklearnMLPClassifier(**shared),
+                shared,
             )
         )
+    return models
 
-    classes = np.unique(data.y_train)
-    runs = []
-    for name, qualified_name, model in models:
-        params = _format_params(model, shared)
-        info(f"training {qualified_name}({params}) for {args.epochs} epochs")
-        progress = _Progress(sys.stdout, args.epochs, enabled=not args.quiet)
-        run = _train(
-            model, name, X_fit, y_fit, X_val, y_val, classes, args.epochs, progress
-        )
-        run.test_accuracy = model.score(X_test, data.y_test)
-        runs.append(run)
 
+def _report(runs, compare_sklearn):
     for run in runs:
         prefix = "" if run is runs[0] else f"{run.name} "
         print(f"{prefix}test accuracy: {run.test_accuracy:.4f}")
         decimals = 1 if run.fit_time >= 1 else 2
         print(f"{prefix}fit time: {run.fit_time:.{decimals}f} s")
         print(f"{prefix}samples/s: {run.samples_per_second:.0f}")
-    if args.compare_sklearn:
+    if compare_sklearn:
         speed_up = runs[1].fit_time / runs[0].fit_time
         print(f"speed-up: {speed_up:.2f}x (scikit-learn fit time / csoftmax fit time)")
-
-    if plot is not None:
-        return _save_plot(*plot, runs, data.name)
-    return 0
 
 
 def _build_parser(prog):
