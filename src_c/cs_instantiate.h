@@ -17,7 +17,9 @@
 #include "cs_dispatch.h"
 
 #define CS_ISA portable
+#define CS_NATIVE_BYTES 16 /* SSE2 on x86-64, NEON on ARM64 */
 #include "cs_instantiate_types.h"
+#undef CS_NATIVE_BYTES
 #undef CS_ISA
 
 #if defined(CS_SIMD_X86_64)
@@ -29,7 +31,9 @@
 #pragma GCC target("avx2,fma")
 #endif
 #define CS_ISA avx2
+#define CS_NATIVE_BYTES 32
 #include "cs_instantiate_types.h"
+#undef CS_NATIVE_BYTES
 #undef CS_ISA
 #if defined(__clang__)
 #pragma clang attribute pop
@@ -45,7 +49,9 @@
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")
 #endif
 #define CS_ISA avx512
+#define CS_NATIVE_BYTES 64
 #include "cs_instantiate_types.h"
+#undef CS_NATIVE_BYTES
 #undef CS_ISA
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -21,40 +21,60 @@ CS_INLINE void CS_FN(store_tail)(T *p, ptrdiff_t k, TV v)
     memcpy(p, buf, (size_t)k * sizeof(T));
 }
 
+#include "cs_native_impl.h"
+
 /* Largest element, NaN ignored; -inf when every element is -inf or NaN. */
 CS_INLINE T CS_FN(row_max)(const T *x, ptrdiff_t n)
 {
-    TV m = TV_SPLAT(-INFINITY);
+    NV m0 = CS_FN(nv_splat)(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
     ptrdiff_t j = 0;
-    for (; j + TW <= n; j += TW)
-        m = TV_MAX(m, TV_LOAD(x + j));
-    if (j < n)
-        m = TV_MAX(m, CS_FN(load_tail)(x + j, n - j, -INFINITY));
-    return TV_HMAX(m);
+    for (; j + 4 * NW <= n; j += 4 * NW) {
+        m0 = CS_FN(nv_max)(m0, CS_FN(nv_load)(x + j));
+        m1 = CS_FN(nv_max)(m1, CS_FN(nv_load)(x + j + NW));
+        m2 = CS_FN(nv_max)(m2, CS_FN(nv_load)(x + j + 2 * NW));
+        m3 = CS_FN(nv_max)(m3, CS_FN(nv_load)(x + j + 3 * NW));
+    }
+    for (; j + NW <= n; j += NW)
+        m0 = CS_FN(nv_max)(m0, CS_FN(nv_load)(x + j));
+    m0 = CS_FN(nv_max)(CS_FN(nv_max)(m0, m1), CS_FN(nv_max)(m2, m3));
+    T m = -INFINITY;
+    for (int l = 0; l < NW; l++)
+        m = m0[l] > m ? m0[l] : m;
+    for (; j < n; j++)
+        m = x[j] > m ? x[j] : m;
+    return m;
 }
 
 /* sum_j exp(x_j - m), with exp(x_j - m) stored to e when e is not NULL (e may be x). */
 CS_INLINE double CS_FN(row_expsum)(const T *x, T *e, ptrdiff_t n, T m)
 {
-    cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
-    cs_pairsum ps;
-    ps.mask = 0;
-    TV vm = TV_SPLAT(m);
+    CS_FN(nsum) s;
+    CS_FN(nsum_init)(&s);
+    const NV vm = CS_FN(nv_splat)(m);
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
-        CS_SUM_STEP(ps, a0, a1, j, TW);
-        TV v = TV_EXP(TV_LOAD(x + j) - vm);
+        CS_FN(nsum_step)(&s, j);
+        for (ptrdiff_t p = j; p < j + TW; p += NW) {
+            NV v = CS_FN(nv_exp)(CS_FN(nv_load)(x + p) - vm);
+            if (e != NULL)
+                CS_FN(nv_store)(e + p, v);
+            CS_FN(nsum_add)(&s, p, v);
+        }
+    }
+    for (; j + NW <= n; j += NW) {
+        NV v = CS_FN(nv_exp)(CS_FN(nv_load)(x + j) - vm);
         if (e != NULL)
-            TV_STORE(e + j, v);
-        TV_ACC(a0, a1, v);
+            CS_FN(nv_store)(e + j, v);
+        CS_FN(nsum_add)(&s, j, v);
     }
     if (j < n) {
-        TV v = TV_EXP(CS_FN(load_tail)(x + j, n - j, -INFINITY) - vm);
+        NV v = CS_FN(nv_exp)(CS_FN(nv_load_part)(x + j, n - j, -INFINITY) - vm);
         if (e != NULL)
-            CS_FN(store_tail)(e + j, n - j, v);
-        TV_ACC(a0, a1, v);
+            CS_FN(nv_store_part)(e + j, n - j, v);
+        for (ptrdiff_t k = 0; j + k < n; k++)
+            CS_FN(nsum_add1)(&s, j + k, v[k]);
     }
-    return cs_pairsum_finish(&ps, a0 + a1);
+    return CS_FN(nsum_finish)(&s);
 }
 
 /* sum_j x_j */
@@ -98,12 +118,12 @@ CS_INLINE void CS_FN(row_fill)(T *out, ptrdiff_t n, T value)
 /* out_j = e_j * s */
 CS_INLINE void CS_FN(row_scale)(T *e, ptrdiff_t n, T s)
 {
-    TV vs = TV_SPLAT(s);
+    const NV vs = CS_FN(nv_splat)(s);
     ptrdiff_t j = 0;
-    for (; j + TW <= n; j += TW)
-        TV_STORE(e + j, TV_LOAD(e + j) * vs);
+    for (; j + NW <= n; j += NW)
+        CS_FN(nv_store)(e + j, CS_FN(nv_load)(e + j) * vs);
     if (j < n)
-        CS_FN(store_tail)(e + j, n - j, CS_FN(load_tail)(e + j, n - j, 0) * vs);
+        CS_FN(nv_store_part)(e + j, n - j, CS_FN(nv_load_part)(e + j, n - j, 0) * vs);
 }
 
 /* The shared front half of softmax and log-softmax of one row: the max m and
@@ -122,3 +142,5 @@ CS_INLINE int CS_FN(row_normalizer)(const T *x, T *e, ptrdiff_t n, T *m_out, dou
     *s_out = s;
     return 1;
 }
+
+#include "cs_narrow_impl.h"

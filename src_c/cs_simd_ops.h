@@ -77,61 +77,76 @@ CS_INLINE double cs_pairsum_finish(const cs_pairsum *p, cs_vd last)
 
 /* ---- exp ------------------------------------------------------------------------------- */
 
-/* 2^k for integral k in [-1022, 1023] held in a double vector: k is moved into the low
+/* The exp of cs_simd.h, written once as macros over the vector type so that the native-width
+ * vectors of the row kernels (cs_native_impl.h) compute exactly the same values, lane by
+ * lane. VT is the vector type, VI the integer vector of its lane width, SEL the lane select.
+ *
+ * 2^k for integral k in [-1022, 1023] held in a double vector: k is moved into the low
  * mantissa bits by adding 1.5*2^52, then shifted into the exponent field. */
-CS_INLINE cs_vd cs_pow2d(cs_vd k)
-{
-    cs_vd biased = k + (0x1.8p52 + 1023.0);
-    return (cs_vd)((cs_vdi)biased << 52);
-}
+#define CS_DEFINE_POW2D(name, VT, VI)                                                        \
+    CS_INLINE VT name(VT k)                                                                   \
+    {                                                                                         \
+        VT biased = k + (0x1.8p52 + 1023.0);                                                  \
+        return (VT)((VI)biased << 52);                                                        \
+    }
 
-CS_INLINE cs_vd cs_vexp_f64(cs_vd x)
-{
-    const double magic = 0x1.8p52; /* adding and subtracting it rounds to an integer */
-    x = cs_seld(x < -746.0, CS_SPLATD(-746.0), x); /* NaN compares false and is kept */
-    x = cs_seld(x > 710.0, CS_SPLATD(710.0), x);
-    cs_vd n = (x * 0x1.71547652b82fep0 + magic) - magic; /* round(x / ln2) */
-    cs_vd r = x - n * 0x1.62e42fee00000p-1;              /* exact: ln2_hi has 32 bits */
-    r = r - n * 0x1.a39ef35793c76p-33;
-    cs_vd p = r * (1.0 / 6227020800.0) + (1.0 / 479001600.0);
-    p = p * r + (1.0 / 39916800.0);
-    p = p * r + (1.0 / 3628800.0);
-    p = p * r + (1.0 / 362880.0);
-    p = p * r + (1.0 / 40320.0);
-    p = p * r + (1.0 / 5040.0);
-    p = p * r + (1.0 / 720.0);
-    p = p * r + (1.0 / 120.0);
-    p = p * r + (1.0 / 24.0);
-    p = p * r + (1.0 / 6.0);
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    /* n in [-1077, 1024]: split it so both factors are normal powers of two. */
-    cs_vd h = (n * 0.5 + magic) - magic;
-    return (p * cs_pow2d(h)) * cs_pow2d(n - h);
-}
+#define CS_DEFINE_VEXP_F64(name, VT, SEL, POW2)                                               \
+    CS_INLINE VT name(VT x)                                                                   \
+    {                                                                                         \
+        const double magic = 0x1.8p52; /* adding and subtracting it rounds to an integer */  \
+        const VT lo = (VT){0} - 746.0, hi = (VT){0} + 710.0;                                  \
+        x = SEL(x < lo, lo, x); /* NaN compares false and is kept */                          \
+        x = SEL(x > hi, hi, x);                                                               \
+        VT n = (x * 0x1.71547652b82fep0 + magic) - magic; /* round(x / ln2) */                \
+        VT r = x - n * 0x1.62e42fee00000p-1;              /* exact: ln2_hi has 32 bits */     \
+        r = r - n * 0x1.a39ef35793c76p-33;                                                    \
+        VT p = r * (1.0 / 6227020800.0) + (1.0 / 479001600.0);                                \
+        p = p * r + (1.0 / 39916800.0);                                                       \
+        p = p * r + (1.0 / 3628800.0);                                                        \
+        p = p * r + (1.0 / 362880.0);                                                         \
+        p = p * r + (1.0 / 40320.0);                                                          \
+        p = p * r + (1.0 / 5040.0);                                                           \
+        p = p * r + (1.0 / 720.0);                                                            \
+        p = p * r + (1.0 / 120.0);                                                            \
+        p = p * r + (1.0 / 24.0);                                                             \
+        p = p * r + (1.0 / 6.0);                                                              \
+        p = p * r + 0.5;                                                                      \
+        p = p * r + 1.0;                                                                      \
+        p = p * r + 1.0;                                                                      \
+        /* n in [-1077, 1024]: split it so both factors are normal powers of two. */          \
+        VT h = (n * 0.5 + magic) - magic;                                                     \
+        return (p * POW2(h)) * POW2(n - h);                                                   \
+    }
 
-CS_INLINE cs_vf cs_pow2f(cs_vf k)
-{
-    cs_vf biased = k + (0x1.8p23f + 127.0f);
-    return (cs_vf)((cs_vfi)biased << 23);
-}
+#define CS_DEFINE_POW2F(name, VT, VI)                                                        \
+    CS_INLINE VT name(VT k)                                                                   \
+    {                                                                                         \
+        VT biased = k + (0x1.8p23f + 127.0f);                                                 \
+        return (VT)((VI)biased << 23);                                                        \
+    }
 
-CS_INLINE cs_vf cs_vexp_f32(cs_vf x)
-{
-    const float magic = 0x1.8p23f;
-    x = cs_self(x < -104.0f, CS_SPLATF(-104.0f), x);
-    x = cs_self(x > 89.0f, CS_SPLATF(89.0f), x);
-    cs_vf n = (x * 0x1.715476p0f + magic) - magic;
-    cs_vf r = x - n * 0.693359375f; /* exact: 9 significant bits times |n| <= 150 */
-    r = r - n * -2.12194440e-4f;
-    cs_vf p = r * (1.0f / 5040.0f) + (1.0f / 720.0f);
-    p = p * r + (1.0f / 120.0f);
-    p = p * r + (1.0f / 24.0f);
-    p = p * r + (1.0f / 6.0f);
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    cs_vf h = (n * 0.5f + magic) - magic;
-    return (p * cs_pow2f(h)) * cs_pow2f(n - h);
-}
+#define CS_DEFINE_VEXP_F32(name, VT, SEL, POW2)                                               \
+    CS_INLINE VT name(VT x)                                                                   \
+    {                                                                                         \
+        const float magic = 0x1.8p23f;                                                        \
+        const VT lo = (VT){0} - 104.0f, hi = (VT){0} + 89.0f;                                 \
+        x = SEL(x < lo, lo, x);                                                               \
+        x = SEL(x > hi, hi, x);                                                               \
+        VT n = (x * 0x1.715476p0f + magic) - magic;                                           \
+        VT r = x - n * 0.693359375f; /* exact: 9 significant bits times |n| <= 150 */         \
+        r = r - n * -2.12194440e-4f;                                                          \
+        VT p = r * (1.0f / 5040.0f) + (1.0f / 720.0f);                                        \
+        p = p * r + (1.0f / 120.0f);                                                          \
+        p = p * r + (1.0f / 24.0f);                                                           \
+        p = p * r + (1.0f / 6.0f);                                                            \
+        p = p * r + 0.5f;                                                                     \
+        p = p * r + 1.0f;                                                                     \
+        p = p * r + 1.0f;                                                                     \
+        VT h = (n * 0.5f + magic) - magic;                                                    \
+        return (p * POW2(h)) * POW2(n - h);                                                   \
+    }
+
+CS_DEFINE_POW2D(cs_pow2d, cs_vd, cs_vdi)
+CS_DEFINE_VEXP_F64(cs_vexp_f64, cs_vd, cs_seld, cs_pow2d)
+CS_DEFINE_POW2F(cs_pow2f, cs_vf, cs_vfi)
+CS_DEFINE_VEXP_F32(cs_vexp_f32, cs_vf, cs_self, cs_pow2f)

@@ -26,11 +26,47 @@ CS_INLINE TV CS_FN(log_vjp_vec)(TV y, TV dy, double sum)
 #endif
 }
 
+/* Rows [row0, row1) of softmax (log_softmax when take_log), narrow rows: groups of NW rows
+ * in columns (cs_narrow_impl.h), each element computed as the row kernels below compute it. */
+static void CS_FN(softmax_narrow)(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
+                                  int take_log)
+{
+    const ptrdiff_t n = a->n_cols;
+    T xt[CS_NARROW_MAX * NW];
+    for (ptrdiff_t i = row0; i < row1; i += NW) {
+        const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
+        T *out = (T *)a->out + i * n;
+        CS_FN(narrow_sums) sums;
+        CS_FN(narrow_load)((const T *)a->x + i * n, n, k, xt);
+        const NV m = CS_FN(narrow_expsum)(xt, take_log ? NULL : xt, n, &sums);
+        if (take_log) {
+            T logs[NW];
+            for (int r = 0; r < NW; r++)
+                logs[r] = (T)log(CS_FN(narrow_sum_at)(&sums, r));
+            const NV vl = CS_FN(nv_load)(logs);
+            for (ptrdiff_t j = 0; j < n; j++)
+                CS_FN(nv_store)(xt + j * NW, (CS_FN(nv_load)(xt + j * NW) - m) - vl);
+        } else {
+            const NV inv = CS_FN(narrow_ratio)(&sums, 1.0);
+            for (ptrdiff_t j = 0; j < n; j++)
+                CS_FN(nv_store)(xt + j * NW, CS_FN(nv_load)(xt + j * NW) * inv);
+        }
+        CS_FN(narrow_store)(out, n, k, xt);
+        for (int r = 0; r < k; r++)
+            if (!CS_FN(narrow_defined)(m, &sums, r))
+                CS_FN(row_fill)(out + r * n, n, NAN);
+    }
+}
+
 /* s = exp(x - max) / sum exp(x - max) */
 static void CS_FN(softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
+    if (n <= CS_NARROW_MAX) {
+        CS_FN(softmax_narrow)(a, row0, row1, 0);
+        return;
+    }
     for (ptrdiff_t i = row0; i < row1; i++) {
         const T *x = (const T *)a->x + i * n;
         T *out = (T *)a->out + i * n;
@@ -49,6 +85,10 @@ static void CS_FN(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t 
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
+    if (n <= CS_NARROW_MAX) {
+        CS_FN(softmax_narrow)(a, row0, row1, 1);
+        return;
+    }
     for (ptrdiff_t i = row0; i < row1; i++) {
         const T *x = (const T *)a->x + i * n;
         T *out = (T *)a->out + i * n;

@@ -13,3 +13,10 @@
 #undef TV_ACC_MUL
 #undef CS_FN
 #undef TV_SEL
+#undef NW
+#undef ND
+#undef NV
+#undef NVI
+#undef NVD
+#undef NACC
+#undef CS_NARROW_MAX
