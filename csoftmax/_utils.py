@@ -10,6 +10,9 @@ from csoftmax import _core
 
 _SIMD_NAMES = _core.simd_names()
 
+#: The dtypes the kernels compute in.
+NATIVE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def _usable_cores():
     try:

@@ -48,12 +48,12 @@ CS_INLINE double CS_FN(row_sum_shifted)(const T *z, ptrdiff_t n, T m)
 /* g_j = g_j * scale + shift */
 CS_INLINE void CS_FN(row_affine)(T *g, ptrdiff_t n, T scale, T shift)
 {
-    const TV vs = TV_SPLAT(scale), vb = TV_SPLAT(shift);
+    const NV vs = CS_FN(nv_splat)(scale), vb = CS_FN(nv_splat)(shift);
     ptrdiff_t j = 0;
-    for (; j + TW <= n; j += TW)
-        TV_STORE(g + j, TV_LOAD(g + j) * vs + vb);
+    for (; j + NW <= n; j += NW)
+        CS_FN(nv_store)(g + j, CS_FN(nv_load)(g + j) * vs + vb);
     if (j < n)
-        CS_FN(store_tail)(g + j, n - j, CS_FN(load_tail)(g + j, n - j, 0) * vs + vb);
+        CS_FN(nv_store_part)(g + j, n - j, CS_FN(nv_load_part)(g + j, n - j, 0) * vs + vb);
 }
 
 /* g_j = e_j * c - coef * (t_j * keep + eps_n), where g holds e_j = exp(z_j - m) on entry */
@@ -99,11 +99,89 @@ static double CS_FN(weighted_hard_row)(const cs_xent_args *a, const T *z, T *g, 
     return loss;
 }
 
+/* Loss of row i (hard label, no class weights) from its max m and sum s; coef is the
+ * gradient's weight. Writes the row's scale and shift of the gradient (g = e * scale +
+ * shift, then g[y] set apart), as the row loop below computes them. */
+CS_INLINE double CS_FN(hard_row_loss)(const cs_xent_args *a, const T *z, int64_t y, T m,
+                                      double s, double coef, T *scale, T *shift)
+{
+    const ptrdiff_t n = a->n_cols;
+    const double eps = a->label_smoothing, eps_n = eps / (double)n;
+    double loss = log(s);
+    if (eps < 1.0) /* with eps == 1 the label has weight 0, even if z[y] = -inf */
+        loss -= (1.0 - eps) * (double)(z[y] - m);
+    if (eps > 0)
+        loss -= eps_n * CS_FN(row_sum_shifted)(z, n, m);
+    *scale = (T)(coef / s);
+    *shift = (T)(-coef * eps_n);
+    return loss;
+}
+
+/* The gradient entry of the label: coef (e_y / s - (1 - eps) - eps / n). */
+CS_INLINE T CS_FN(hard_label_grad)(const cs_xent_args *a, double e_y, double s, double coef)
+{
+    const double eps = a->label_smoothing, eps_n = eps / (double)a->n_cols;
+    return (T)(coef * (e_y / s - (1.0 - eps) - eps_n));
+}
+
+/* Hard labels without class weights on narrow rows: groups of NW rows in columns
+ * (cs_narrow_impl.h), every value computed as the row loop of xent_block computes it. */
+static void CS_FN(xent_narrow)(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t row1)
+{
+    const ptrdiff_t n = a->n_cols;
+    T xt[CS_NARROW_MAX * NW];
+    for (ptrdiff_t i = row0; i < row1; i += NW) {
+        const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
+        const T *z = (const T *)a->logits + i * n;
+        CS_FN(narrow_sums) sums;
+        CS_FN(narrow_load)(z, n, k, xt);
+        const NV m = CS_FN(narrow_expsum)(xt, xt, n, &sums);
+        T scale[NW] = {0}, shift[NW] = {0};
+        double coef[NW], e_y[NW];
+        for (int r = 0; r < k; r++) {
+            const int64_t y = a->target[i + r];
+            const double w = a->sample_weight != NULL ? a->sample_weight[i + r] : 1.0;
+            if (y == a->ignore_index) {
+                a->loss_rows[i + r] = 0.0;
+            } else if (!CS_FN(narrow_defined)(m, &sums, r)) {
+                a->loss_rows[i + r] = NAN;
+            } else {
+                const double s = CS_FN(narrow_sum_at)(&sums, r);
+                coef[r] = w * a->grad_scale;
+                e_y[r] = (double)xt[y * NW + r];
+                a->loss_rows[i + r] = w * CS_FN(hard_row_loss)(a, z + r * n, y, m[r], s,
+                                                                coef[r], scale + r, shift + r);
+            }
+        }
+        if (a->grad == NULL)
+            continue;
+        const NV vs = CS_FN(nv_load)(scale), vb = CS_FN(nv_load)(shift);
+        for (ptrdiff_t j = 0; j < n; j++)
+            CS_FN(nv_store)(xt + j * NW, CS_FN(nv_load)(xt + j * NW) * vs + vb);
+        T *g = (T *)a->grad + i * n;
+        CS_FN(narrow_store)(g, n, k, xt);
+        for (int r = 0; r < k; r++) {
+            const int64_t y = a->target[i + r];
+            if (y == a->ignore_index)
+                CS_FN(row_fill)(g + r * n, n, 0);
+            else if (!CS_FN(narrow_defined)(m, &sums, r))
+                CS_FN(row_fill)(g + r * n, n, NAN);
+            else
+                g[r * n + y] = CS_FN(hard_label_grad)(a, e_y[r], CS_FN(narrow_sum_at)(&sums, r),
+                                                      coef[r]);
+        }
+    }
+}
+
 static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_xent_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
     const double eps = a->label_smoothing, eps_n = eps / (double)n;
+    if (a->target != NULL && a->class_weight == NULL && n <= CS_NARROW_MAX) {
+        CS_FN(xent_narrow)(a, row0, row1);
+        return;
+    }
     for (ptrdiff_t i = row0; i < row1; i++) {
         const T *z = (const T *)a->logits + i * n;
         T *g = a->grad != NULL ? (T *)a->grad + i * n : NULL;
@@ -128,15 +206,12 @@ static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
             loss = CS_FN(weighted_hard_row)(a, z, g, a->target[i], m, s, coef);
         } else if (a->target != NULL) {
             const int64_t y = a->target[i];
-            loss = log_s;
-            if (eps < 1.0) /* with eps == 1 the label has weight 0, even if z[y] = -inf */
-                loss -= (1.0 - eps) * (double)(z[y] - m);
-            if (eps > 0)
-                loss -= eps_n * CS_FN(row_sum_shifted)(z, n, m);
+            T scale, shift;
+            loss = CS_FN(hard_row_loss)(a, z, y, m, s, coef, &scale, &shift);
             if (g != NULL) {
                 const double e_y = (double)g[y];
-                CS_FN(row_affine)(g, n, (T)(coef / s), (T)(-coef * eps_n));
-                g[y] = (T)(coef * (e_y / s - (1.0 - eps) - eps_n));
+                CS_FN(row_affine)(g, n, scale, shift);
+                g[y] = CS_FN(hard_label_grad)(a, e_y, s, coef);
             }
         } else {
             const T *t = (const T *)a->target_prob + i * n;

@@ -496,3 +496,18 @@ def test_long_rows_are_normalised_to_the_last_ulp():
     log_s_true = math.log(math.fsum(e))
     log_s = -csoftmax.log_softmax(x)[np.argmax(x)]
     assert abs(log_s - log_s_true) <= 2 * np.spacing(log_s_true)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7,), (1, 5), (37, 10), (19, 40)])
+@pytest.mark.parametrize("fn", [csoftmax.softmax, csoftmax.log_softmax])
+def test_direct_call_matches_general_path(fn, shape, dtype):
+    # The default call (C-contiguous float rows, last axis, no out, default threads) skips
+    # the general path's checks; passing n_threads takes the general path.
+    x = (3 * np.random.default_rng(0).standard_normal(shape)).astype(dtype)
+    x.reshape(-1)[::7] = -np.inf
+    fast = fn(x)
+    general = fn(x, n_threads=1)
+    assert fast.dtype == dtype and fast.shape == shape
+    np.testing.assert_array_equal(fast, general)
+    assert fast.tobytes() == general.tobytes()

@@ -572,3 +572,35 @@ def test_cross_entropy_refuses_weights_that_cannot_weigh():
         csoftmax.cross_entropy(z, y, weight=[1.0, -1.0, 1.0])
     with pytest.raises(ValueError, match="weight holds NaN"):
         csoftmax.cross_entropy(z, y, weight=[1.0, np.nan, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("n_classes", [3, 10, 40])
+def test_direct_call_matches_general_path(n_classes, reduction, dtype):
+    # int64 labels with 2-D logits and no weights go straight to the kernel; passing
+    # n_threads takes the general path. Both give the same bits.
+    rng = np.random.default_rng(0)
+    z = (3 * rng.standard_normal((33, n_classes))).astype(dtype)
+    y = rng.integers(0, n_classes, 33)
+    y_ignored = y.copy()
+    y_ignored[4] = -100
+    cases = [(y_ignored, {}), (y_ignored, {"label_smoothing": 0.2}),
+             (y, {"ignore_index": int(y[0])})]
+    for labels, kw in cases:
+        fast = csoftmax.cross_entropy(z, labels, reduction=reduction, return_grad=True, **kw)
+        general = csoftmax.cross_entropy(z, labels, reduction=reduction, return_grad=True,
+                                         n_threads=1, **kw)
+        for a, b in zip(fast, general):
+            assert np.asarray(a).dtype == dtype
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+def test_direct_call_bad_labels_raise_the_detailed_error():
+    z = np.zeros((4, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"outside \[0, 3\).*max 7"):
+        csoftmax.cross_entropy(z, np.array([0, 1, 7, 2]))
+    with pytest.raises(ValueError, match="outside"):
+        csoftmax.cross_entropy(z, np.array([0, 1, -100, 2]), ignore_index=None)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        csoftmax.cross_entropy(z, np.array([0, 1, 1, 2]), label_smoothing=1.5)
