@@ -30,20 +30,24 @@ def _direct(kernel, x, axis, out, n_threads):
     """The result of the commonest call, or None when it needs the general path.
 
     A C-contiguous float32/float64 ndarray of 1 or 2 dimensions, normalised over its last
-    axis, with no ``out`` and the default threads, goes straight to the kernel: the general
-    path's layout, dtype and aliasing checks cost tens of microseconds, which is more than
-    the kernel itself takes on a small batch. The result is the same either way.
+    axis, with no ``out`` (or ``out=x`` when x is writeable) and the default threads, goes
+    straight to the kernel: the general path's layout, dtype and aliasing checks cost tens
+    of microseconds, which is more than the kernel itself takes on a small batch. The
+    result is the same either way.
     """
-    if (out is not None or n_threads is not None or type(x) is not np.ndarray
-            or type(axis) is not int or x.dtype not in NATIVE_DTYPES or not x.size
-            or not x.flags.c_contiguous):
+    if (n_threads is not None or type(x) is not np.ndarray or type(axis) is not int
+            or x.dtype not in NATIVE_DTYPES or not x.size or not x.flags.c_contiguous):
+        return None
+    if out is None:
+        res = np.empty_like(x)
+    elif out is x and x.flags.writeable:
+        res = x
+    else:
         return None
     if x.ndim == 2 and axis in (-1, 1):
-        res = np.empty_like(x)
         kernel(x, res, _core.max_threads())
         return res
     if x.ndim == 1 and axis in (-1, 0):
-        res = np.empty_like(x)
         kernel(x.reshape(1, -1), res.reshape(1, -1), _core.max_threads())
         return res
     return None

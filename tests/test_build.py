@@ -361,3 +361,19 @@ def test_portable_path_is_bitwise_identical_across_n_threads(dtype, restore_simd
     two = _all_outputs(dtype, n_threads=2)
     for key in one:
         np.testing.assert_array_equal(two[key], one[key], strict=True, err_msg=key)
+
+
+def test_import_leaves_the_openmp_wait_policy_as_it_found_it():
+    # csoftmax's OpenMP threads sleep when idle (set while the extension loads), but the
+    # process environment is put back: unset stays unset, a user's value is kept.
+    code = "import os, csoftmax; print(os.environ.get('OMP_WAIT_POLICY', 'unset'))"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    root = Path(csoftmax.__file__).resolve().parent.parent
+    env["PYTHONPATH"] = str(root)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "unset"
+    proc = _run_python(code, OMP_WAIT_POLICY="active")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "active"

@@ -149,3 +149,82 @@ def test_score_matches_sklearn():
     assert cs.score(X_DIGITS, Y_DIGITS) == sk.score(X_DIGITS, Y_DIGITS)
     assert cs.score(X_SMALL, Y_SMALL, sample_weight=sw) == pytest.approx(
         sk.score(X_SMALL, Y_SMALL, sample_weight=sw), rel=1e-12)
+
+
+# --------------------------------------------------------------- the kept prediction engine
+def _digits_model(dtype=np.float32):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0, dtype=dtype)
+    with pytest.warns(Warning):  # not converged
+        clf.fit(X / 16, y)
+    return clf, X / 16
+
+
+def test_prediction_engine_is_kept_and_follows_the_weights():
+    import pickle
+
+    clf, X = _digits_model()
+    p1 = clf.predict_proba(X[:5])
+    engine = clf._predict_cache["engine"]
+    clf.predict_proba(X[:7])
+    assert clf._predict_cache["engine"] is engine  # reused, not rebuilt
+    clf.coefs_[1][:] = 0  # edited in place: the kept engine reads the same memory
+    assert_allclose(clf.predict_proba(X[:5]), softmax_rows(clf.intercepts_[1], 5), rtol=1e-6)
+    clf.coefs_[1] = np.ones_like(clf.coefs_[1])  # a new array: a new engine
+    clf.predict_proba(X[:5])
+    assert clf._predict_cache["engine"] is not engine
+    restored = pickle.loads(pickle.dumps(clf))
+    assert "_predict_cache" not in vars(restored)
+    assert_array_equal(restored.predict_proba(X[:5]), clf.predict_proba(X[:5]))
+    assert p1.shape == (5, 10)
+
+
+def softmax_rows(b, n):
+    e = np.exp(b - b.max())
+    return np.tile(e / e.sum(), (n, 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_plain_arrays_predict_as_validated_input(dtype):
+    # Plain float ndarrays skip validate_data; lists, non-contiguous and other-dtype
+    # arrays go through it. The predictions are the same.
+    clf, X = _digits_model(dtype)
+    expected = clf.predict_proba(X[:50].tolist())
+    for X_in in (X[:50], X[:50].astype(np.float32), X[:50].astype(np.float64),
+                 np.asfortranarray(X[:50])):
+        got = clf.predict_proba(X_in)
+        assert got.dtype == dtype
+        if X_in.dtype == dtype:
+            assert_array_equal(got, expected)
+        else:
+            assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert_array_equal(clf.predict(X[:50]), clf.predict(X[:50].tolist()))
+
+
+def test_plain_arrays_are_still_checked():
+    clf, X = _digits_model()
+    bad = X[:3].copy()
+    bad[1, 4] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict_proba(bad)
+    bad[1, 4] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        clf.predict(bad)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict_proba(X[:3, :10])
+
+
+def test_threads_predicting_at_once_share_the_model():
+    # A thread that finds the kept engine busy uses a fresh one (results bounded in time:
+    # a hang fails the test instead of stalling the suite).
+    from concurrent.futures import ThreadPoolExecutor
+
+    clf, X = _digits_model()
+    expected = clf.predict_proba(X)
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(clf.predict_proba, X) for _ in range(16)]
+        results = [f.result(timeout=60) for f in futures]
+    for r in results:
+        assert_array_equal(r, expected)

@@ -60,25 +60,43 @@ def _training_engine(coefs, intercepts, activation, out_activation, batch_rows,
 
 
 def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,
-                    n_threads):
+                    n_threads, cache=None):
     """Output-layer values (before softmax/logistic) of validated X, in the weights' dtype.
 
     The weights are only read (read-only or non-contiguous ones are copied);
-    ``n_threads`` is the estimator's parameter, resolved here.
+    ``n_threads`` is the estimator's parameter, resolved here. ``cache`` is a dict kept
+    with the fitted model: the engine built for these weights is kept there and reused by
+    the next call, so that a prediction does not allocate the engine's buffers again.
     """
     dtype = coefs[0].dtype
     X = _engine_input(X, dtype)
-    n_samples = X.shape[0]
-    engine = MLPEngine(
-        [_engine_array(c, dtype) for c in coefs],
-        [_engine_array(b, dtype) for b in intercepts],
-        activation,
-        out_activation,
-        max(1, min(n_samples, _PREDICT_BATCH_ROWS)),
-        check_n_threads(n_threads),
-    )
-    out = np.empty((n_samples, n_outputs), dtype=dtype)
-    return engine.forward(X, out)
+    out = np.empty((X.shape[0], n_outputs), dtype=dtype)
+    spec = (activation, out_activation, check_n_threads(n_threads))
+    engine = _cached_engine(cache, coefs, intercepts, spec)
+    try:
+        return engine.forward(X, out)
+    except RuntimeError:
+        if cache is None:  # pragma: no cover - a fresh engine is never busy
+            raise
+        # The kept engine is serving another thread's call: use a fresh one.
+        return _cached_engine(None, coefs, intercepts, spec).forward(X, out)
+
+
+def _cached_engine(cache, coefs, intercepts, spec):
+    """The prediction engine of these weights: from ``cache`` when it was built for the
+    same arrays (same objects at the same addresses, used in place) and ``spec``."""
+    dtype = coefs[0].dtype
+    params = [_engine_array(a, dtype) for a in list(coefs) + list(intercepts)]
+    in_place = all(p is a for p, a in zip(params, list(coefs) + list(intercepts)))
+    key = (spec, tuple((id(a), a.ctypes.data, a.shape) for a in params))
+    if cache is not None and in_place and cache.get("key") == key:
+        return cache["engine"]
+    n_layers = len(coefs)
+    engine = MLPEngine(params[:n_layers], params[n_layers:], spec[0], spec[1],
+                       _PREDICT_BATCH_ROWS, spec[2])
+    if cache is not None and in_place:
+        cache["key"], cache["engine"] = key, engine
+    return engine
 
 
 class _PackedParameters:
