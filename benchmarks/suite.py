@@ -64,7 +64,8 @@ def parse_args(argv):
                              "with --quick a new temporary folder)")
     parser.add_argument("--data-dir", type=Path, default=_default_data_dir(),
                         help="Fashion-MNIST IDX files (default: $CSOFTMAX_FASHION_MNIST_DIR "
-                             "or ../shared/data/fashion-mnist beside the checkout)")
+                             "or ../shared/data/fashion-mnist beside the checkout); "
+                             "unused with --quick")
     parser.add_argument("--repeats", type=int, default=None,
                         help="measurements per figure (default 3 per fit and 7 per "
                              "kernel call; 2 and 3 with --quick)")
