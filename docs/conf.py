@@ -41,8 +41,11 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+# benchmarks/ holds the benchmark suite's output, which performance.rst shows through
+# benchmark_results.md; neither is a page of its own.
 exclude_patterns = ["_build", "auto_tutorials/*.ipynb", "auto_tutorials/*.py",
-                    "auto_tutorials/*.zip", "tutorials/*.rst"]
+                    "auto_tutorials/*.zip", "tutorials/*.rst", "benchmarks",
+                    "benchmark_results.md"]
 html_math_renderer = "mathml"
 
 # MyST: $...$ and $$...$$ math, as GitHub renders it too.

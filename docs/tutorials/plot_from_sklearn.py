@@ -88,5 +88,6 @@ print(clf.coefs_[0].dtype, f"accuracy {clf.score(X_test, y_test):.4f}")
 # without returning to Python between minibatches. On Fashion-MNIST's 60,000 training
 # images with a 784-100-10 network in float32, csoftmax trains an epoch in 0.450 s where
 # scikit-learn takes 0.596 s (medians; 1.32x), on the machine described on the
-# :doc:`/performance` page, measured with ``python benchmarks/bench_training.py``. This page
+# :doc:`/performance` page, which also shows the benchmark suite
+# (``python benchmarks/suite.py``) and its figures. This page
 # times nothing: the machines that build it are shared.

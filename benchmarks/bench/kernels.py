@@ -1,0 +1,95 @@
+"""Kernels: each op in float32 and float64 against NumPy, SciPy, PyTorch and a plain copy."""
+
+import numpy as np
+
+from bench import peers
+from bench.report import Figure, Section, Table, print_table
+from bench.timing import measure
+
+SHAPES = ((200, 10), (60000, 10), (4096, 1000), (512, 50257), (64, 262144))
+QUICK_SHAPES = ((200, 10), (64, 1000))
+PEERS = ("NumPy", "SciPy", "PyTorch")
+
+INTRO = (
+    "Each op on logits of scale 3, csoftmax on all usable cores (`n_threads=None`), "
+    "PyTorch on its default intra-op threads, NumPy and SciPy on one. Times are the best "
+    "of {repeats} calls (csoftmax's median too) in ms; every result is a new array for "
+    "every library. *speed-up* is the best peer's time over csoftmax's; *GB/s* counts "
+    "the bytes an op must move (the logits in and the result out; the VJP reads two "
+    "arrays); *of copy* is csoftmax's speed as a fraction of `np.copyto` moving the same "
+    "bytes, the memory roofline a row-wise op cannot beat. `xent+grad` is "
+    "`cross_entropy(x, y, return_grad=True)`: the mean loss and its gradient; PyTorch's "
+    "is `F.cross_entropy` forward and backward on a leaf tensor, its VJP autograd's."
+)
+
+
+def _ms(timing):
+    return f"{timing.best * 1e3:.3f}" if timing else "—"
+
+
+def _measure_shape(ctx, shape, dtype):
+    """Rows of the table for one shape, and the speed-ups to plot: (row, {peer: ratio})."""
+    x, y, s, g = peers.kernel_inputs(shape, dtype)
+    out = np.empty_like(x)
+    copy = measure(lambda: np.copyto(out, x), ctx.call_repeats)
+    ours = peers.csoftmax_calls(x, y, s, g)
+    theirs = peers.peer_calls(ctx.torch, x, y, s, g)
+    results = []
+    for op in peers.OPS:
+        t = measure(ours[op], ctx.call_repeats)
+        peer_t = {name: measure(calls[op], ctx.call_repeats)
+                  for name, calls in theirs.items() if op in calls}
+        fastest = min(p.best for p in peer_t.values())
+        moved = peers.bytes_moved(op, x)
+        roofline = copy.best * moved / (2 * x.nbytes)
+        row = [op, np.dtype(dtype).name, str(shape), _ms(t), f"{t.median * 1e3:.3f}",
+               *(_ms(peer_t.get(name)) for name in PEERS), f"{fastest / t.best:.2f}x",
+               f"{moved / t.best / 1e9:.1f}", f"{roofline / t.best:.0%}"]
+        results.append((row, {name: p.best / t.best for name, p in peer_t.items()}))
+    return results, 2 * x.nbytes / copy.best / 1e9
+
+
+def _draw(cases, dtype_name):
+    def draw(fig):
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+
+        ax = fig.subplots()
+        width = 0.8 / len(PEERS)
+        for k, name in enumerate(PEERS):
+            ratio = np.array([ratios.get(name, np.nan) for _, ratios in cases])
+            # From 1 to the ratio: up where csoftmax is faster, down where it is slower.
+            ax.bar(np.arange(len(cases)) + (k - 1) * width, ratio - 1, width, bottom=1,
+                   label=name)
+        ax.axhline(1, color="black", linewidth=0.8)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_xticks(np.arange(len(cases)), [label for label, _ in cases], rotation=90,
+                      fontsize=7)
+        ax.set_ylabel("peer time / csoftmax time")
+        ax.set_title(f"Kernels, {dtype_name}: csoftmax's speed-up over each peer "
+                     "(above 1: csoftmax faster)", fontsize=9)
+        ax.legend(fontsize=8)
+    return draw
+
+
+def run(ctx):
+    shapes = QUICK_SHAPES if ctx.quick else SHAPES
+    section = Section("kernels", "Kernels", INTRO.format(repeats=ctx.call_repeats))
+    columns = ["op", "dtype", "shape", "csoftmax ms", "median ms", *(f"{p} ms" for p in PEERS),
+               "speed-up", "GB/s", "of copy"]
+    for dtype in (np.float32, np.float64):
+        name = np.dtype(dtype).name
+        table = Table(f"{name} logits", columns, n_labels=3)
+        cases, copies = [], []
+        for shape in shapes:
+            results, copy_gbs = _measure_shape(ctx, shape, dtype)
+            table.rows += [row for row, _ in results]
+            cases += [(f"{row[0]} {shape}", ratios) for row, ratios in results]
+            copies.append(f"{shape} {copy_gbs:.1f} GB/s")
+        table.note = "Copy roofline (`np.copyto`): " + ", ".join(copies) + "."
+        print_table(table)
+        table.figure = Figure(f"kernels_{name}", f"Kernel speed-ups, {name}",
+                              _draw(cases, name), size=(10, 4.2))
+        section.tables.append(table)
+    return section

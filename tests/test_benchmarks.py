@@ -1,0 +1,71 @@
+"""benchmarks/suite.py, tiny: it runs, writes its tables and figures, and keeps them apart.
+
+The suite prints figures and asserts none; these tests check what a user relies on: the
+command finishes, results.md holds a table per section it ran and links figures that
+exist, a section run alone keeps the others' results, and a quick run cannot overwrite
+the committed figures in docs/benchmarks.
+"""
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+
+
+def _suite():
+    sys.path.insert(0, str(BENCHMARKS))  # the suite imports its parts as `bench`
+    try:
+        spec = importlib.util.spec_from_file_location("suite", BENCHMARKS / "suite.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return module
+
+
+def test_quick_run_writes_tables_and_figures(tmp_path):
+    pytest.importorskip("matplotlib")
+    # The child imports the csoftmax this process imports, built in place or installed.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "MPLBACKEND": "Agg"}
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "suite.py"), "--quick", "--repeats", "1",
+         "--sections", "kernels,latency", "--out", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "softmax_vjp" in done.stdout and "predict_proba" in done.stdout
+    results = (tmp_path / "results.md").read_text()
+    assert "## Kernels" in results and "## Prediction latency" in results
+    assert "## Training" not in results  # not asked for
+    assert "SIMD path" in results
+    figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", results)
+    assert "latency.png" in figures and "kernels_float32.png" in figures
+    assert all((tmp_path / name).stat().st_size > 1000 for name in figures)
+
+
+def test_a_section_run_alone_keeps_the_others(tmp_path):
+    report = _suite().report
+    for key, title in (("kernels", "Kernels"), ("latency", "Prediction latency")):
+        table = report.Table("t", ["what", "ms"], [["a", "1.0"]])
+        report.write_section(report.Section(key, title, "intro", [table]), tmp_path, "stamp")
+    report.write_section(report.Section("kernels", "Kernels", "again"), tmp_path, "stamp")
+    text = report.write_results(tmp_path, [("CPU", "x")], "cmd").read_text()
+    assert text.index("## Kernels") < text.index("## Prediction latency")
+    assert "again" in text and "| a    |" in text  # the new kernels, the old latency
+
+
+def test_quick_run_refuses_the_committed_folder():
+    suite = _suite()
+    with pytest.raises(SystemExit):
+        suite.parse_args(["--quick", "--out", str(ROOT / "docs" / "benchmarks")])
+    with pytest.raises(SystemExit):
+        suite.parse_args(["--sections", "kernels,nonsense"])
+    args = suite.parse_args(["--quick"])
+    assert args.out.resolve() != (ROOT / "docs" / "benchmarks").resolve()
+    args.out.rmdir()  # the temporary folder it made
