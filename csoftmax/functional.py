@@ -26,31 +26,33 @@ __all__ = ["softmax", "log_softmax", "softmax_jacobian", "softmax_vjp", "log_sof
 JACOBIAN_MAX_BYTES = 1 << 30
 
 
-def _direct(kernel, x, axis, out, n_threads):
+def _direct(kernel, inputs, axis, out, n_threads):
     """The result of the commonest call, or None when it needs the general path.
 
-    A C-contiguous float32/float64 ndarray of 1 or 2 dimensions, normalised over its last
-    axis, with no ``out`` (or ``out=x`` when x is writeable) and the default threads, goes
-    straight to the kernel: the general path's layout, dtype and aliasing checks cost tens
-    of microseconds, which is more than the kernel itself takes on a small batch. The
-    result is the same either way.
+    C-contiguous float32/float64 ndarrays of one dtype and shape, of 1 or 2 dimensions,
+    normalised over their last axis, with no ``out`` (or ``out`` the first input, when
+    writeable) and the default threads, go straight to the kernel: the general path's
+    layout, dtype and aliasing checks cost tens of microseconds, which is more than the
+    kernel itself takes on a small batch. The result is the same either way.
     """
-    if (n_threads is not None or type(x) is not np.ndarray or type(axis) is not int
-            or x.dtype not in NATIVE_DTYPES or not x.size or not x.flags.c_contiguous):
+    x = inputs[0]
+    if (n_threads is not None or type(axis) is not int or type(x) is not np.ndarray
+            or x.dtype not in NATIVE_DTYPES or not x.size or not 1 <= x.ndim <= 2
+            or axis not in (-1, x.ndim - 1)):
         return None
+    for a in inputs:
+        if (type(a) is not np.ndarray or a.dtype != x.dtype or a.shape != x.shape
+                or not a.flags.c_contiguous):
+            return None
     if out is None:
         res = np.empty_like(x)
     elif out is x and x.flags.writeable:
         res = x
     else:
         return None
-    if x.ndim == 2 and axis in (-1, 1):
-        kernel(x, res, _core.max_threads())
-        return res
-    if x.ndim == 1 and axis in (-1, 0):
-        kernel(x.reshape(1, -1), res.reshape(1, -1), _core.max_threads())
-        return res
-    return None
+    shape = (-1, x.shape[-1])
+    kernel(*[a.reshape(shape) for a in inputs], res.reshape(shape), _core.max_threads())
+    return res
 
 
 def _run(kernel, inputs, axis, out, n_threads):
@@ -139,7 +141,7 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.softmax(np.array([0.0, -np.inf]))
     array([1., 0.])
     """
-    res = _direct(_core.softmax, x, axis, out, n_threads)
+    res = _direct(_core.softmax, (x,), axis, out, n_threads)
     if res is not None:
         return res
     x = check_real(x, "x")
@@ -189,7 +191,7 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.log_softmax(np.array([0.0, -1000.0]))
     array([    0., -1000.])
     """
-    res = _direct(_core.log_softmax, x, axis, out, n_threads)
+    res = _direct(_core.log_softmax, (x,), axis, out, n_threads)
     if res is not None:
         return res
     x = check_real(x, "x")
@@ -330,6 +332,9 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     >>> np.allclose(csoftmax.softmax_vjp(y, dy), csoftmax.softmax_jacobian([1.0, 2.0, 3.0]).T @ dy)
     True
     """
+    res = _direct(_core.softmax_vjp, (y, dy), axis, out, n_threads)
+    if res is not None:
+        return res
     y, dy = _check_pair(y, dy)
     return _run(_core.softmax_vjp, (y, dy), axis, out, n_threads)
 
@@ -371,5 +376,8 @@ def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.log_softmax_vjp(y, np.array([1.0, 0.0]))
     array([ 0.5, -0.5])
     """
+    res = _direct(_core.log_softmax_vjp, (y, dy), axis, out, n_threads)
+    if res is not None:
+        return res
     y, dy = _check_pair(y, dy)
     return _run(_core.log_softmax_vjp, (y, dy), axis, out, n_threads)

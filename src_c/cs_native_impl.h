@@ -116,6 +116,18 @@ CS_INLINE void CS_FN(nsum_add)(CS_FN(nsum) *s, ptrdiff_t j, NV v)
 #endif
 }
 
+/* Add the products of the native vectors u and v at j, each formed in double. */
+CS_INLINE void CS_FN(nsum_add_mul)(CS_FN(nsum) *s, ptrdiff_t j, NV u, NV v)
+{
+    const int q = (int)(j % TW) / ND;
+#if CS_F32
+    s->acc[q] += CS_FN(nv_lo_d)(u) * CS_FN(nv_lo_d)(v);
+    s->acc[q + 1] += CS_FN(nv_hi_d)(u) * CS_FN(nv_hi_d)(v);
+#else
+    s->acc[q] += u * v;
+#endif
+}
+
 /* Close a block of CS_SUM_BLOCK 64-byte steps when j (a multiple of TW) starts a new one. */
 CS_INLINE void CS_FN(nsum_step)(CS_FN(nsum) *s, ptrdiff_t j)
 {
@@ -127,10 +139,10 @@ CS_INLINE void CS_FN(nsum_step)(CS_FN(nsum) *s, ptrdiff_t j)
 }
 
 /* Add the element v at j (past the last full native vector of the row). */
-CS_INLINE void CS_FN(nsum_add1)(CS_FN(nsum) *s, ptrdiff_t j, T v)
+CS_INLINE void CS_FN(nsum_add1)(CS_FN(nsum) *s, ptrdiff_t j, double v)
 {
     const int c = (int)(j % TW);
-    s->acc[c / ND][c % ND] += (double)v;
+    s->acc[c / ND][c % ND] += v;
 }
 
 CS_INLINE double CS_FN(nsum_finish)(const CS_FN(nsum) *s)

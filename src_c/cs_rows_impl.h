@@ -72,7 +72,7 @@ CS_INLINE double CS_FN(row_expsum)(const T *x, T *e, ptrdiff_t n, T m)
         if (e != NULL)
             CS_FN(nv_store_part)(e + j, n - j, v);
         for (ptrdiff_t k = 0; j + k < n; k++)
-            CS_FN(nsum_add1)(&s, j + k, v[k]);
+            CS_FN(nsum_add1)(&s, j + k, (double)v[k]);
     }
     return CS_FN(nsum_finish)(&s);
 }
@@ -80,33 +80,37 @@ CS_INLINE double CS_FN(row_expsum)(const T *x, T *e, ptrdiff_t n, T m)
 /* sum_j x_j */
 CS_INLINE double CS_FN(row_sum)(const T *x, ptrdiff_t n)
 {
-    cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
-    cs_pairsum ps;
-    ps.mask = 0;
+    CS_FN(nsum) s;
+    CS_FN(nsum_init)(&s);
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
-        CS_SUM_STEP(ps, a0, a1, j, TW);
-        TV_ACC(a0, a1, TV_LOAD(x + j));
+        CS_FN(nsum_step)(&s, j);
+        for (ptrdiff_t p = j; p < j + TW; p += NW)
+            CS_FN(nsum_add)(&s, p, CS_FN(nv_load)(x + p));
     }
-    if (j < n)
-        TV_ACC(a0, a1, CS_FN(load_tail)(x + j, n - j, 0));
-    return cs_pairsum_finish(&ps, a0 + a1);
+    for (; j + NW <= n; j += NW)
+        CS_FN(nsum_add)(&s, j, CS_FN(nv_load)(x + j));
+    for (; j < n; j++)
+        CS_FN(nsum_add1)(&s, j, (double)x[j]);
+    return CS_FN(nsum_finish)(&s);
 }
 
 /* sum_j a_j b_j, each product formed in double */
 CS_INLINE double CS_FN(row_dot)(const T *a, const T *b, ptrdiff_t n)
 {
-    cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
-    cs_pairsum ps;
-    ps.mask = 0;
+    CS_FN(nsum) s;
+    CS_FN(nsum_init)(&s);
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
-        CS_SUM_STEP(ps, a0, a1, j, TW);
-        TV_ACC_MUL(a0, a1, TV_LOAD(a + j), TV_LOAD(b + j));
+        CS_FN(nsum_step)(&s, j);
+        for (ptrdiff_t p = j; p < j + TW; p += NW)
+            CS_FN(nsum_add_mul)(&s, p, CS_FN(nv_load)(a + p), CS_FN(nv_load)(b + p));
     }
-    if (j < n)
-        TV_ACC_MUL(a0, a1, CS_FN(load_tail)(a + j, n - j, 0), CS_FN(load_tail)(b + j, n - j, 0));
-    return cs_pairsum_finish(&ps, a0 + a1);
+    for (; j + NW <= n; j += NW)
+        CS_FN(nsum_add_mul)(&s, j, CS_FN(nv_load)(a + j), CS_FN(nv_load)(b + j));
+    for (; j < n; j++)
+        CS_FN(nsum_add1)(&s, j, (double)a[j] * (double)b[j]);
+    return CS_FN(nsum_finish)(&s);
 }
 
 CS_INLINE void CS_FN(row_fill)(T *out, ptrdiff_t n, T value)

@@ -3,24 +3,24 @@
 #include "cs_rows_impl.h"
 
 /* y * (dy - dot) and dy - exp(y) * sum, evaluated in double (float lanes are widened). */
-CS_INLINE TV CS_FN(vjp_vec)(TV y, TV dy, double dot)
+CS_INLINE NV CS_FN(vjp_vec)(NV y, NV dy, double dot)
 {
 #if CS_F32
-    cs_vd lo = cs_lo_to_d(y) * (cs_lo_to_d(dy) - dot);
-    cs_vd hi = cs_hi_to_d(y) * (cs_hi_to_d(dy) - dot);
-    return cs_d_to_f(lo, hi);
+    NVD lo = CS_FN(nv_lo_d)(y) * (CS_FN(nv_lo_d)(dy) - dot);
+    NVD hi = CS_FN(nv_hi_d)(y) * (CS_FN(nv_hi_d)(dy) - dot);
+    return CS_FN(nv_from_d)(lo, hi);
 #else
     return y * (dy - dot);
 #endif
 }
 
-CS_INLINE TV CS_FN(log_vjp_vec)(TV y, TV dy, double sum)
+CS_INLINE NV CS_FN(log_vjp_vec)(NV y, NV dy, double sum)
 {
-    TV e = TV_EXP(y);
+    NV e = CS_FN(nv_exp)(y);
 #if CS_F32
-    cs_vd lo = cs_lo_to_d(dy) - cs_lo_to_d(e) * sum;
-    cs_vd hi = cs_hi_to_d(dy) - cs_hi_to_d(e) * sum;
-    return cs_d_to_f(lo, hi);
+    NVD lo = CS_FN(nv_lo_d)(dy) - CS_FN(nv_lo_d)(e) * sum;
+    NVD hi = CS_FN(nv_hi_d)(dy) - CS_FN(nv_hi_d)(e) * sum;
+    return CS_FN(nv_from_d)(lo, hi);
 #else
     return dy - e * sum;
 #endif
@@ -170,12 +170,13 @@ static void CS_FN(vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
         T *out = (T *)a->out + i * n;
         const double dot = CS_FN(row_dot)(dy, y, n);
         ptrdiff_t j = 0;
-        for (; j + TW <= n; j += TW)
-            TV_STORE(out + j, CS_FN(vjp_vec)(TV_LOAD(y + j), TV_LOAD(dy + j), dot));
+        for (; j + NW <= n; j += NW)
+            CS_FN(nv_store)(out + j, CS_FN(vjp_vec)(CS_FN(nv_load)(y + j),
+                                                     CS_FN(nv_load)(dy + j), dot));
         if (j < n) {
-            TV v = CS_FN(vjp_vec)(CS_FN(load_tail)(y + j, n - j, 0),
-                                  CS_FN(load_tail)(dy + j, n - j, 0), dot);
-            CS_FN(store_tail)(out + j, n - j, v);
+            NV v = CS_FN(vjp_vec)(CS_FN(nv_load_part)(y + j, n - j, 0),
+                                    CS_FN(nv_load_part)(dy + j, n - j, 0), dot);
+            CS_FN(nv_store_part)(out + j, n - j, v);
         }
     }
 }
@@ -191,12 +192,13 @@ static void CS_FN(log_vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1
         T *out = (T *)a->out + i * n;
         const double sum = CS_FN(row_sum)(dy, n);
         ptrdiff_t j = 0;
-        for (; j + TW <= n; j += TW)
-            TV_STORE(out + j, CS_FN(log_vjp_vec)(TV_LOAD(y + j), TV_LOAD(dy + j), sum));
+        for (; j + NW <= n; j += NW)
+            CS_FN(nv_store)(out + j, CS_FN(log_vjp_vec)(CS_FN(nv_load)(y + j),
+                                                     CS_FN(nv_load)(dy + j), sum));
         if (j < n) {
-            TV v = CS_FN(log_vjp_vec)(CS_FN(load_tail)(y + j, n - j, 0),
-                                      CS_FN(load_tail)(dy + j, n - j, 0), sum);
-            CS_FN(store_tail)(out + j, n - j, v);
+            NV v = CS_FN(log_vjp_vec)(CS_FN(nv_load_part)(y + j, n - j, 0),
+                                    CS_FN(nv_load_part)(dy + j, n - j, 0), sum);
+            CS_FN(nv_store_part)(out + j, n - j, v);
         }
     }
 }

@@ -511,3 +511,20 @@ def test_direct_call_matches_general_path(fn, shape, dtype):
     assert fast.dtype == dtype and fast.shape == shape
     np.testing.assert_array_equal(fast, general)
     assert fast.tobytes() == general.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7,), (37, 10), (19, 40), (3, 1000)])
+@pytest.mark.parametrize("fn", [csoftmax.softmax_vjp, csoftmax.log_softmax_vjp])
+def test_direct_vjp_matches_general_path(fn, shape, dtype):
+    rng = np.random.default_rng(1)
+    x = (3 * rng.standard_normal(shape)).astype(dtype)
+    y = csoftmax.softmax(x) if fn is csoftmax.softmax_vjp else csoftmax.log_softmax(x)
+    dy = rng.standard_normal(shape).astype(dtype)
+    fast = fn(y, dy)
+    assert fast.tobytes() == fn(y, dy, n_threads=1).tobytes()
+    in_place = y.copy()
+    assert fn(in_place, dy, out=in_place) is in_place
+    assert in_place.tobytes() == fast.tobytes()
+    with pytest.raises(ValueError, match="dy has shape"):
+        fn(y, dy[..., :-1])
