@@ -13,14 +13,18 @@ needs only NumPy.
 import importlib
 import os
 
-# The OpenMP runtime reads its wait policy once, when the extension loads it. Threads that
-# spin while idle (the default) take the cores BLAS's own threads need between two kernels,
-# and a parallel GEMM then waits for a time slice: 1,000 predictions took 8 ms instead of
-# 1 ms on two cores. csoftmax's threads sleep when idle instead, unless OMP_WAIT_POLICY is
-# set. The variable is put back as it was, so that child processes and other libraries do
-# not inherit the choice.
-_WAIT_POLICY_SET = "OMP_WAIT_POLICY" in os.environ
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The OpenMP runtime reads how long idle threads spin once, when the extension loads it.
+# GNU OpenMP's default (a few hundred thousand spins, milliseconds) keeps the cores busy
+# after every kernel, and another pool on the same cores (OpenBLAS's, or another process)
+# then waits for a time slice: 1,000 predictions took 8 ms instead of 1 ms on two cores.
+# Sleeping at once (OMP_WAIT_POLICY=PASSIVE) costs a wake-up at every parallel step of a
+# training batch instead. csoftmax's threads spin for about 20,000 rounds (tens of
+# microseconds, enough to bridge the steps of a batch), unless the user chose a policy.
+# The environment is put back, so child processes and other libraries do not inherit it.
+_SPIN_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+_SPIN_CHOSEN = any(name in os.environ for name in _SPIN_VARIABLES)
+if not _SPIN_CHOSEN:
+    os.environ["GOMP_SPINCOUNT"] = "20000"
 try:
     from csoftmax import _core  # noqa: F401  (the compiled kernels)
 except ImportError as exc:  # pragma: no cover - depends on how the package was installed
@@ -30,8 +34,8 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
         "installed csoftmax is shadowed when Python runs from the source folder."
     ) from exc
 finally:
-    if not _WAIT_POLICY_SET:
-        del os.environ["OMP_WAIT_POLICY"]
+    if not _SPIN_CHOSEN:
+        del os.environ["GOMP_SPINCOUNT"]
 
 from csoftmax._utils import apply_simd_environment, set_simd_backend, simd_backend
 from csoftmax.functional import (

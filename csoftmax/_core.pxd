@@ -105,9 +105,19 @@ cdef extern from "cs_mlp.h" nogil:
                                  float *, int *, float *, float *, int *) noexcept nogil
     ctypedef void (*cs_dgemm_fn)(char *, char *, int *, int *, int *, double *, double *, int *,
                                  double *, int *, double *, double *, int *) noexcept nogil
+    ctypedef void (*cs_sgemv_fn)(char *, int *, int *, float *, float *, int *, float *, int *,
+                                 float *, float *, int *) noexcept nogil
+    ctypedef void (*cs_dgemv_fn)(char *, int *, int *, double *, double *, int *, double *,
+                                 int *, double *, double *, int *) noexcept nogil
+    ctypedef void (*cs_set_threads_fn)(int n) noexcept nogil
+    ctypedef int (*cs_get_threads_fn)() noexcept nogil
     ctypedef struct cs_blas:
         cs_sgemm_fn sgemm
         cs_dgemm_fn dgemm
+        cs_sgemv_fn sgemv
+        cs_dgemv_fn dgemv
+        cs_set_threads_fn set_threads
+        cs_get_threads_fn get_threads
     ctypedef struct cs_mlp_spec:
         int dtype
         int n_layers
@@ -117,6 +127,8 @@ cdef extern from "cs_mlp.h" nogil:
         ptrdiff_t batch_rows
         int gather_dense
         int n_threads
+        int split_gemm
+        int gemv_rows
     ctypedef struct cs_mlp_data:
         ptrdiff_t n_rows
         const void *x

@@ -256,19 +256,69 @@ _DATA_ERROR = ("the MLP engine (sizes, batch size, alpha, or a row number, label
 cdef cs_blas _BLAS
 _BLAS.sgemm = NULL
 _BLAS.dgemm = NULL
+_BLAS.sgemv = NULL
+_BLAS.dgemv = NULL
+_BLAS.set_threads = NULL
+_BLAS.get_threads = NULL
+
+# OpenBLAS's thread-count functions, under the names of its builds (SciPy's wheels prefix
+# theirs with scipy_, and the ILP64 ones suffix 64_).
+_BLAS_THREAD_FUNCTIONS = [
+    (prefix + "openblas_set_num_threads" + suffix, prefix + "openblas_get_num_threads" + suffix)
+    for prefix in ("scipy_", "") for suffix in ("", "64_")
+]
+
+
+def _blas_thread_functions(size_t address):
+    """Addresses of (set, get) thread-count functions of the BLAS holding the function at
+    `address`, or (0, 0) when it is not an OpenBLAS found by dladdr (then engines leave the
+    products to BLAS's own threads)."""
+    import ctypes
+
+    class DlInfo(ctypes.Structure):
+        _fields_ = [("fname", ctypes.c_char_p), ("fbase", ctypes.c_void_p),
+                    ("sname", ctypes.c_char_p), ("saddr", ctypes.c_void_p)]
+
+    try:
+        dladdr = ctypes.CDLL(None).dladdr
+        info = DlInfo()
+        if not dladdr(ctypes.c_void_p(address), ctypes.byref(info)) or not info.fname:
+            return 0, 0
+        lib = ctypes.CDLL(info.fname.decode())
+    except (AttributeError, OSError, TypeError):  # not POSIX, or not a shared library
+        return 0, 0
+    for set_name, get_name in _BLAS_THREAD_FUNCTIONS:
+        if hasattr(lib, set_name) and hasattr(lib, get_name):
+            return (ctypes.cast(getattr(lib, set_name), ctypes.c_void_p).value,
+                    ctypes.cast(getattr(lib, get_name), ctypes.c_void_p).value)
+    return 0, 0
 
 
 cdef cs_blas _blas() except *:
     """scipy.linalg.cython_blas's sgemm and dgemm, looked up when the first engine is built
-    (a cimport would import scipy.linalg, about 0.3 s, with every `import csoftmax`)."""
+    (a cimport would import scipy.linalg, about 0.3 s, with every `import csoftmax`), and
+    the thread-count functions of the BLAS they belong to, when it is OpenBLAS."""
     global _BLAS
+    cdef size_t set_fn, get_fn
     if _BLAS.sgemm == NULL:
         from scipy.linalg import cython_blas
 
         s, d = cython_blas.__pyx_capi__["sgemm"], cython_blas.__pyx_capi__["dgemm"]
         _BLAS.dgemm = <cs_dgemm_fn>PyCapsule_GetPointer(d, PyCapsule_GetName(d))
         _BLAS.sgemm = <cs_sgemm_fn>PyCapsule_GetPointer(s, PyCapsule_GetName(s))
+        s, d = cython_blas.__pyx_capi__["sgemv"], cython_blas.__pyx_capi__["dgemv"]
+        _BLAS.dgemv = <cs_dgemv_fn>PyCapsule_GetPointer(d, PyCapsule_GetName(d))
+        _BLAS.sgemv = <cs_sgemv_fn>PyCapsule_GetPointer(s, PyCapsule_GetName(s))
+        set_fn, get_fn = _blas_thread_functions(<size_t>_BLAS.sgemm)
+        if set_fn and get_fn:
+            _BLAS.set_threads = <cs_set_threads_fn>set_fn
+            _BLAS.get_threads = <cs_get_threads_fn>get_fn
     return _BLAS
+
+
+def blas_threads_controlled():
+    """Whether engines can set the BLAS to one thread and split the products themselves."""
+    return _blas().set_threads != NULL
 
 
 cdef void *_ptr(a, dtype, shape, str name, bint writeable=False) except NULL:
@@ -348,7 +398,11 @@ def _rebuild_optimizer(kind, state, hyperparameters, t):
 cdef class MLPEngine:
     """A cs_mlp engine over the parameter arrays `coefs` (fan_in, fan_out) and `intercepts`
     (fan_out,): C-contiguous, writeable, of one float dtype, referenced (the epochs update
-    them in place), with scratch for batches of up to `batch_rows` rows."""
+    them in place), with scratch for batches of up to `batch_rows` rows.
+
+    `split_gemm`: split the matrix products over the engine's `n_threads` too, with BLAS on
+    one thread meanwhile (when its thread count can be set; see `blas_threads_controlled`).
+    `gemv_rows`: a one-row forward pass uses ?gemv (for prediction)."""
     cdef cs_mlp *net
     cdef readonly object dtype
     cdef list params
@@ -358,7 +412,8 @@ cdef class MLPEngine:
     cdef bint busy  # a call is running: the engine's scratch serves one call at a time
 
     def __cinit__(self, list coefs, list intercepts, str activation, str out_activation,
-                  Py_ssize_t batch_rows, int n_threads, bint gather_dense=False):
+                  Py_ssize_t batch_rows, int n_threads, bint gather_dense=False,
+                  bint split_gemm=False, bint gemv_rows=False):
         cdef Py_ssize_t L = len(coefs), l
         if L < 1 or len(intercepts) != L:
             raise ValueError("coefs and intercepts must be non-empty lists of equal length")
@@ -395,6 +450,8 @@ cdef class MLPEngine:
             spec.batch_rows = batch_rows
             spec.gather_dense = gather_dense
             spec.n_threads = n_threads
+            spec.split_gemm = split_gemm
+            spec.gemv_rows = gemv_rows
             blas = _blas()
             with nogil:
                 status = cs_mlp_create(&self.net, &spec, ptrs, blas)

@@ -158,6 +158,8 @@ int cs_mlp_create(cs_mlp **out, const cs_mlp_spec *spec, void *const *params, cs
         return CS_ENOMEM;
     net->spec = *spec;
     net->blas = blas;
+    net->spec.split_gemm = spec->split_gemm && blas.set_threads != NULL &&
+                           blas.get_threads != NULL;
     net->units = malloc((size_t)(spec->n_layers + 1) * sizeof(ptrdiff_t));
     if (net->units == NULL) {
         free(net);
@@ -224,6 +226,45 @@ static int check_data(const cs_mlp *net, const cs_mlp_data *d, int need_targets)
     return d->y != NULL ? CS_OK : CS_EINVAL;
 }
 
+/* ---- one BLAS thread while engines split the products ------------------------------------ */
+
+/* An engine that splits its products over its own threads sets the BLAS to one thread for
+ * the call (two thread pools on the same cores would take turns). Engines running at once in
+ * several threads share this: the first to enter saves the BLAS's count and the last to
+ * leave puts it back. */
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
+#define BLAS_LOCK() pthread_mutex_lock(&blas_lock)
+#define BLAS_UNLOCK() pthread_mutex_unlock(&blas_lock)
+#else /* dladdr, hence thread control, is POSIX only: nothing to guard */
+#define BLAS_LOCK() ((void)0)
+#define BLAS_UNLOCK() ((void)0)
+#endif
+static int blas_users = 0, blas_saved_threads = 1;
+
+static void blas_single_begin(const cs_mlp *net)
+{
+    if (!net->spec.split_gemm)
+        return;
+    BLAS_LOCK();
+    if (blas_users++ == 0) {
+        blas_saved_threads = net->blas.get_threads();
+        net->blas.set_threads(1);
+    }
+    BLAS_UNLOCK();
+}
+
+static void blas_single_end(const cs_mlp *net)
+{
+    if (!net->spec.split_gemm)
+        return;
+    BLAS_LOCK();
+    if (--blas_users == 0)
+        net->blas.set_threads(blas_saved_threads);
+    BLAS_UNLOCK();
+}
+
 /* ---- entry points ------------------------------------------------------------------------ */
 
 int cs_mlp_forward(cs_mlp *net, const cs_mlp_data *data, void *logits)
@@ -232,7 +273,10 @@ int cs_mlp_forward(cs_mlp *net, const cs_mlp_data *data, void *logits)
         return CS_EINVAL;
     const cs_forward_fn *table =
         net->spec.dtype == CS_FLOAT32 ? mlp_forward_f32_table : mlp_forward_f64_table;
-    return table[cs_simd_level()](net, data, logits);
+    blas_single_begin(net);
+    const int status = table[cs_simd_level()](net, data, logits);
+    blas_single_end(net);
+    return status;
 }
 
 int cs_mlp_loss_grad(cs_mlp *net, const cs_mlp_data *data, double alpha, void *const *grads,
@@ -245,7 +289,10 @@ int cs_mlp_loss_grad(cs_mlp *net, const cs_mlp_data *data, double alpha, void *c
         return CS_EINVAL;
     const cs_loss_grad_fn *table =
         net->spec.dtype == CS_FLOAT32 ? mlp_loss_grad_f32_table : mlp_loss_grad_f64_table;
-    return table[cs_simd_level()](net, data, alpha, grads, loss);
+    blas_single_begin(net);
+    const int status = table[cs_simd_level()](net, data, alpha, grads, loss);
+    blas_single_end(net);
+    return status;
 }
 
 int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, double alpha,
@@ -263,5 +310,8 @@ int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, dou
         return CS_EINVAL; /* built without a gather buffer */
     const cs_epoch_fn *table =
         net->spec.dtype == CS_FLOAT32 ? mlp_epoch_f32_table : mlp_epoch_f64_table;
-    return table[cs_simd_level()](net, data, batch_size, alpha, opt, state, loss_sum);
+    blas_single_begin(net);
+    const int status = table[cs_simd_level()](net, data, batch_size, alpha, opt, state, loss_sum);
+    blas_single_end(net);
+    return status;
 }

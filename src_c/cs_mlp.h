@@ -46,9 +46,22 @@ typedef void (*cs_sgemm_fn)(char *transa, char *transb, int *m, int *n, int *k, 
 typedef void (*cs_dgemm_fn)(char *transa, char *transb, int *m, int *n, int *k, double *alpha,
                             double *a, int *lda, double *b, int *ldb, double *beta, double *c,
                             int *ldc);
+/* BLAS ?gemv, likewise: a one-row product without the packing ?gemm does first. */
+typedef void (*cs_sgemv_fn)(char *trans, int *m, int *n, float *alpha, float *a, int *lda,
+                            float *x, int *incx, float *beta, float *y, int *incy);
+typedef void (*cs_dgemv_fn)(char *trans, int *m, int *n, double *alpha, double *a, int *lda,
+                            double *x, int *incx, double *beta, double *y, int *incy);
+
+/* The BLAS's thread count (OpenBLAS's openblas_set/get_num_threads), or NULL when unknown. */
+typedef void (*cs_set_threads_fn)(int n);
+typedef int (*cs_get_threads_fn)(void);
 typedef struct {
     cs_sgemm_fn sgemm;
     cs_dgemm_fn dgemm;
+    cs_sgemv_fn sgemv; /* may be NULL: ?gemm then does one-row products too */
+    cs_dgemv_fn dgemv;
+    cs_set_threads_fn set_threads;
+    cs_get_threads_fn get_threads;
 } cs_blas;
 
 typedef struct {
@@ -62,6 +75,11 @@ typedef struct {
                                (batch_rows, units[0]) gather buffer; 0: CSR input or forward
                                and full-batch passes only */
     int n_threads;          /* for the row kernels (BLAS has its own pool) */
+    int split_gemm;         /* 1: split the products too over n_threads, each thread
+                               calling BLAS on its block, with BLAS set to one thread for
+                               the call (only when cs_blas can set its thread count) */
+    int gemv_rows;          /* 1: a one-row forward product uses ?gemv (prediction; a
+                               training batch keeps ?gemm, whatever its size) */
 } cs_mlp_spec;
 
 /* Rows of training or prediction data, of the network's dtype. */

@@ -149,11 +149,22 @@ static void CS_FN(csr_tmatmul_block)(const void *ctx, ptrdiff_t col0, ptrdiff_t 
                       &zero, (c), &(ldc))
 #endif
 
-/* c (m, n) = a (m, k) @ b (k, n) */
+/* c (m, n) = a (m, k) @ b (k, n). A single row of a prediction goes through ?gemv: ?gemm
+ * would first pack all of b, several times the work of the product itself. */
 static void CS_FN(mm)(const cs_mlp *net, const T *a, const T *b, T *c, int m, int k, int n)
 {
     char no = 'N';
     T one = 1, zero = 0;
+#if CS_F32
+    cs_sgemv_fn gemv = net->blas.sgemv;
+#else
+    cs_dgemv_fn gemv = net->blas.dgemv;
+#endif
+    if (m == 1 && net->spec.gemv_rows && gemv != NULL) {
+        int inc = 1;
+        gemv(&no, &n, &k, &one, (T *)b, &n, (T *)a, &inc, &zero, c, &inc);
+        return;
+    }
     CS_GEMM(net, no, no, n, m, k, b, n, a, k, c, n);
 }
 
@@ -165,12 +176,68 @@ static void CS_FN(mm_nt)(const cs_mlp *net, const T *d, const T *w, T *c, int m,
     CS_GEMM(net, tr, no, k, m, n, w, n, d, n, c, k);
 }
 
-/* g (k, n) = a.T @ d, a: (m, k), d: (m, n) */
-static void CS_FN(mm_tn)(const cs_mlp *net, const T *a, const T *d, T *g, int m, int k, int n)
+/* g (k, n) = a.T @ d, a: (m, k) with row stride lda, d: (m, n) */
+static void CS_FN(mm_tn)(const cs_mlp *net, const T *a, const T *d, T *g, int m, int k, int n,
+                         int lda)
 {
     char no = 'N', tr = 'T';
     T one = 1, zero = 0;
-    CS_GEMM(net, no, tr, n, k, m, d, n, a, k, g, n);
+    CS_GEMM(net, no, tr, n, k, m, d, n, a, lda, g, n);
+}
+
+/* The three products, split into CS_GEMM_BLOCKS blocks of rows of their result, spread
+ * over the threads, each block a call to the (then single-threaded) BLAS. The blocks depend
+ * only on the shape, never on the thread count, so every entry is computed by the same BLAS
+ * call whatever n_threads is (BLAS's kernels may sum in another order for another shape).
+ * kind 0: c = a @ b, (m, k) x (k, n); kind 1: c = a @ b.T, (m, n) x (k, n)^T;
+ * kind 2: c = a.T @ b, (m, k)^T x (m, n), blocks of the k rows of c. */
+#define CS_GEMM_BLOCKS 4
+
+typedef struct {
+    const cs_mlp *net;
+    const T *a, *b;
+    T *c;
+    int kind, m, k, n;
+    ptrdiff_t rows; /* of c */
+} CS_FN(gemm_args);
+
+static void CS_FN(gemm_block)(const void *ctx, ptrdiff_t blk0, ptrdiff_t blk1)
+{
+    const CS_FN(gemm_args) *g = ctx;
+    const ptrdiff_t r0 = g->rows * blk0 / CS_GEMM_BLOCKS, r1 = g->rows * blk1 / CS_GEMM_BLOCKS;
+    const int rows = (int)(r1 - r0);
+    if (rows == 0)
+        return;
+    if (g->kind == 0)
+        CS_FN(mm)(g->net, g->a + r0 * g->k, g->b, g->c + r0 * g->n, rows, g->k, g->n);
+    else if (g->kind == 1)
+        CS_FN(mm_nt)(g->net, g->a + r0 * g->n, g->b, g->c + r0 * g->k, rows, g->n, g->k);
+    else
+        CS_FN(mm_tn)(g->net, g->a + r0, g->b, g->c + r0 * g->n, g->m, rows, g->n, g->k);
+}
+
+static void CS_FN(gemm)(const cs_mlp *net, int kind, const T *a, const T *b, T *c, int m, int k,
+                        int n)
+{
+    if (!net->spec.split_gemm) { /* BLAS's own threads */
+        if (kind == 0)
+            CS_FN(mm)(net, a, b, c, m, k, n);
+        else if (kind == 1)
+            CS_FN(mm_nt)(net, a, b, c, m, n, k);
+        else
+            CS_FN(mm_tn)(net, a, b, c, m, k, n, k);
+        return;
+    }
+    const ptrdiff_t rows = kind == 2 ? k : m;
+    CS_FN(gemm_args) g = {net, a, b, c, kind, m, k, n, rows};
+    const ptrdiff_t flops = (ptrdiff_t)m * k * n;
+    /* one block per call when the product is too small to be worth splitting */
+    if (flops < 4 * CS_PARALLEL_MIN_ELEMS || rows < CS_GEMM_BLOCKS) {
+        CS_FN(gemm_block)(&g, 0, CS_GEMM_BLOCKS);
+        return;
+    }
+    cs_run_rows(CS_FN(gemm_block), &g, CS_GEMM_BLOCKS, flops / CS_GEMM_BLOCKS,
+                net->spec.n_threads);
 }
 
 /* ---- passes -------------------------------------------------------------------------------- */
@@ -190,7 +257,7 @@ static void CS_FN(forward_batch)(cs_mlp *net, const cs_mlp_data *d, const T *x0,
                                  B(net)->coefs[0], m, u[1]};
             cs_run_rows(CS_FN(csr_matmul_block), &c, m, u[1], nt);
         } else {
-            CS_FN(mm)(net, a_in, B(net)->coefs[l], z, (int)m, (int)u[l], (int)u[l + 1]);
+            CS_FN(gemm)(net, 0, a_in, B(net)->coefs[l], z, (int)m, (int)u[l], (int)u[l + 1]);
         }
         CS_FN(rows_args) r = {z, B(net)->intercepts[l],
                               l < L - 1 ? net->spec.activation : CS_ACT_IDENTITY, u[l + 1]};
@@ -215,13 +282,13 @@ static void CS_FN(backward_batch)(cs_mlp *net, const cs_mlp_data *d, const T *x0
             cs_run_rows(CS_FN(csr_tmatmul_block), &c, u[1], m, nt);
         } else {
             const T *a_in = l == 0 ? x0 : B(net)->acts[l - 1];
-            CS_FN(mm_tn)(net, a_in, delta, gcoefs[l], (int)m, (int)u[l], (int)u[l + 1]);
+            CS_FN(gemm)(net, 2, a_in, delta, gcoefs[l], (int)m, (int)u[l], (int)u[l + 1]);
         }
         CS_FN(colsum_args) cs = {delta, net->colacc, gints[l], m, u[l + 1]};
         cs_run_rows(CS_FN(col_sum_block), &cs, u[l + 1], m, nt);
         if (l > 0) {
-            CS_FN(mm_nt)(net, delta, B(net)->coefs[l], B(net)->deltas[l - 1], (int)m,
-                         (int)u[l + 1], (int)u[l]);
+            CS_FN(gemm)(net, 1, delta, B(net)->coefs[l], B(net)->deltas[l - 1], (int)m,
+                        (int)u[l], (int)u[l + 1]);
             CS_FN(rows_args) r = {B(net)->deltas[l - 1], B(net)->acts[l - 1],
                                   net->spec.activation, u[l]};
             cs_run_rows(CS_FN(act_backward_block), &r, m, u[l], nt);

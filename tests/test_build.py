@@ -364,16 +364,21 @@ def test_portable_path_is_bitwise_identical_across_n_threads(dtype, restore_simd
 
 
 def test_import_leaves_the_openmp_wait_policy_as_it_found_it():
-    # csoftmax's OpenMP threads sleep when idle (set while the extension loads), but the
-    # process environment is put back: unset stays unset, a user's value is kept.
-    code = "import os, csoftmax; print(os.environ.get('OMP_WAIT_POLICY', 'unset'))"
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    # csoftmax's OpenMP threads spin briefly when idle (set while the extension loads), but
+    # the process environment is put back: unset stays unset, a user's value is kept.
+    code = ("import os, csoftmax; "
+            "print(os.environ.get('GOMP_SPINCOUNT', 'unset'), "
+            "os.environ.get('OMP_WAIT_POLICY', 'unset'))")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     root = Path(csoftmax.__file__).resolve().parent.parent
     env["PYTHONPATH"] = str(root)
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "unset"
+    assert proc.stdout.split() == ["unset", "unset"]
     proc = _run_python(code, OMP_WAIT_POLICY="active")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "active"
+    assert proc.stdout.split()[1] == "active"
+    proc = _run_python(code, GOMP_SPINCOUNT="7")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == "7"

@@ -166,17 +166,21 @@ def test_prediction_engine_is_kept_and_follows_the_weights():
     import pickle
 
     clf, X = _digits_model()
+    from csoftmax.neural_network._engine import prediction_cache
+
+    state = dict(vars(clf))
     p1 = clf.predict_proba(X[:5])
-    engine = clf._predict_cache["engine"]
+    assert vars(clf).keys() == state.keys()  # predicting leaves the estimator as it was
+    engine = prediction_cache(clf)["engine"]
     clf.predict_proba(X[:7])
-    assert clf._predict_cache["engine"] is engine  # reused, not rebuilt
+    assert prediction_cache(clf)["engine"] is engine  # reused, not rebuilt
     clf.coefs_[1][:] = 0  # edited in place: the kept engine reads the same memory
     assert_allclose(clf.predict_proba(X[:5]), softmax_rows(clf.intercepts_[1], 5), rtol=1e-6)
     clf.coefs_[1] = np.ones_like(clf.coefs_[1])  # a new array: a new engine
     clf.predict_proba(X[:5])
-    assert clf._predict_cache["engine"] is not engine
+    assert prediction_cache(clf)["engine"] is not engine
     restored = pickle.loads(pickle.dumps(clf))
-    assert "_predict_cache" not in vars(restored)
+    assert prediction_cache(restored) == {}
     assert_array_equal(restored.predict_proba(X[:5]), clf.predict_proba(X[:5]))
     assert p1.shape == (5, 10)
 

@@ -8,10 +8,17 @@ estimator's weights, data and targets into that form, builds the engines for tra
 and for prediction, and lays out the packed parameter vector of the L-BFGS solver.  It
 is the only module that builds an ``MLPEngine``.
 
-An engine is built once per ``fit``/``partial_fit``/predict call and is never stored on
-the estimator (engines are not picklable).  A training engine updates the ``coefs`` and
-``intercepts`` arrays it was given in place.
+A training engine is built once per ``fit``/``partial_fit`` call and updates the
+``coefs`` and ``intercepts`` arrays it was given in place. A prediction engine is kept
+between calls, in a table keyed weakly by the estimator (engines are not picklable, and
+predicting must not change the estimator), and rebuilt when the weight arrays change.
+
+Both split their matrix products over their own threads when they can set the BLAS to one
+thread for the call (OpenBLAS, found from the address of SciPy's sgemm): one thread pool on
+the cores instead of two that take turns.
 """
+
+import weakref
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,7 +63,18 @@ def _training_engine(coefs, intercepts, activation, out_activation, batch_rows,
     when it is dense, so that the engine has a buffer to gather shuffled rows into.
     """
     return MLPEngine(coefs, intercepts, activation, out_activation, batch_rows, n_threads,
-                     gather_dense=isinstance(X, np.ndarray))
+                     gather_dense=isinstance(X, np.ndarray), split_gemm=True)
+
+
+# The prediction engine of each fitted estimator, kept between calls. It lives here, keyed
+# weakly by the estimator, not in the estimator's __dict__: predicting must leave the
+# estimator unchanged (scikit-learn checks it), and it is never pickled or copied.
+_PREDICT_CACHES = weakref.WeakKeyDictionary()
+
+
+def prediction_cache(owner):
+    """The dict where the prediction engine of ``owner`` is kept (see _predict_logits)."""
+    return _PREDICT_CACHES.setdefault(owner, {})
 
 
 def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,
@@ -64,8 +82,8 @@ def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,
     """Output-layer values (before softmax/logistic) of validated X, in the weights' dtype.
 
     The weights are only read (read-only or non-contiguous ones are copied);
-    ``n_threads`` is the estimator's parameter, resolved here. ``cache`` is a dict kept
-    with the fitted model: the engine built for these weights is kept there and reused by
+    ``n_threads`` is the estimator's parameter, resolved here. ``cache`` is the dict of
+    prediction_cache(estimator): the engine built for these weights is kept there and reused by
     the next call, so that a prediction does not allocate the engine's buffers again.
     """
     dtype = coefs[0].dtype
@@ -93,7 +111,7 @@ def _cached_engine(cache, coefs, intercepts, spec):
         return cache["engine"]
     n_layers = len(coefs)
     engine = MLPEngine(params[:n_layers], params[n_layers:], spec[0], spec[1],
-                       _PREDICT_BATCH_ROWS, spec[2])
+                       _PREDICT_BATCH_ROWS, spec[2], split_gemm=True, gemv_rows=True)
     if cache is not None and in_place:
         cache["key"], cache["engine"] = key, engine
     return engine

@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from csoftmax.functional import log_softmax, softmax
-from csoftmax.neural_network._engine import _predict_logits
+from csoftmax.neural_network._engine import _predict_logits, prediction_cache
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS
 from csoftmax.neural_network._params import _validate_parameters
 from csoftmax.neural_network._sklearn_compat import _check_partial_fit_first_call
@@ -400,12 +400,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if "coefs_" not in self.__dict__:
             check_is_fitted(self)
 
-    def __getstate__(self):
-        # The kept prediction engine holds C memory; it is rebuilt on first use.
-        state = dict(super().__getstate__())
-        state.pop("_predict_cache", None)
-        return state
-
     def _is_fitted(self):
         try:
             check_is_fitted(self)
@@ -503,7 +497,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 )
         return _predict_logits(
             X, self.coefs_, self.intercepts_, self.activation, self.out_activation_,
-            self.n_outputs_, self.n_threads, cache=self.__dict__.setdefault("_predict_cache", {}),
+            self.n_outputs_, self.n_threads, cache=prediction_cache(self),
         )
 
     def _plain_input(self, X):

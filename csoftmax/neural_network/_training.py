@@ -202,8 +202,6 @@ class _BaseMLP(BaseEstimator):
         copy of it is taken first (the size of the model, not of the data) and put back
         on any exception, MemoryError and KeyboardInterrupt included.
         """
-        # The kept prediction engine is not state: it is dropped, and rebuilt when needed.
-        vars(self).pop("_predict_cache", None)
         params = set(self.get_params(deep=False))
         saved = copy.deepcopy({k: v for k, v in vars(self).items() if k not in params})
         try:
