@@ -185,58 +185,65 @@ static void CS_FN(mm_tn)(const cs_mlp *net, const T *a, const T *d, T *g, int m,
     CS_GEMM(net, no, tr, n, k, m, d, n, a, lda, g, n);
 }
 
-/* The three products, split into CS_GEMM_BLOCKS blocks of rows of their result, spread
- * over the threads, each block a call to the (then single-threaded) BLAS. The blocks depend
- * only on the shape, never on the thread count, so every entry is computed by the same BLAS
- * call whatever n_threads is (BLAS's kernels may sum in another order for another shape).
+/* The three products, split into blocks of rows of their result (at least
+ * CS_GEMM_BLOCK_ROWS rows, at most CS_GEMM_MAX_BLOCKS blocks), spread over the threads, each
+ * block a call to the (then single-threaded) BLAS. The blocks depend only on the shape,
+ * never on the thread count, so every entry is computed by the same BLAS call whatever
+ * n_threads is (BLAS's kernels may sum in another order for another shape).
  * kind 0: c = a @ b, (m, k) x (k, n); kind 1: c = a @ b.T, (m, n) x (k, n)^T;
  * kind 2: c = a.T @ b, (m, k)^T x (m, n), blocks of the k rows of c. */
-#define CS_GEMM_BLOCKS 4
+#define CS_GEMM_BLOCK_ROWS 96
+#define CS_GEMM_MAX_BLOCKS 4
 
 typedef struct {
     const cs_mlp *net;
     const T *a, *b;
     T *c;
     int kind, m, k, n;
-    ptrdiff_t rows; /* of c */
+    ptrdiff_t rows, blocks; /* of c */
 } CS_FN(gemm_args);
 
+/* Blocks [blk0, blk1), one BLAS call each (never merged: the calls are the same whichever
+ * thread makes them). */
 static void CS_FN(gemm_block)(const void *ctx, ptrdiff_t blk0, ptrdiff_t blk1)
 {
     const CS_FN(gemm_args) *g = ctx;
-    const ptrdiff_t r0 = g->rows * blk0 / CS_GEMM_BLOCKS, r1 = g->rows * blk1 / CS_GEMM_BLOCKS;
-    const int rows = (int)(r1 - r0);
-    if (rows == 0)
-        return;
+    for (ptrdiff_t blk = blk0; blk < blk1; blk++) {
+        const ptrdiff_t r0 = g->rows * blk / g->blocks;
+        const int rows = (int)(g->rows * (blk + 1) / g->blocks - r0);
+        if (rows == 0)
+            continue;
+        if (g->kind == 0)
+            CS_FN(mm)(g->net, g->a + r0 * g->k, g->b, g->c + r0 * g->n, rows, g->k, g->n);
+        else if (g->kind == 1)
+            CS_FN(mm_nt)(g->net, g->a + r0 * g->n, g->b, g->c + r0 * g->k, rows, g->n, g->k);
+        else
+            CS_FN(mm_tn)(g->net, g->a + r0, g->b, g->c + r0 * g->n, g->m, rows, g->n, g->k);
+    }
+}
+
+static void CS_FN(mm_whole)(const CS_FN(gemm_args) *g)
+{
     if (g->kind == 0)
-        CS_FN(mm)(g->net, g->a + r0 * g->k, g->b, g->c + r0 * g->n, rows, g->k, g->n);
+        CS_FN(mm)(g->net, g->a, g->b, g->c, g->m, g->k, g->n);
     else if (g->kind == 1)
-        CS_FN(mm_nt)(g->net, g->a + r0 * g->n, g->b, g->c + r0 * g->k, rows, g->n, g->k);
+        CS_FN(mm_nt)(g->net, g->a, g->b, g->c, g->m, g->n, g->k);
     else
-        CS_FN(mm_tn)(g->net, g->a + r0, g->b, g->c + r0 * g->n, g->m, rows, g->n, g->k);
+        CS_FN(mm_tn)(g->net, g->a, g->b, g->c, g->m, g->k, g->n, g->k);
 }
 
 static void CS_FN(gemm)(const cs_mlp *net, int kind, const T *a, const T *b, T *c, int m, int k,
                         int n)
 {
-    if (!net->spec.split_gemm) { /* BLAS's own threads */
-        if (kind == 0)
-            CS_FN(mm)(net, a, b, c, m, k, n);
-        else if (kind == 1)
-            CS_FN(mm_nt)(net, a, b, c, m, n, k);
-        else
-            CS_FN(mm_tn)(net, a, b, c, m, k, n, k);
-        return;
-    }
     const ptrdiff_t rows = kind == 2 ? k : m;
-    CS_FN(gemm_args) g = {net, a, b, c, kind, m, k, n, rows};
-    const ptrdiff_t flops = (ptrdiff_t)m * k * n;
-    /* one block per call when the product is too small to be worth splitting */
-    if (flops < 4 * CS_PARALLEL_MIN_ELEMS || rows < CS_GEMM_BLOCKS) {
-        CS_FN(gemm_block)(&g, 0, CS_GEMM_BLOCKS);
+    ptrdiff_t blocks = rows / CS_GEMM_BLOCK_ROWS;
+    blocks = blocks < 1 ? 1 : (blocks > CS_GEMM_MAX_BLOCKS ? CS_GEMM_MAX_BLOCKS : blocks);
+    CS_FN(gemm_args) g = {net, a, b, c, kind, m, k, n, rows, blocks};
+    if (!net->spec.split_gemm || blocks == 1) { /* BLAS's own threads, or one block */
+        CS_FN(mm_whole)(&g);
         return;
     }
-    cs_run_rows(CS_FN(gemm_block), &g, CS_GEMM_BLOCKS, flops / CS_GEMM_BLOCKS,
+    cs_run_rows(CS_FN(gemm_block), &g, blocks, (ptrdiff_t)m * k * n / blocks,
                 net->spec.n_threads);
 }
 
