@@ -45,25 +45,30 @@ CS_INLINE NV CS_FN(nv_max)(NV m, NV x) { return CS_FN(nv_sel)(x > m, x, m); }
 #if CS_F32
 CS_DEFINE_POW2F(CS_FN(nv_pow2), NV, NVI)
 CS_DEFINE_VEXP_F32(CS_FN(nv_exp), NV, CS_FN(nv_sel), CS_FN(nv_pow2))
-/* The lanes of the low and the high half, widened to double; and back (cs_lo_to_d, ...). */
+/* The lanes of the low and the high half, widened to double; and back (cs_lo_to_d, ...).
+ * Lane by lane: GCC 12 lowers __builtin_convertvector of four floats to double as two
+ * two-lane conversions and a shuffle, but this form to one vcvtps2pd. */
 CS_INLINE NVD CS_FN(nv_lo_d)(NV v)
 {
-    CS_FN(nvh) h;
-    memcpy(&h, &v, sizeof h);
-    return __builtin_convertvector(h, NVD);
+    NVD r;
+    for (int i = 0; i < ND; i++)
+        r[i] = (double)v[i];
+    return r;
 }
 CS_INLINE NVD CS_FN(nv_hi_d)(NV v)
 {
-    CS_FN(nvh) h;
-    memcpy(&h, (const char *)&v + sizeof h, sizeof h);
-    return __builtin_convertvector(h, NVD);
+    NVD r;
+    for (int i = 0; i < ND; i++)
+        r[i] = (double)v[i + ND];
+    return r;
 }
 CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
 {
-    CS_FN(nvh) a = __builtin_convertvector(lo, CS_FN(nvh)), b = __builtin_convertvector(hi, CS_FN(nvh));
     NV v;
-    memcpy(&v, &a, sizeof a);
-    memcpy((char *)&v + sizeof a, &b, sizeof b);
+    for (int i = 0; i < ND; i++) {
+        v[i] = (float)lo[i];
+        v[i + ND] = (float)hi[i];
+    }
     return v;
 }
 #else
@@ -104,7 +109,9 @@ CS_INLINE cs_vd CS_FN(nsum_fold)(const CS_FN(nsum) *s)
     return cs_loadd(lanes);
 }
 
-/* Add the native vector v of elements j .. j + NW - 1 (j % NW == 0). */
+/* Add the native vector v of elements j .. j + NW - 1 (j % NW == 0). In a loop over the
+ * pieces of a 64-byte step, j % TW is a constant of the unrolled loop, and the
+ * accumulators stay in registers. */
 CS_INLINE void CS_FN(nsum_add)(CS_FN(nsum) *s, ptrdiff_t j, NV v)
 {
     const int q = (int)(j % TW) / ND;

@@ -54,10 +54,10 @@ CS_INLINE double CS_FN(row_expsum)(const T *x, T *e, ptrdiff_t n, T m)
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
         CS_FN(nsum_step)(&s, j);
-        for (ptrdiff_t p = j; p < j + TW; p += NW) {
-            NV v = CS_FN(nv_exp)(CS_FN(nv_load)(x + p) - vm);
+        for (int p = 0; p < TW; p += NW) {
+            NV v = CS_FN(nv_exp)(CS_FN(nv_load)(x + j + p) - vm);
             if (e != NULL)
-                CS_FN(nv_store)(e + p, v);
+                CS_FN(nv_store)(e + j + p, v);
             CS_FN(nsum_add)(&s, p, v);
         }
     }
@@ -85,8 +85,8 @@ CS_INLINE double CS_FN(row_sum)(const T *x, ptrdiff_t n)
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
         CS_FN(nsum_step)(&s, j);
-        for (ptrdiff_t p = j; p < j + TW; p += NW)
-            CS_FN(nsum_add)(&s, p, CS_FN(nv_load)(x + p));
+        for (int p = 0; p < TW; p += NW)
+            CS_FN(nsum_add)(&s, p, CS_FN(nv_load)(x + j + p));
     }
     for (; j + NW <= n; j += NW)
         CS_FN(nsum_add)(&s, j, CS_FN(nv_load)(x + j));
@@ -103,8 +103,8 @@ CS_INLINE double CS_FN(row_dot)(const T *a, const T *b, ptrdiff_t n)
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
         CS_FN(nsum_step)(&s, j);
-        for (ptrdiff_t p = j; p < j + TW; p += NW)
-            CS_FN(nsum_add_mul)(&s, p, CS_FN(nv_load)(a + p), CS_FN(nv_load)(b + p));
+        for (int p = 0; p < TW; p += NW)
+            CS_FN(nsum_add_mul)(&s, p, CS_FN(nv_load)(a + j + p), CS_FN(nv_load)(b + j + p));
     }
     for (; j + NW <= n; j += NW)
         CS_FN(nsum_add_mul)(&s, j, CS_FN(nv_load)(a + j), CS_FN(nv_load)(b + j));
