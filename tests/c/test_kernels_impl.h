@@ -183,10 +183,15 @@ static void TF(test_optim)(void)
         double sq;
         check(TF(cs_optim_update)(&o, p, g, s1, s2, N, l2, &sq) == CS_OK, "optim status", kind,
               0, 0);
-        double want_sq = 0.0;
+        /* the squared norm of the weights before the step: eight interleaved sums (element
+         * i in sum i % 8), folded as cs_optim_impl.h documents */
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int i = 0; i < N; i++)
+            acc[i % 8] += (double)rp[i] * (double)rp[i];
+        const double want_sq =
+            ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
         for (int i = 0; i < N; i++) {
             const T w = rp[i];
-            want_sq += (double)w * (double)w;
             const T gi = g[i] + (T)l2 * w;
             if (o.kind == CS_OPTIM_SGD) {
                 const T u = (T)o.momentum * r1[i] - (T)o.step_size * gi;
