@@ -450,17 +450,52 @@ static int CS_FN(optim_step)(cs_mlp *net, cs_optim *opt, T *const *state, double
     return status;
 }
 
-static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
-                            double alpha, cs_optim *opt, void *const *state, double *loss_sum)
+/* The team of an epoch adapts to the machine (no result depends on it): every
+ * CS_TEAM_PROBE_EVERY batches, one batch runs with the other team size (one thread, or all
+ * n_threads), and the epoch goes on with whichever processed its rows faster, by a margin.
+ * On a quiet machine the full team wins; with another process busy on a core, one thread,
+ * which never waits for a descheduled partner, can be several times faster. */
+#define CS_TEAM_PROBE_EVERY 32
+
+typedef struct {
+    int full, cur;  /* n_threads, and the team size in use */
+    double seconds; /* time and rows of the batches at cur since the last probe */
+    ptrdiff_t rows;
+} CS_FN(team);
+
+static int CS_FN(team_next)(const CS_FN(team) *t, ptrdiff_t batch)
+{
+    const int probe = t->full > 1 && batch % CS_TEAM_PROBE_EVERY == CS_TEAM_PROBE_EVERY - 1 &&
+                      t->rows > 0;
+    return probe ? (t->cur == t->full ? 1 : t->full) : t->cur;
+}
+
+static void CS_FN(team_record)(CS_FN(team) *t, int used, double seconds, ptrdiff_t rows)
+{
+    if (used == t->cur) {
+        t->seconds += seconds;
+        t->rows += rows;
+        return;
+    }
+    if (seconds / (double)rows < 0.8 * (t->seconds / (double)t->rows))
+        t->cur = used;
+    t->seconds = 0.0;
+    t->rows = 0;
+}
+
+static int CS_FN(epoch_batches)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
+                                double alpha, cs_optim *opt, double *loss_sum,
+                                CS_FN(team) *team)
 {
     const ptrdiff_t n = d->order != NULL ? d->n_order : d->n_rows;
-    const int n_state = (opt->kind == CS_OPTIM_ADAM ? 4 : 2) * net->spec.n_layers;
     T **typed_state = B(net)->ext;
-    for (int k = 0; k < n_state; k++)
-        typed_state[k] = (T *)state[k];
     double acc = 0.0;
-    for (ptrdiff_t start = 0; start < n;) {
+    ptrdiff_t batch = 0;
+    for (ptrdiff_t start = 0; start < n; batch++) {
         const ptrdiff_t m = start + batch_size <= n ? batch_size : n - start;
+        const int nt = CS_FN(team_next)(team, batch);
+        const double t0 = cs_wall_seconds();
+        net->spec.n_threads = nt;
         const T *x0 = CS_FN(gather)(net, d, start, m);
         const double sw = CS_FN(batch_weight)(net, d, m);
         double loss, sq;
@@ -475,9 +510,23 @@ static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_s
             return status;
         acc += (loss + 0.5 * alpha * sq / sw) * (double)m;
         start += m;
+        CS_FN(team_record)(team, nt, cs_wall_seconds() - t0, m);
     }
     *loss_sum = acc;
     return CS_OK;
+}
+
+static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
+                            double alpha, cs_optim *opt, void *const *state, double *loss_sum)
+{
+    const int n_state = (opt->kind == CS_OPTIM_ADAM ? 4 : 2) * net->spec.n_layers;
+    T **typed_state = B(net)->ext;
+    for (int k = 0; k < n_state; k++)
+        typed_state[k] = (T *)state[k];
+    CS_FN(team) team = {net->spec.n_threads, net->spec.n_threads, 0.0, 0};
+    const int status = CS_FN(epoch_batches)(net, d, batch_size, alpha, opt, loss_sum, &team);
+    net->spec.n_threads = team.full;
+    return status;
 }
 
 #undef B

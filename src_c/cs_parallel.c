@@ -90,3 +90,12 @@ int cs_openmp_enabled(void)
     return 0;
 #endif
 }
+
+double cs_wall_seconds(void)
+{
+#if defined(_OPENMP)
+    return omp_get_wtime();
+#else
+    return 0.0;
+#endif
+}

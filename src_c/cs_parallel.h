@@ -38,4 +38,8 @@ int cs_parallel_forked(void);
 /* 1 when the build has OpenMP (threads can run), 0 when it is serial. */
 int cs_openmp_enabled(void);
 
+/* Wall-clock seconds from an arbitrary origin (OpenMP's clock; 0 without OpenMP, where
+ * there is no team size to choose). */
+double cs_wall_seconds(void);
+
 #endif
