@@ -50,8 +50,10 @@ def _direct(kernel, inputs, axis, out, n_threads):
         res = x
     else:
         return None
-    shape = (-1, x.shape[-1])
-    kernel(*[a.reshape(shape) for a in inputs], res.reshape(shape), _core.max_threads())
+    if x.ndim == 2:
+        kernel(*inputs, res, _core.max_threads())
+    else:
+        kernel(*[a.reshape(1, -1) for a in inputs], res.reshape(1, -1), _core.max_threads())
     return res
 
 

@@ -23,6 +23,7 @@ import weakref
 import numpy as np
 import scipy.sparse as sp
 
+from csoftmax import _core
 from csoftmax._core import MLPEngine
 from csoftmax._utils import check_n_threads
 
@@ -89,7 +90,9 @@ def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,
     dtype = coefs[0].dtype
     X = _engine_input(X, dtype)
     out = np.empty((X.shape[0], n_outputs), dtype=dtype)
-    spec = (activation, out_activation, check_n_threads(n_threads))
+    # (the kernels cap a thread count by the processors this process may use)
+    threads = _core.max_threads() if n_threads is None else check_n_threads(n_threads)
+    spec = (activation, out_activation, threads)
     engine = _cached_engine(cache, coefs, intercepts, spec)
     try:
         return engine.forward(X, out)
@@ -102,18 +105,21 @@ def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,
 
 def _cached_engine(cache, coefs, intercepts, spec):
     """The prediction engine of these weights: from ``cache`` when it was built for the
-    same arrays (same objects at the same addresses, used in place) and ``spec``."""
-    dtype = coefs[0].dtype
-    params = [_engine_array(a, dtype) for a in list(coefs) + list(intercepts)]
-    in_place = all(p is a for p, a in zip(params, list(coefs) + list(intercepts)))
-    key = (spec, tuple((id(a), a.ctypes.data, a.shape) for a in params))
-    if cache is not None and in_place and cache.get("key") == key:
+    same array objects (used in place, so edits to them are seen) and ``spec``."""
+    arrays = list(coefs) + list(intercepts)
+    kept = cache.get("arrays") if cache is not None else None
+    if (kept is not None and cache["spec"] == spec and len(kept) == len(arrays)
+            and all(a is b for a, b in zip(arrays, kept))):
         return cache["engine"]
+    dtype = coefs[0].dtype
+    params = [_engine_array(a, dtype) for a in arrays]
     n_layers = len(coefs)
     engine = MLPEngine(params[:n_layers], params[n_layers:], spec[0], spec[1],
                        _PREDICT_BATCH_ROWS, spec[2], split_gemm=True, gemv_rows=True)
-    if cache is not None and in_place:
-        cache["key"], cache["engine"] = key, engine
+    if cache is not None and all(p is a for p, a in zip(params, arrays)):
+        # The engine holds these arrays, so while it is kept no other array can take
+        # their identity.
+        cache.update(arrays=arrays, spec=spec, engine=engine)
     return engine
 
 
