@@ -327,6 +327,22 @@ static int CS_FN(batch_grad)(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptr
     return CS_OK;
 }
 
+typedef struct {
+    const int64_t *rows;
+    const T *x;
+    T *out;
+    ptrdiff_t f;
+} CS_FN(gather_args);
+
+/* out[i] = x[rows[i]] for the batch rows [i0, i1): a copy from scattered rows, split over
+ * the threads (it waits on memory more than on arithmetic). */
+static void CS_FN(gather_block)(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
+{
+    const CS_FN(gather_args) *g = ctx;
+    for (ptrdiff_t i = i0; i < i1; i++)
+        memcpy(g->out + i * g->f, g->x + g->rows[i] * g->f, (size_t)g->f * sizeof(T));
+}
+
 static inline int64_t CS_FN(row_at)(const cs_mlp_data *d, ptrdiff_t k)
 {
     return d->order != NULL ? d->order[k] : (int64_t)k;
@@ -365,8 +381,8 @@ static const T *CS_FN(gather)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start
         return NULL;
     if (consecutive)
         return (const T *)d->x + first * f;
-    for (ptrdiff_t i = 0; i < m; i++)
-        memcpy(B(net)->xbuf + i * f, (const T *)d->x + net->rows[i] * f, (size_t)f * sizeof(T));
+    CS_FN(gather_args) g = {net->rows, (const T *)d->x, B(net)->xbuf, f};
+    cs_run_rows(CS_FN(gather_block), &g, m, f, net->spec.n_threads);
     return B(net)->xbuf;
 }
 
