@@ -14,13 +14,54 @@
 
 #define CS_NARROW_MAX (2 * TW)
 
+/* Vectors of 8 lanes (float on AVX2, double on AVX-512) are transposed 8 x 8 in registers,
+ * where the compiler has __builtin_shufflevector; other widths move element by element. */
+#if ((CS_F32 && CS_NATIVE_BYTES == 32) || (!CS_F32 && CS_NATIVE_BYTES == 64)) &&             \
+    (defined(__clang__) || __GNUC__ >= 12)
+#define CS_NARROW_T8 1
+
+/* v[0..7] becomes its transpose (lane r of v[j] moves to lane j of v[r]): three rounds of
+ * interleaves, pairs of lanes, then quadruples. */
+CS_INLINE void CS_FN(transpose8)(NV *v)
+{
+    NV t[8], u[8];
+    for (int p = 0; p < 8; p += 2) {
+        t[p] = __builtin_shufflevector(v[p], v[p + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[p + 1] = __builtin_shufflevector(v[p], v[p + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int q = 0; q < 8; q += 4) {
+        u[q] = __builtin_shufflevector(t[q], t[q + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[q + 1] = __builtin_shufflevector(t[q], t[q + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[q + 2] = __builtin_shufflevector(t[q + 1], t[q + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[q + 3] = __builtin_shufflevector(t[q + 1], t[q + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int i = 0; i < 4; i++) {
+        v[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        v[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+#else
+#define CS_NARROW_T8 0
+#endif
+
 /* xt[j * NW + r] = x[r * n + j] for the k <= NW rows at x; lanes r >= k get 0. */
 CS_INLINE void CS_FN(narrow_load)(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt)
 {
     if (k == NW) {
+        ptrdiff_t j = 0;
+#if CS_NARROW_T8
+        for (; j + 8 <= n; j += 8) {
+            NV v[8];
+            for (int r = 0; r < 8; r++)
+                v[r] = CS_FN(nv_load)(x + r * n + j);
+            CS_FN(transpose8)(v);
+            for (int c = 0; c < 8; c++)
+                CS_FN(nv_store)(xt + (j + c) * NW, v[c]);
+        }
+#endif
         for (ptrdiff_t r = 0; r < NW; r++)
-            for (ptrdiff_t j = 0; j < n; j++)
-                xt[j * NW + r] = x[r * n + j];
+            for (ptrdiff_t jj = j; jj < n; jj++)
+                xt[jj * NW + r] = x[r * n + jj];
         return;
     }
     for (ptrdiff_t r = 0; r < NW; r++)
@@ -31,9 +72,22 @@ CS_INLINE void CS_FN(narrow_load)(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt)
 /* The inverse of narrow_load for the first k lanes. */
 CS_INLINE void CS_FN(narrow_store)(T *out, ptrdiff_t n, ptrdiff_t k, const T *xt)
 {
+    ptrdiff_t j = 0;
+#if CS_NARROW_T8
+    if (k == NW) {
+        for (; j + 8 <= n; j += 8) {
+            NV v[8];
+            for (int c = 0; c < 8; c++)
+                v[c] = CS_FN(nv_load)(xt + (j + c) * NW);
+            CS_FN(transpose8)(v);
+            for (int r = 0; r < 8; r++)
+                CS_FN(nv_store)(out + r * n + j, v[r]);
+        }
+    }
+#endif
     for (ptrdiff_t r = 0; r < k; r++)
-        for (ptrdiff_t j = 0; j < n; j++)
-            out[r * n + j] = xt[j * NW + r];
+        for (ptrdiff_t jj = j; jj < n; jj++)
+            out[r * n + jj] = xt[jj * NW + r];
 }
 
 /* The sums of a group, one double per lane: lanes h*ND .. h*ND + ND - 1 in s[h]. */

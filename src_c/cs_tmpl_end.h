@@ -20,3 +20,4 @@
 #undef NVD
 #undef NACC
 #undef CS_NARROW_MAX
+#undef CS_NARROW_T8
