@@ -232,3 +232,13 @@ def test_threads_predicting_at_once_share_the_model():
         results = [f.result(timeout=60) for f in futures]
     for r in results:
         assert_array_equal(r, expected)
+
+
+def test_unhashable_subclass_predicts_without_a_kept_engine():
+    class Unhashable(MLPClassifier):
+        __hash__ = None
+
+    clf, X = _digits_model()
+    other = Unhashable(**clf.get_params())
+    other.__dict__.update(vars(clf))
+    assert_array_equal(other.predict_proba(X[:5]), clf.predict_proba(X[:5]))

@@ -74,8 +74,12 @@ _PREDICT_CACHES = weakref.WeakKeyDictionary()
 
 
 def prediction_cache(owner):
-    """The dict where the prediction engine of ``owner`` is kept (see _predict_logits)."""
-    return _PREDICT_CACHES.setdefault(owner, {})
+    """The dict where the prediction engine of ``owner`` is kept (see _predict_logits), or
+    None when ``owner`` cannot be a weak key (a subclass made it unhashable)."""
+    try:
+        return _PREDICT_CACHES.setdefault(owner, {})
+    except TypeError:
+        return None
 
 
 def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,
