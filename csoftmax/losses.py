@@ -132,18 +132,22 @@ def _direct_hard(logits, target, axis, ignore_index, label_smoothing, reduction,
     """cross_entropy's result for the commonest call, or None when it needs the general path.
 
     C-contiguous 2-D float32/float64 logits with classes on axis 1, a 1-D int64 label array,
-    no weights, no ``out`` and the default threads go straight to the kernel, which checks
+    an int ignore_index, no weights, no ``out`` and the default threads go straight to the
+    kernel, which checks
     the labels itself; anything it refuses goes through the general path, which raises the
     detailed error.
     """
     if (type(logits) is not np.ndarray or type(target) is not np.ndarray
-            or logits.ndim != 2 or axis != 1 or logits.dtype not in NATIVE_DTYPES
+            or logits.ndim != 2 or type(axis) is not int or axis != 1
+            or logits.dtype not in NATIVE_DTYPES
             or not logits.flags.c_contiguous or target.dtype != np.int64
             or target.shape != logits.shape[:1] or not target.flags.c_contiguous
             or not logits.size or type(label_smoothing) is not float
             or not 0.0 <= label_smoothing <= 1.0 or type(reduction) is not str
             or reduction not in _core.REDUCTIONS
-            or not (ignore_index is None or type(ignore_index) is int)):
+            or type(ignore_index) is not int):
+        # (ignore_index=None reaches the kernel as a sentinel label, which the general
+        # path's check rejects as a label)
         return None
     grad = np.empty_like(logits) if return_grad else None
     loss_rows = np.empty(logits.shape[0], dtype=np.float64)

@@ -185,14 +185,16 @@ static void CS_FN(mm_tn)(const cs_mlp *net, const T *a, const T *d, T *g, int m,
     CS_GEMM(net, no, tr, n, k, m, d, n, a, lda, g, n);
 }
 
-/* The three products, split into blocks of rows of their result (at least
- * CS_GEMM_BLOCK_ROWS rows, at most CS_GEMM_MAX_BLOCKS blocks), spread over the threads, each
+/* The three products, split into blocks of rows of their result (one per CS_GEMM_BLOCK_ROWS
+ * rows, at most CS_GEMM_MAX_BLOCKS; two from 2 * CS_GEMM_MIN_BLOCK_ROWS rows, since BLAS
+ * runs on one thread meanwhile), spread over the threads, each
  * block a call to the (then single-threaded) BLAS. The blocks depend only on the shape,
  * never on the thread count, so every entry is computed by the same BLAS call whatever
  * n_threads is (BLAS's kernels may sum in another order for another shape).
  * kind 0: c = a @ b, (m, k) x (k, n); kind 1: c = a @ b.T, (m, n) x (k, n)^T;
  * kind 2: c = a.T @ b, (m, k)^T x (m, n), blocks of the k rows of c. */
 #define CS_GEMM_BLOCK_ROWS 96
+#define CS_GEMM_MIN_BLOCK_ROWS 32
 #define CS_GEMM_MAX_BLOCKS 4
 
 typedef struct {
@@ -237,7 +239,9 @@ static void CS_FN(gemm)(const cs_mlp *net, int kind, const T *a, const T *b, T *
 {
     const ptrdiff_t rows = kind == 2 ? k : m;
     ptrdiff_t blocks = rows / CS_GEMM_BLOCK_ROWS;
-    blocks = blocks < 1 ? 1 : (blocks > CS_GEMM_MAX_BLOCKS ? CS_GEMM_MAX_BLOCKS : blocks);
+    blocks = blocks > CS_GEMM_MAX_BLOCKS ? CS_GEMM_MAX_BLOCKS : blocks;
+    if (blocks < 2) /* BLAS runs on one thread here: two blocks as soon as they are worth it */
+        blocks = rows >= 2 * CS_GEMM_MIN_BLOCK_ROWS ? 2 : 1;
     CS_FN(gemm_args) g = {net, a, b, c, kind, m, k, n, rows, blocks};
     if (!net->spec.split_gemm || blocks == 1) { /* BLAS's own threads, or one block */
         CS_FN(mm_whole)(&g);

@@ -604,3 +604,13 @@ def test_direct_call_bad_labels_raise_the_detailed_error():
         csoftmax.cross_entropy(z, np.array([0, 1, -100, 2]), ignore_index=None)
     with pytest.raises(ValueError, match="label_smoothing"):
         csoftmax.cross_entropy(z, np.array([0, 1, 1, 2]), label_smoothing=1.5)
+
+
+def test_direct_call_keeps_the_general_checks_of_axis_and_ignore_index():
+    z = np.zeros((2, 3))
+    for axis in (1.0, True):
+        with pytest.raises(TypeError, match="axis"):
+            csoftmax.cross_entropy(z, np.array([0, 1]), axis=axis)
+    # without ignore_index, every label must be a class, the most negative int64 too
+    with pytest.raises(ValueError, match="outside"):
+        csoftmax.cross_entropy(z, np.array([0, -2**63]), ignore_index=None)

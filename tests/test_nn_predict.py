@@ -242,3 +242,17 @@ def test_unhashable_subclass_predicts_without_a_kept_engine():
     other = Unhashable(**clf.get_params())
     other.__dict__.update(vars(clf))
     assert_array_equal(other.predict_proba(X[:5]), clf.predict_proba(X[:5]))
+
+
+def test_plain_input_overflowing_sum_is_no_warning():
+    # finite entries whose sum overflows: predicted as validate_data would, without a
+    # warning even where warnings are errors
+    import warnings
+
+    clf, X = _digits_model(np.float64)
+    big = np.full((2, X.shape[1]), 1e307)
+    expected = clf.predict_proba(big.tolist())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise"):
+            assert_array_equal(clf.predict_proba(big), expected)

@@ -511,12 +511,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if (type(X) is not np.ndarray or X.ndim != 2 or X.dtype.kind != "f" or not X.shape[0]
                 or X.shape[1] != self.n_features_in_ or hasattr(self, "feature_names_in_")):
             return None
-        X = np.ascontiguousarray(X, dtype=self.coefs_[0].dtype)
-        # A finite sum means finite entries; an infinite or NaN sum goes to validate_data,
-        # which finds the culprit (or accepts data whose sum merely overflowed).
-        if not np.isfinite(np.add.reduce(X, axis=None)):
-            return None
-        return X
+        # A finite sum means finite entries; an infinite or NaN sum goes to validate_data
+        # with the caller's X, which finds the culprit (or accepts data whose sum merely
+        # overflowed). Overflow here is expected, never a warning (as in scikit-learn).
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = np.isfinite(np.add.reduce(X, axis=None))
+            if not finite:
+                return None
+            X_cast = np.ascontiguousarray(X, dtype=self.coefs_[0].dtype)
+            if X_cast is not X and not np.isfinite(np.add.reduce(X_cast, axis=None)):
+                return None  # the cast overflowed: validate_data reports it
+        return X_cast
 
     def predict(self, X):
         """Predict using the multi-layer perceptron classifier.
