@@ -472,7 +472,8 @@ static int CS_FN(optim_step)(cs_mlp *net, cs_optim *opt, T *const *state, double
 
 /* The team of an epoch adapts to the machine (no result depends on it): every
  * CS_TEAM_PROBE_EVERY batches, one batch runs with the other team size (one thread, or all
- * n_threads), and the epoch goes on with whichever processed its rows faster, by a margin.
+ * n_threads), and the epoch goes on with whichever processed its rows faster, by a margin
+ * (one thread must be 1/0.6 times as fast to replace the team, the team 1/0.9 times).
  * On a quiet machine the full team wins; with another process busy on a core, one thread,
  * which never waits for a descheduled partner, can be several times faster. */
 #define CS_TEAM_PROBE_EVERY 32
@@ -497,7 +498,10 @@ static void CS_FN(team_record)(CS_FN(team) *t, int used, double seconds, ptrdiff
         t->rows += rows;
         return;
     }
-    if (seconds / (double)rows < 0.8 * (t->seconds / (double)t->rows))
+    /* Leaving the full team takes a clear win (a noisy batch must not make a quiet machine
+     * lose its threads); going back to it, any real one. */
+    const double margin = used == 1 ? 0.6 : 0.9;
+    if (seconds / (double)rows < margin * (t->seconds / (double)t->rows))
         t->cur = used;
     t->seconds = 0.0;
     t->rows = 0;
