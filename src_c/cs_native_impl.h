@@ -6,7 +6,7 @@
  * but GCC keeps a vector wider than the hardware's in memory, and turns its comparisons into
  * scalar code, so on AVX2 and SSE2 the loops over them run several times slower than they
  * should. The loops here use native vectors and reproduce the 64-byte order exactly: element
- * j of a row goes to logical lane j % TW, as TV_ACC puts it, so each path computes the same
+ * j of a row goes to logical lane j % TW, as the 64-byte accumulators put it, so each path computes the same
  * bits as before.
  *
  * NV is a native vector of T (NW lanes), NVD a native vector of double (ND lanes). */
@@ -20,14 +20,12 @@
 #if CS_F32
 typedef float NV __attribute__((vector_size(CS_NATIVE_BYTES), aligned(4)));
 typedef int NVI __attribute__((vector_size(CS_NATIVE_BYTES)));
-typedef float CS_FN(nvh) __attribute__((vector_size(CS_NATIVE_BYTES / 2), aligned(4)));
 typedef double NVD __attribute__((vector_size(CS_NATIVE_BYTES), aligned(8)));
 #else
 typedef double NV __attribute__((vector_size(CS_NATIVE_BYTES), aligned(8)));
 typedef long long NVI __attribute__((vector_size(CS_NATIVE_BYTES)));
 typedef NV NVD;
 #endif
-typedef long long CS_FN(nvdi) __attribute__((vector_size(CS_NATIVE_BYTES)));
 
 /* Unaligned loads and stores through the vector type itself (its alignment is that of T, and
  * a vector may alias its element type): GCC expands a memcpy of a 32-byte vector as two
@@ -39,13 +37,47 @@ CS_INLINE NV CS_FN(nv_sel)(NVI mask, NV a, NV b)
 {
     return (NV)(((NVI)a & mask) | ((NVI)b & ~mask));
 }
-/* Lane-wise maximum that ignores NaN in x (as cs_maxf / cs_maxd). */
+/* Lane-wise maximum that ignores NaN in x (a NaN never wins). */
 CS_INLINE NV CS_FN(nv_max)(NV m, NV x) { return CS_FN(nv_sel)(x > m, x, m); }
 
+/* ---- exp --------------------------------------------------------------------------------
+ * Accuracy (no -ffast-math, no contraction into FMA, so every path computes the same):
+ *   - range reduction x = n ln2 + r with a two-constant (Cody-Waite) ln2, |r| <= ln2/2,
+ *   - Taylor polynomial of degree 7 (float) or 13 (double): truncation < 0.1 ulp,
+ *   - scaling by 2^n done as two exact power-of-two multiplications, so results that fall in
+ *     the subnormal range are rounded once, correctly;
+ *   - exp(-inf) = 0, exp(+inf) = +inf, exp(NaN) = NaN, underflow gives 0.
+ *   Measured against libm over the softmax range the error is at most a couple of ulp.
+ * 2^k for integral k (in the normal range) is made by adding 1.5 * 2^(mantissa bits), which
+ * moves k into the low mantissa bits, and shifting it into the exponent field. */
 #if CS_F32
-CS_DEFINE_POW2F(CS_FN(nv_pow2), NV, NVI)
-CS_DEFINE_VEXP_F32(CS_FN(nv_exp), NV, CS_FN(nv_sel), CS_FN(nv_pow2))
-/* The lanes of the low and the high half, widened to double; and back (cs_lo_to_d, ...).
+CS_INLINE NV CS_FN(nv_pow2)(NV k)
+{
+    const NV biased = k + (0x1.8p23f + 127.0f);
+    return (NV)((NVI)biased << 23);
+}
+
+CS_INLINE NV CS_FN(nv_exp)(NV x)
+{
+    const float magic = 0x1.8p23f; /* adding and subtracting it rounds to an integer */
+    const NV lo = CS_FN(nv_splat)(-104.0f), hi = CS_FN(nv_splat)(89.0f);
+    x = CS_FN(nv_sel)(x < lo, lo, x); /* NaN compares false and is kept */
+    x = CS_FN(nv_sel)(x > hi, hi, x);
+    const NV n = (x * 0x1.715476p0f + magic) - magic; /* round(x / ln2) */
+    NV r = x - n * 0.693359375f; /* exact: 9 significant bits times |n| <= 150 */
+    r = r - n * -2.12194440e-4f;
+    NV p = r * (1.0f / 5040.0f) + (1.0f / 720.0f);
+    p = p * r + (1.0f / 120.0f);
+    p = p * r + (1.0f / 24.0f);
+    p = p * r + (1.0f / 6.0f);
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    const NV h = (n * 0.5f + magic) - magic; /* n split so both factors are normal */
+    return (p * CS_FN(nv_pow2)(h)) * CS_FN(nv_pow2)(n - h);
+}
+
+/* The lanes of the low and the high half, widened to double; and back.
  * Lane by lane: GCC 12 lowers __builtin_convertvector of four floats to double as two
  * two-lane conversions and a shuffle, but this form to one vcvtps2pd. */
 CS_INLINE NVD CS_FN(nv_lo_d)(NV v)
@@ -72,8 +104,37 @@ CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
     return v;
 }
 #else
-CS_DEFINE_POW2D(CS_FN(nv_pow2), NV, NVI)
-CS_DEFINE_VEXP_F64(CS_FN(nv_exp), NV, CS_FN(nv_sel), CS_FN(nv_pow2))
+CS_INLINE NV CS_FN(nv_pow2)(NV k)
+{
+    const NV biased = k + (0x1.8p52 + 1023.0);
+    return (NV)((NVI)biased << 52);
+}
+
+CS_INLINE NV CS_FN(nv_exp)(NV x)
+{
+    const double magic = 0x1.8p52; /* adding and subtracting it rounds to an integer */
+    const NV lo = CS_FN(nv_splat)(-746.0), hi = CS_FN(nv_splat)(710.0);
+    x = CS_FN(nv_sel)(x < lo, lo, x); /* NaN compares false and is kept */
+    x = CS_FN(nv_sel)(x > hi, hi, x);
+    const NV n = (x * 0x1.71547652b82fep0 + magic) - magic; /* round(x / ln2) */
+    NV r = x - n * 0x1.62e42fee00000p-1;                    /* exact: ln2_hi has 32 bits */
+    r = r - n * 0x1.a39ef35793c76p-33;
+    NV p = r * (1.0 / 6227020800.0) + (1.0 / 479001600.0);
+    p = p * r + (1.0 / 39916800.0);
+    p = p * r + (1.0 / 3628800.0);
+    p = p * r + (1.0 / 362880.0);
+    p = p * r + (1.0 / 40320.0);
+    p = p * r + (1.0 / 5040.0);
+    p = p * r + (1.0 / 720.0);
+    p = p * r + (1.0 / 120.0);
+    p = p * r + (1.0 / 24.0);
+    p = p * r + (1.0 / 6.0);
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    const NV h = (n * 0.5 + magic) - magic; /* n in [-1077, 1024]: both factors normal */
+    return (p * CS_FN(nv_pow2)(h)) * CS_FN(nv_pow2)(n - h);
+}
 #endif
 
 /* ---- sums in the order of the 64-byte vectors ----------------------------------------- */

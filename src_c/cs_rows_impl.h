@@ -1,25 +1,9 @@
 /* Template (see cs_instantiate.h): the row primitives every softmax-like kernel is built from.
- * One row is n contiguous elements. Full vectors are processed first; the tail (n % TW
- * elements) goes through a padded vector, so every element sees the same arithmetic.
- * Every sum is accumulated in double, lane by lane, in blocks merged pairwise (cs_pairsum in
- * cs_simd.h), and reduced in a fixed order. */
-
-/* The k < TW elements at p, padded with `pad`. */
-CS_INLINE TV CS_FN(load_tail)(const T *p, ptrdiff_t k, T pad)
-{
-    T buf[TW];
-    for (int i = 0; i < TW; i++)
-        buf[i] = pad;
-    memcpy(buf, p, (size_t)k * sizeof(T));
-    return TV_LOAD(buf);
-}
-
-CS_INLINE void CS_FN(store_tail)(T *p, ptrdiff_t k, TV v)
-{
-    T buf[TW];
-    TV_STORE(buf, v);
-    memcpy(p, buf, (size_t)k * sizeof(T));
-}
+ * One row is n contiguous elements, processed in native vectors (cs_native_impl.h); the
+ * tail (n % NW elements) goes through a padded vector, so every element sees the same
+ * arithmetic. Every sum is accumulated in double in the lanes of the 64-byte vectors of
+ * cs_simd.h, in blocks merged pairwise (cs_pairsum), and reduced in a fixed order, so no
+ * sum depends on the instruction set. */
 
 #include "cs_native_impl.h"
 

@@ -98,12 +98,13 @@ static void CS_FN(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t 
             CS_FN(row_fill)(out, n, NAN);
             continue;
         }
-        TV vm = TV_SPLAT(m), vl = TV_SPLAT((T)log(s));
+        const NV vm = CS_FN(nv_splat)(m), vl = CS_FN(nv_splat)((T)log(s));
         ptrdiff_t j = 0;
-        for (; j + TW <= n; j += TW)
-            TV_STORE(out + j, (TV_LOAD(x + j) - vm) - vl);
+        for (; j + NW <= n; j += NW)
+            CS_FN(nv_store)(out + j, (CS_FN(nv_load)(x + j) - vm) - vl);
         if (j < n)
-            CS_FN(store_tail)(out + j, n - j, (CS_FN(load_tail)(x + j, n - j, 0) - vm) - vl);
+            CS_FN(nv_store_part)(out + j, n - j,
+                                 (CS_FN(nv_load_part)(x + j, n - j, 0) - vm) - vl);
     }
 }
 

@@ -1,48 +1,52 @@
 /* Template (see cs_instantiate.h): block kernel of the fused softmax + cross-entropy. */
 #include "cs_rows_impl.h"
 
-/* sum_j t_j (z_j - m), terms with t_j == 0 skipped, accumulated in double. */
-CS_INLINE double CS_FN(row_tdot)(const T *z, const T *t, ptrdiff_t n, T m, T scale, T shift)
+/* sum_j t'_j (z_j - m) with t'_j = t_j * scale + shift, terms with t'_j == 0 skipped (they
+ * contribute 0 even where z_j = -inf), each term formed in T, accumulated in double. */
+CS_INLINE NV CS_FN(tdot_terms)(const T *z, const T *t, NV vm, NV vs, NV vb)
 {
-    cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
-    cs_pairsum ps;
-    ps.mask = 0;
-    const TV vm = TV_SPLAT(m), vs = TV_SPLAT(scale), vb = TV_SPLAT(shift), zero = TV_SPLAT(0);
-    ptrdiff_t j = 0;
-    for (; j + TW <= n; j += TW) {
-        CS_SUM_STEP(ps, a0, a1, j, TW);
-        TV tj = TV_LOAD(t + j) * vs + vb;
-        TV_ACC(a0, a1, TV_SEL(tj != 0, tj * (TV_LOAD(z + j) - vm), zero));
-    }
-    if (j < n) {
-        TV tj = CS_FN(load_tail)(t + j, n - j, 0) * vs + vb;
-        TV zj = CS_FN(load_tail)(z + j, n - j, 0);
-        TV p = TV_SEL(tj != 0, tj * (zj - vm), zero);
-        /* lanes past the row end hold t' = shift: zero them */
-        T buf[TW];
-        TV_STORE(buf, p);
-        for (ptrdiff_t k = n - j; k < TW; k++)
-            buf[k] = 0;
-        TV_ACC(a0, a1, TV_LOAD(buf));
-    }
-    return cs_pairsum_finish(&ps, a0 + a1);
+    const NV tj = CS_FN(nv_load)(t) * vs + vb;
+    return CS_FN(nv_sel)(tj != 0, tj * (CS_FN(nv_load)(z) - vm), (NV){0});
 }
 
-/* sum_j (z_j - m) in double */
-CS_INLINE double CS_FN(row_sum_shifted)(const T *z, ptrdiff_t n, T m)
+CS_INLINE double CS_FN(row_tdot)(const T *z, const T *t, ptrdiff_t n, T m, T scale, T shift)
 {
-    cs_vd a0 = CS_SPLATD(0.0), a1 = CS_SPLATD(0.0);
-    cs_pairsum ps;
-    ps.mask = 0;
-    const TV vm = TV_SPLAT(m);
+    CS_FN(nsum) s;
+    CS_FN(nsum_init)(&s);
+    const NV vm = CS_FN(nv_splat)(m), vs = CS_FN(nv_splat)(scale), vb = CS_FN(nv_splat)(shift);
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
-        CS_SUM_STEP(ps, a0, a1, j, TW);
-        TV_ACC(a0, a1, TV_LOAD(z + j) - vm);
+        CS_FN(nsum_step)(&s, j);
+        for (int p = 0; p < TW; p += NW)
+            CS_FN(nsum_add)(&s, p, CS_FN(tdot_terms)(z + j + p, t + j + p, vm, vs, vb));
     }
-    if (j < n)
-        TV_ACC(a0, a1, CS_FN(load_tail)(z + j, n - j, m) - vm);
-    return cs_pairsum_finish(&ps, a0 + a1);
+    for (; j + NW <= n; j += NW)
+        CS_FN(nsum_add)(&s, j, CS_FN(tdot_terms)(z + j, t + j, vm, vs, vb));
+    for (; j < n; j++) {
+        const T tj = t[j] * scale + shift;
+        if (tj != 0)
+            CS_FN(nsum_add1)(&s, j, (double)(tj * (z[j] - m)));
+    }
+    return CS_FN(nsum_finish)(&s);
+}
+
+/* sum_j (z_j - m), each difference formed in T, accumulated in double */
+CS_INLINE double CS_FN(row_sum_shifted)(const T *z, ptrdiff_t n, T m)
+{
+    CS_FN(nsum) s;
+    CS_FN(nsum_init)(&s);
+    const NV vm = CS_FN(nv_splat)(m);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW) {
+        CS_FN(nsum_step)(&s, j);
+        for (int p = 0; p < TW; p += NW)
+            CS_FN(nsum_add)(&s, p, CS_FN(nv_load)(z + j + p) - vm);
+    }
+    for (; j + NW <= n; j += NW)
+        CS_FN(nsum_add)(&s, j, CS_FN(nv_load)(z + j) - vm);
+    for (; j < n; j++)
+        CS_FN(nsum_add1)(&s, j, (double)(z[j] - m));
+    return CS_FN(nsum_finish)(&s);
 }
 
 /* g_j = g_j * scale + shift */
@@ -57,17 +61,24 @@ CS_INLINE void CS_FN(row_affine)(T *g, ptrdiff_t n, T scale, T shift)
 }
 
 /* g_j = e_j * c - coef * (t_j * keep + eps_n), where g holds e_j = exp(z_j - m) on entry */
+CS_INLINE NV CS_FN(grad_soft_terms)(NV g, NV t, NV vc, NV vw, NV vk, NV vb)
+{
+    return g * vc - (t * vk + vb) * vw;
+}
+
 CS_INLINE void CS_FN(row_grad_soft)(T *g, const T *t, ptrdiff_t n, T c, T coef, T keep, T eps_n)
 {
-    const TV vc = TV_SPLAT(c), vw = TV_SPLAT(coef), vk = TV_SPLAT(keep), vb = TV_SPLAT(eps_n);
+    const NV vc = CS_FN(nv_splat)(c), vw = CS_FN(nv_splat)(coef), vk = CS_FN(nv_splat)(keep),
+             vb = CS_FN(nv_splat)(eps_n);
     ptrdiff_t j = 0;
-    for (; j + TW <= n; j += TW)
-        TV_STORE(g + j, TV_LOAD(g + j) * vc - (TV_LOAD(t + j) * vk + vb) * vw);
-    if (j < n) {
-        TV v = CS_FN(load_tail)(g + j, n - j, 0) * vc
-               - (CS_FN(load_tail)(t + j, n - j, 0) * vk + vb) * vw;
-        CS_FN(store_tail)(g + j, n - j, v);
-    }
+    for (; j + NW <= n; j += NW)
+        CS_FN(nv_store)(g + j, CS_FN(grad_soft_terms)(CS_FN(nv_load)(g + j),
+                                                      CS_FN(nv_load)(t + j), vc, vw, vk, vb));
+    if (j < n)
+        CS_FN(nv_store_part)(g + j, n - j,
+                             CS_FN(grad_soft_terms)(CS_FN(nv_load_part)(g + j, n - j, 0),
+                                                    CS_FN(nv_load_part)(t + j, n - j, 0), vc,
+                                                    vw, vk, vb));
 }
 
 /* Hard label y with class weights c (cs_xent.h): returns l and writes the gradient row
