@@ -128,7 +128,6 @@ cdef extern from "cs_mlp.h" nogil:
         int gather_dense
         int n_threads
         int split_gemm
-        int gemv_rows
     ctypedef struct cs_mlp_data:
         ptrdiff_t n_rows
         const void *x

@@ -400,9 +400,9 @@ cdef class MLPEngine:
     (fan_out,): C-contiguous, writeable, of one float dtype, referenced (the epochs update
     them in place), with scratch for batches of up to `batch_rows` rows.
 
-    `split_gemm`: split the matrix products over the engine's `n_threads` too, with BLAS on
-    one thread meanwhile (when its thread count can be set; see `blas_threads_controlled`).
-    `gemv_rows`: a one-row forward pass uses ?gemv (for prediction)."""
+    The matrix products are split over the engine's `n_threads` too, with BLAS set to one
+    thread for the call, when its thread count can be set (see `blas_threads_controlled`);
+    otherwise BLAS's own threads do them."""
     cdef cs_mlp *net
     cdef readonly object dtype
     cdef list params
@@ -412,8 +412,7 @@ cdef class MLPEngine:
     cdef bint busy  # a call is running: the engine's scratch serves one call at a time
 
     def __cinit__(self, list coefs, list intercepts, str activation, str out_activation,
-                  Py_ssize_t batch_rows, int n_threads, bint gather_dense=False,
-                  bint split_gemm=False, bint gemv_rows=False):
+                  Py_ssize_t batch_rows, int n_threads, bint gather_dense=False):
         cdef Py_ssize_t L = len(coefs), l
         if L < 1 or len(intercepts) != L:
             raise ValueError("coefs and intercepts must be non-empty lists of equal length")
@@ -450,8 +449,7 @@ cdef class MLPEngine:
             spec.batch_rows = batch_rows
             spec.gather_dense = gather_dense
             spec.n_threads = n_threads
-            spec.split_gemm = split_gemm
-            spec.gemv_rows = gemv_rows
+            spec.split_gemm = 1
             blas = _blas()
             with nogil:
                 status = cs_mlp_create(&self.net, &spec, ptrs, blas)

@@ -25,15 +25,16 @@ def check_n_threads(n_threads):
     """Resolve `n_threads` to a thread count >= 1.
 
     None means all usable cores: OpenMP's default team size (which follows OMP_NUM_THREADS,
-    OMP_THREAD_LIMIT and threadpoolctl's limits) capped by the cores this process may run on.
-    A negative value counts back from that, as in joblib: -1 is all, -2 all but one. A
-    positive value is capped by the machine's CPU count: more threads cannot run at once,
-    and OpenMP fails to start tens of thousands of them. In a child forked after a parallel
-    kernel ran, kernels run on one thread (GNU OpenMP cannot start a team there).
+    OMP_THREAD_LIMIT and threadpoolctl's limits); the kernels cap every count by the
+    processors this process may run on (cs_run_rows asks OpenMP at each call), so this
+    common case costs no system call. A negative value counts back from the usable cores,
+    as in joblib: -1 is all, -2 all but one. A positive value is capped by the machine's CPU
+    count: more threads cannot run at once, and OpenMP fails to start tens of thousands of
+    them. In a child forked after a parallel kernel ran, kernels run on one thread (GNU
+    OpenMP cannot start a team there).
     """
-    n_max = max(1, min(_core.max_threads(), _usable_cores()))
     if n_threads is None:
-        return n_max
+        return max(1, _core.max_threads())
     if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
         raise TypeError(f"n_threads must be an int or None; got {n_threads!r}.")
     n_threads = int(n_threads)
@@ -43,6 +44,7 @@ def check_n_threads(n_threads):
             "count, or a negative one (-1 = all cores, -2 = all but one)."
         )
     if n_threads < 0:
+        n_max = max(1, min(_core.max_threads(), _usable_cores()))
         return max(1, n_max + 1 + n_threads)
     return min(n_threads, os.cpu_count() or 1)
 

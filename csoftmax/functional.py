@@ -29,7 +29,7 @@ JACOBIAN_MAX_BYTES = 1 << 30
 def _direct(kernel, inputs, axis, out, n_threads):
     """The result of the commonest call, or None when it needs the general path.
 
-    C-contiguous float32/float64 ndarrays of one dtype and shape, of 1 or 2 dimensions,
+    C-contiguous float32/float64 arrays of one dtype and shape, of 1 or 2 dimensions,
     normalised over their last axis, with no ``out`` (or ``out`` the first input, when
     writeable) and the default threads, go straight to the kernel: the general path's
     layout, dtype and aliasing checks cost tens of microseconds, which is more than the
@@ -51,14 +51,18 @@ def _direct(kernel, inputs, axis, out, n_threads):
     else:
         return None
     if x.ndim == 2:
-        kernel(*inputs, res, _core.max_threads())
+        kernel(*inputs, res, check_n_threads(None))
     else:
-        kernel(*[a.reshape(1, -1) for a in inputs], res.reshape(1, -1), _core.max_threads())
+        rows = [a.reshape(1, -1) for a in inputs]
+        kernel(*rows, res.reshape(1, -1), check_n_threads(None))
     return res
 
 
 def _run(kernel, inputs, axis, out, n_threads):
     """Apply a row kernel to `inputs` (same shape) along `axis`; returns the result."""
+    res = _direct(kernel, inputs, axis, out, n_threads)
+    if res is not None:
+        return res
     dtype = result_dtype(*inputs)
     x = inputs[0]
     if out is not None:
@@ -143,9 +147,6 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.softmax(np.array([0.0, -np.inf]))
     array([1., 0.])
     """
-    res = _direct(_core.softmax, (x,), axis, out, n_threads)
-    if res is not None:
-        return res
     x = check_real(x, "x")
     return _run(_core.softmax, (x,), axis, out, n_threads)
 
@@ -193,9 +194,6 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.log_softmax(np.array([0.0, -1000.0]))
     array([    0., -1000.])
     """
-    res = _direct(_core.log_softmax, (x,), axis, out, n_threads)
-    if res is not None:
-        return res
     x = check_real(x, "x")
     return _run(_core.log_softmax, (x,), axis, out, n_threads)
 
@@ -334,9 +332,6 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     >>> np.allclose(csoftmax.softmax_vjp(y, dy), csoftmax.softmax_jacobian([1.0, 2.0, 3.0]).T @ dy)
     True
     """
-    res = _direct(_core.softmax_vjp, (y, dy), axis, out, n_threads)
-    if res is not None:
-        return res
     y, dy = _check_pair(y, dy)
     return _run(_core.softmax_vjp, (y, dy), axis, out, n_threads)
 
@@ -378,8 +373,5 @@ def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.log_softmax_vjp(y, np.array([1.0, 0.0]))
     array([ 0.5, -0.5])
     """
-    res = _direct(_core.log_softmax_vjp, (y, dy), axis, out, n_threads)
-    if res is not None:
-        return res
     y, dy = _check_pair(y, dy)
     return _run(_core.log_softmax_vjp, (y, dy), axis, out, n_threads)

@@ -154,7 +154,7 @@ def _direct_hard(logits, target, axis, ignore_index, label_smoothing, reduction,
     try:
         loss = _core.cross_entropy_hard(
             logits, target, None, None, ignore_index, label_smoothing,
-            _core.REDUCTIONS[reduction], loss_rows, grad, _core.max_threads(),
+            _core.REDUCTIONS[reduction], loss_rows, grad, check_n_threads(None),
         )
     except (ValueError, OverflowError):
         return None

@@ -74,12 +74,10 @@ typedef struct {
     int gather_dense;       /* 1: epochs will visit dense rows out of order, which needs a
                                (batch_rows, units[0]) gather buffer; 0: CSR input or forward
                                and full-batch passes only */
-    int n_threads;          /* for the row kernels (BLAS has its own pool) */
+    int n_threads;          /* for the row kernels, and the products when split_gemm */
     int split_gemm;         /* 1: split the products too over n_threads, each thread
                                calling BLAS on its block, with BLAS set to one thread for
                                the call (only when cs_blas can set its thread count) */
-    int gemv_rows;          /* 1: a one-row forward product uses ?gemv (prediction; a
-                               training batch keeps ?gemm, whatever its size) */
 } cs_mlp_spec;
 
 /* Rows of training or prediction data, of the network's dtype. */

@@ -149,8 +149,8 @@ static void CS_FN(csr_tmatmul_block)(const void *ctx, ptrdiff_t col0, ptrdiff_t 
                       &zero, (c), &(ldc))
 #endif
 
-/* c (m, n) = a (m, k) @ b (k, n). A single row of a prediction goes through ?gemv: ?gemm
- * would first pack all of b, several times the work of the product itself. */
+/* c (m, n) = a (m, k) @ b (k, n). A single row goes through ?gemv: ?gemm would first pack
+ * all of b, several times the work of the product itself. */
 static void CS_FN(mm)(const cs_mlp *net, const T *a, const T *b, T *c, int m, int k, int n)
 {
     char no = 'N';
@@ -160,7 +160,7 @@ static void CS_FN(mm)(const cs_mlp *net, const T *a, const T *b, T *c, int m, in
 #else
     cs_dgemv_fn gemv = net->blas.dgemv;
 #endif
-    if (m == 1 && net->spec.gemv_rows && gemv != NULL) {
+    if (m == 1 && gemv != NULL) {
         int inc = 1;
         gemv(&no, &n, &k, &one, (T *)b, &n, (T *)a, &inc, &zero, c, &inc);
         return;
@@ -224,16 +224,6 @@ static void CS_FN(gemm_block)(const void *ctx, ptrdiff_t blk0, ptrdiff_t blk1)
     }
 }
 
-static void CS_FN(mm_whole)(const CS_FN(gemm_args) *g)
-{
-    if (g->kind == 0)
-        CS_FN(mm)(g->net, g->a, g->b, g->c, g->m, g->k, g->n);
-    else if (g->kind == 1)
-        CS_FN(mm_nt)(g->net, g->a, g->b, g->c, g->m, g->n, g->k);
-    else
-        CS_FN(mm_tn)(g->net, g->a, g->b, g->c, g->m, g->k, g->n, g->k);
-}
-
 static void CS_FN(gemm)(const cs_mlp *net, int kind, const T *a, const T *b, T *c, int m, int k,
                         int n)
 {
@@ -242,11 +232,9 @@ static void CS_FN(gemm)(const cs_mlp *net, int kind, const T *a, const T *b, T *
     blocks = blocks > CS_GEMM_MAX_BLOCKS ? CS_GEMM_MAX_BLOCKS : blocks;
     if (blocks < 2) /* BLAS runs on one thread here: two blocks as soon as they are worth it */
         blocks = rows >= 2 * CS_GEMM_MIN_BLOCK_ROWS ? 2 : 1;
+    if (!net->spec.split_gemm) /* BLAS's own threads do the whole product */
+        blocks = 1;
     CS_FN(gemm_args) g = {net, a, b, c, kind, m, k, n, rows, blocks};
-    if (!net->spec.split_gemm || blocks == 1) { /* BLAS's own threads, or one block */
-        CS_FN(mm_whole)(&g);
-        return;
-    }
     cs_run_rows(CS_FN(gemm_block), &g, blocks, (ptrdiff_t)m * k * n / blocks,
                 net->spec.n_threads);
 }

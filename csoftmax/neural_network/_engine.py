@@ -23,7 +23,6 @@ import weakref
 import numpy as np
 import scipy.sparse as sp
 
-from csoftmax import _core
 from csoftmax._core import MLPEngine
 from csoftmax._utils import check_n_threads
 
@@ -64,7 +63,7 @@ def _training_engine(coefs, intercepts, activation, out_activation, batch_rows,
     when it is dense, so that the engine has a buffer to gather shuffled rows into.
     """
     return MLPEngine(coefs, intercepts, activation, out_activation, batch_rows, n_threads,
-                     gather_dense=isinstance(X, np.ndarray), split_gemm=True)
+                     gather_dense=isinstance(X, np.ndarray))
 
 
 # The prediction engine of each fitted estimator, kept between calls. It lives here, keyed
@@ -94,9 +93,7 @@ def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,
     dtype = coefs[0].dtype
     X = _engine_input(X, dtype)
     out = np.empty((X.shape[0], n_outputs), dtype=dtype)
-    # (the kernels cap a thread count by the processors this process may use)
-    threads = _core.max_threads() if n_threads is None else check_n_threads(n_threads)
-    spec = (activation, out_activation, threads)
+    spec = (activation, out_activation, check_n_threads(n_threads))
     engine = _cached_engine(cache, coefs, intercepts, spec)
     try:
         return engine.forward(X, out)
@@ -119,7 +116,7 @@ def _cached_engine(cache, coefs, intercepts, spec):
     params = [_engine_array(a, dtype) for a in arrays]
     n_layers = len(coefs)
     engine = MLPEngine(params[:n_layers], params[n_layers:], spec[0], spec[1],
-                       _PREDICT_BATCH_ROWS, spec[2], split_gemm=True, gemv_rows=True)
+                       _PREDICT_BATCH_ROWS, spec[2])
     if cache is not None and all(p is a for p, a in zip(params, arrays)):
         # The engine holds these arrays, so while it is kept no other array can take
         # their identity.
