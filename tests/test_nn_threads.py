@@ -114,3 +114,28 @@ def test_team_probes_change_no_result(dtype):
     for a, b in zip(runs[0].coefs_ + runs[0].intercepts_, runs[1].coefs_ + runs[1].intercepts_):
         assert_array_equal(a, b)
     assert runs[0].loss_curve_ == runs[1].loss_curve_
+
+
+@IGNORE_CONVERGENCE
+def test_engines_give_blas_its_thread_count_back():
+    # While an engine runs, SciPy's OpenBLAS is set to one thread (the engine splits the
+    # products itself); after fit and predict it has the count it had before.
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from csoftmax import _core
+
+    if not _core.blas_threads_controlled():
+        pytest.skip("SciPy's BLAS is not an OpenBLAS whose thread count can be set")
+
+    def blas_threads():
+        return sorted((d["filepath"], d["num_threads"]) for d in threadpool_info()
+                      if d["user_api"] == "blas")
+
+    params = make_params(hidden_layer_sizes=(64,), max_iter=2)
+    for limit in (None, 1):
+        with threadpool_limits(limits=limit, user_api="blas"):
+            before = blas_threads()
+            clf = MLPClassifier(**params).fit(X_DIGITS, Y_DIGITS)
+            clf.predict_proba(X_DIGITS)
+            MLPClassifier(**dict(params, solver="lbfgs")).fit(X_DIGITS, Y_DIGITS)
+            assert blas_threads() == before

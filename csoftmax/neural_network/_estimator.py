@@ -206,7 +206,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         Number of OpenMP threads used by the kernels. None means all usable cores
         (respecting ``OMP_NUM_THREADS``, ``threadpoolctl`` limits and the thread
         limit of a joblib worker); a negative value counts back from that (-1 all,
-        -2 all but one); 0 is an error. The fitted weights do not depend on it.
+        -2 all but one); 0 is an error. When SciPy's BLAS is OpenBLAS, the matrix
+        products run on these threads too, with OpenBLAS set to one thread for the
+        duration of each fit or predict step (other threads' SciPy BLAS calls run on
+        one thread meanwhile). The fitted weights do not depend on it.
         Not available in scikit-learn.
 
     Attributes
