@@ -7,6 +7,7 @@ from importlib import metadata
 
 import csoftmax
 from csoftmax import _core
+from csoftmax._utils import _usable_cores
 
 
 def _proc_field(path, key):
@@ -27,13 +28,6 @@ def _version(distribution):
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
         return "not installed"
-
-
-def _usable_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def describe(torch):
