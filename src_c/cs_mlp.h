@@ -17,7 +17,10 @@
  *     and returns CS_OK, CS_EINVAL (nothing trained) or CS_ENOMEM. Sizes passed to BLAS
  *     (each layer width and the batch rows) must fit in an int; their products need not.
  *   - One engine serves one call at a time: its scratch is shared by its calls.
- *   - Row kernels split rows over n_threads (cs_parallel.h); results never depend on it.
+ *   - Row kernels split rows over n_threads (cs_parallel.h); so do the GEMMs, in blocks of
+ *     result rows fixed by the shape, when cs_blas can set BLAS to one thread for the call
+ *     (spec.split_gemm). Results never depend on n_threads. An epoch may run some batches
+ *     on one thread when the machine is busy (cs_mlp_impl.h), which changes no result.
  *
  * The objective (scikit-learn's): for a batch with weights w (1 when absent),
  *   loss = sum_i w_i l_i / sum_i w_i + alpha / 2 * sum_l ||W_l||^2 / sum_i w_i

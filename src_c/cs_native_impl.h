@@ -2,12 +2,12 @@
  * width (CS_NATIVE_BYTES: 16 for SSE2 and NEON, 32 for AVX2, 64 for AVX-512) for the hot
  * loops.
  *
- * The 64-byte vectors of cs_simd.h fix the order of every sum, whatever the instruction set;
- * but GCC keeps a vector wider than the hardware's in memory, and turns its comparisons into
- * scalar code, so on AVX2 and SSE2 the loops over them run several times slower than they
- * should. The loops here use native vectors and reproduce the 64-byte order exactly: element
- * j of a row goes to logical lane j % TW, as the 64-byte accumulators put it, so each path computes the same
- * bits as before.
+ * The lanes of a 64-byte vector (cs_simd.h) fix the order of every sum, whatever the
+ * instruction set. The kernels no longer compute on 64-byte vectors: GCC keeps a vector
+ * wider than the hardware's in memory and turns its comparisons into scalar code, so on AVX2
+ * and SSE2 such loops ran several times slower than they should. The loops use native
+ * vectors and reproduce the 64-byte order exactly (element j of a row is summed in logical
+ * lane j % TW, nsum below), so every path computes the same bits.
  *
  * NV is a native vector of T (NW lanes), NVD a native vector of double (ND lanes). */
 
