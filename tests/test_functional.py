@@ -498,6 +498,56 @@ def test_long_rows_are_normalised_to_the_last_ulp():
     assert abs(log_s - log_s_true) <= 2 * np.spacing(log_s_true)
 
 
+def _simd_paths():
+    """The SIMD paths this CPU runs (set_simd_backend refuses the others)."""
+    from csoftmax import _core
+
+    previous, paths = csoftmax.simd_backend(), []
+    try:
+        for name in _core.simd_names():
+            try:
+                csoftmax.set_simd_backend(name)
+            except ValueError:
+                continue
+            paths.append(name)
+    finally:
+        csoftmax.set_simd_backend(previous)
+    return paths
+
+
+@pytest.mark.parametrize("path", _simd_paths())
+@pytest.mark.parametrize("dtype, lo, hi", [(np.float32, -110, 90), (np.float64, -750, 712)])
+def test_exp_is_within_one_ulp_on_every_path(path, dtype, lo, hi):
+    """The kernels' exp, read out exactly: log_softmax_vjp of the row [a, 0] with dy = [0, -1]
+    is dy - exp(y) * sum(dy) = [exp(a), 0]. Checked against long double from underflow
+    (subnormal results included) to overflow, and on [-5, 0] where softmax spends its time."""
+    rng = np.random.default_rng(7)
+    a = np.concatenate([rng.uniform(lo, hi, 100_000), rng.uniform(-5, 0, 100_000),
+                        np.linspace(lo, hi, 20_001)]).astype(dtype)
+    y = np.stack([a, np.zeros_like(a)], axis=1)
+    dy = np.zeros_like(y)
+    dy[:, 1] = -1
+    previous = csoftmax.simd_backend()
+    csoftmax.set_simd_backend(path)
+    try:
+        got = csoftmax.log_softmax_vjp(y, dy)[:, 0]
+        special = csoftmax.log_softmax_vjp(
+            np.array([[np.nan, 0], [-np.inf, 0], [np.inf, 0]], dtype),
+            np.array([[0, -1]] * 3, dtype))[:, 0]
+    finally:
+        csoftmax.set_simd_backend(previous)
+    ref = np.exp(a.astype(np.longdouble))
+    with np.errstate(over="ignore"):
+        ref_rounded = ref.astype(dtype)
+    inside = np.isfinite(ref_rounded) & (ref_rounded > 0)
+    assert inside.sum() > 200_000
+    ulps = np.abs(got[inside] - ref[inside]) / np.spacing(ref_rounded[inside]).astype(np.longdouble)
+    assert ulps.max() < 1.0, float(ulps.max())
+    # beyond the range: exactly 0 or inf, as the correctly rounded result is
+    np.testing.assert_array_equal(got[~inside], ref_rounded[~inside])
+    assert np.isnan(special[0]) and special[1] == 0 and special[2] == np.inf
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(7,), (1, 5), (37, 10), (19, 40)])
 @pytest.mark.parametrize("fn", [csoftmax.softmax, csoftmax.log_softmax])
