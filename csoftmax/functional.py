@@ -30,13 +30,15 @@ def _direct(kernel, inputs, axis, out, n_threads):
     """The result of the commonest call, or None when it needs the general path.
 
     C-contiguous float32/float64 arrays of one dtype and shape, of 1 or 2 dimensions,
-    normalised over their last axis, with no ``out`` (or ``out`` the first input, when
-    writeable) and the default threads, go straight to the kernel: the general path's
-    layout, dtype and aliasing checks cost tens of microseconds, which is more than the
-    kernel itself takes on a small batch. The result is the same either way.
+    normalised over their last axis, with either no ``out`` or an
+    ``out`` the kernel can write into (a writeable C-contiguous array of the same dtype and
+    shape that is one of the inputs or shares no memory with them), go straight to the
+    kernel: the general path's layout, dtype and aliasing checks cost tens of microseconds,
+    which is more than the kernel itself takes on a small batch. The result is the same
+    either way.
     """
     x = inputs[0]
-    if (n_threads is not None or type(axis) is not int or type(x) is not np.ndarray
+    if (type(axis) is not int or type(x) is not np.ndarray
             or x.dtype not in NATIVE_DTYPES or not x.size or not 1 <= x.ndim <= 2
             or axis not in (-1, x.ndim - 1)):
         return None
@@ -46,15 +48,18 @@ def _direct(kernel, inputs, axis, out, n_threads):
             return None
     if out is None:
         res = np.empty_like(x)
-    elif out is x and x.flags.writeable:
-        res = x
+    elif (type(out) is np.ndarray and out.dtype == x.dtype and out.shape == x.shape
+            and out.flags.c_contiguous and out.flags.writeable
+            and all(out is a or not np.may_share_memory(out, a) for a in inputs)):
+        res = out
     else:
         return None
+    n_threads = check_n_threads(n_threads)
     if x.ndim == 2:
-        kernel(*inputs, res, check_n_threads(None))
+        kernel(*inputs, res, n_threads)
     else:
         rows = [a.reshape(1, -1) for a in inputs]
-        kernel(*rows, res.reshape(1, -1), check_n_threads(None))
+        kernel(*rows, res.reshape(1, -1), n_threads)
     return res
 
 

@@ -128,13 +128,13 @@ def _check_options(label_smoothing, reduction, ignore_index):
         raise TypeError(f"ignore_index must be an int or None; got {ignore_index!r}.")
 
 
-def _direct_hard(logits, target, axis, ignore_index, label_smoothing, reduction, return_grad):
+def _direct_hard(logits, target, axis, ignore_index, label_smoothing, reduction, return_grad,
+                 n_threads):
     """cross_entropy's result for the commonest call, or None when it needs the general path.
 
     C-contiguous 2-D float32/float64 logits with classes on axis 1, a 1-D int64 label array,
-    an int ignore_index, no weights, no ``out`` and the default threads go straight to the
-    kernel, which checks
-    the labels itself; anything it refuses goes through the general path, which raises the
+    an int ignore_index, no weights and no ``out`` go straight to the kernel, which checks the
+    labels itself; anything it refuses goes through the general path, which raises the
     detailed error.
     """
     if (type(logits) is not np.ndarray or type(target) is not np.ndarray
@@ -149,12 +149,13 @@ def _direct_hard(logits, target, axis, ignore_index, label_smoothing, reduction,
         # (ignore_index=None reaches the kernel as a sentinel label, which the general
         # path's check rejects as a label)
         return None
+    n_threads = check_n_threads(n_threads)
     grad = np.empty_like(logits) if return_grad else None
     loss_rows = np.empty(logits.shape[0], dtype=np.float64)
     try:
         loss = _core.cross_entropy_hard(
             logits, target, None, None, ignore_index, label_smoothing,
-            _core.REDUCTIONS[reduction], loss_rows, grad, check_n_threads(None),
+            _core.REDUCTIONS[reduction], loss_rows, grad, n_threads,
         )
     except (ValueError, OverflowError):
         return None
@@ -280,9 +281,9 @@ def cross_entropy(
     >>> bool(np.isclose(csoftmax.cross_entropy(z, y, weight=[1.0, 2.0, 1.0]), np.log(3)))
     True
     """
-    if weight is None and sample_weight is None and out is None and n_threads is None:
+    if weight is None and sample_weight is None and out is None:
         res = _direct_hard(logits, target, axis, ignore_index, label_smoothing, reduction,
-                           return_grad)
+                           return_grad, n_threads)
         if res is not None:
             return res
     logits = check_real(logits, "logits")

@@ -552,15 +552,31 @@ def test_exp_is_within_one_ulp_on_every_path(path, dtype, lo, hi):
 @pytest.mark.parametrize("shape", [(7,), (1, 5), (37, 10), (19, 40)])
 @pytest.mark.parametrize("fn", [csoftmax.softmax, csoftmax.log_softmax])
 def test_direct_call_matches_general_path(fn, shape, dtype):
-    # The default call (C-contiguous float rows, last axis, no out, default threads) skips
-    # the general path's checks; passing n_threads takes the general path.
+    # The common call (C-contiguous float rows, last axis as an int) skips the general
+    # path's checks; a tuple axis takes the general path. Both give the same bits.
     x = (3 * np.random.default_rng(0).standard_normal(shape)).astype(dtype)
     x.reshape(-1)[::7] = -np.inf
     fast = fn(x)
-    general = fn(x, n_threads=1)
+    general = fn(x, axis=(-1,))
+    assert fn(x, n_threads=1).tobytes() == fn(x, n_threads=-1).tobytes() == fast.tobytes()
     assert fast.dtype == dtype and fast.shape == shape
     np.testing.assert_array_equal(fast, general)
     assert fast.tobytes() == general.tobytes()
+    # a preallocated out is written in place, on the direct path too
+    out = np.full(shape, np.nan, dtype)
+    assert fn(x, out=out) is out
+    assert out.tobytes() == general.tobytes()
+
+
+@pytest.mark.parametrize("fn", [csoftmax.softmax, csoftmax.log_softmax])
+def test_out_overlapping_the_input_is_not_written_early(fn):
+    # out a shifted view of x's buffer: neither x nor a fresh array; the result must be that
+    # of the untouched input
+    buf = np.random.default_rng(3).standard_normal(2 * 6 + 1).astype(np.float32)
+    x, out = buf[:12].reshape(2, 6), buf[1:13].reshape(2, 6)
+    want = fn(x.copy())
+    assert fn(x, out=out) is out
+    np.testing.assert_array_equal(out, want)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -572,9 +588,16 @@ def test_direct_vjp_matches_general_path(fn, shape, dtype):
     y = csoftmax.softmax(x) if fn is csoftmax.softmax_vjp else csoftmax.log_softmax(x)
     dy = rng.standard_normal(shape).astype(dtype)
     fast = fn(y, dy)
+    assert fast.tobytes() == fn(y, dy, axis=(-1,)).tobytes()
     assert fast.tobytes() == fn(y, dy, n_threads=1).tobytes()
     in_place = y.copy()
     assert fn(in_place, dy, out=in_place) is in_place
     assert in_place.tobytes() == fast.tobytes()
+    into_dy = dy.copy()
+    assert fn(y, into_dy, out=into_dy) is into_dy
+    assert into_dy.tobytes() == fast.tobytes()
+    out = np.empty_like(y)
+    assert fn(y, dy, out=out) is out
+    assert out.tobytes() == fast.tobytes()
     with pytest.raises(ValueError, match="dy has shape"):
         fn(y, dy[..., :-1])

@@ -578,8 +578,8 @@ def test_cross_entropy_refuses_weights_that_cannot_weigh():
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("n_classes", [3, 10, 40])
 def test_direct_call_matches_general_path(n_classes, reduction, dtype):
-    # int64 labels with 2-D logits and no weights go straight to the kernel; passing
-    # n_threads takes the general path. Both give the same bits.
+    # int64 labels with 2-D logits and no weights go straight to the kernel; int32 labels
+    # take the general path. Both give the same bits, with any thread count.
     rng = np.random.default_rng(0)
     z = (3 * rng.standard_normal((33, n_classes))).astype(dtype)
     y = rng.integers(0, n_classes, 33)
@@ -588,12 +588,14 @@ def test_direct_call_matches_general_path(n_classes, reduction, dtype):
     cases = [(y_ignored, {}), (y_ignored, {"label_smoothing": 0.2}),
              (y, {"ignore_index": int(y[0])})]
     for labels, kw in cases:
-        fast = csoftmax.cross_entropy(z, labels, reduction=reduction, return_grad=True, **kw)
-        general = csoftmax.cross_entropy(z, labels, reduction=reduction, return_grad=True,
-                                         n_threads=1, **kw)
-        for a, b in zip(fast, general):
-            assert np.asarray(a).dtype == dtype
-            assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+        general = csoftmax.cross_entropy(z, labels.astype(np.int32), reduction=reduction,
+                                         return_grad=True, **kw)
+        for n_threads in [None, 1, 2]:
+            fast = csoftmax.cross_entropy(z, labels, reduction=reduction, return_grad=True,
+                                          n_threads=n_threads, **kw)
+            for a, b in zip(fast, general):
+                assert np.asarray(a).dtype == dtype
+                assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
 
 
 def test_direct_call_bad_labels_raise_the_detailed_error():
