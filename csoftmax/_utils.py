@@ -13,12 +13,16 @@ _SIMD_NAMES = _core.simd_names()
 #: The dtypes the kernels compute in.
 NATIVE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+#: The machine's CPU count, read once: os.cpu_count() reads /sys on every call (about 9
+#: microseconds here, as long as a whole softmax of 200 x 10).
+_CPU_COUNT = os.cpu_count() or 1
+
 
 def _usable_cores():
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        return _CPU_COUNT
 
 
 def check_n_threads(n_threads):
@@ -35,6 +39,8 @@ def check_n_threads(n_threads):
     """
     if n_threads is None:
         return max(1, _core.max_threads())
+    if type(n_threads) is int and n_threads > 0:  # the common case, without the ABC check
+        return min(n_threads, _CPU_COUNT)
     if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
         raise TypeError(f"n_threads must be an int or None; got {n_threads!r}.")
     n_threads = int(n_threads)
@@ -46,7 +52,7 @@ def check_n_threads(n_threads):
     if n_threads < 0:
         n_max = max(1, min(_core.max_threads(), _usable_cores()))
         return max(1, n_max + 1 + n_threads)
-    return min(n_threads, os.cpu_count() or 1)
+    return min(n_threads, _CPU_COUNT)
 
 
 def result_dtype(*arrays):
