@@ -69,3 +69,18 @@ def test_quick_run_refuses_the_committed_folder():
     args = suite.parse_args(["--quick"])
     assert args.out.resolve() != (ROOT / "docs" / "benchmarks").resolve()
     args.out.rmdir()  # the temporary folder it made
+
+
+def test_compare_builds_runs_two_checkouts_in_turn():
+    # The same checkout on both sides: the script runs, and prints one row per op and shape.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "compare_builds.py"), str(ROOT), str(ROOT),
+         "--quick", "--rounds", "1"],
+        capture_output=True, text=True, env=env, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.endswith("x")]
+    assert len(rows) == 2 * 2 * 3, done.stdout  # dtypes x shapes x ops
+    for line in rows:
+        old, new = (float(v) for v in line.split()[-3:-1])
+        assert old > 0 and new > 0
