@@ -14,16 +14,33 @@
 
 #define CS_NARROW_MAX (2 * TW)
 
-/* Vectors of 8 lanes (float on AVX2, double on AVX-512) are transposed 8 x 8 in registers,
- * where the compiler has __builtin_shufflevector; other widths move element by element. */
-#if ((CS_F32 && CS_NATIVE_BYTES == 32) || (!CS_F32 && CS_NATIVE_BYTES == 64)) &&             \
+/* Blocks of NW x NW elements are transposed in registers when a vector has 2, 4 or 8 lanes
+ * (every path but float on AVX-512) and the compiler has __builtin_shufflevector; with 16
+ * lanes elements move one by one. */
+#define CS_NARROW_LANES (CS_F32 ? CS_NATIVE_BYTES / 4 : CS_NATIVE_BYTES / 8) /* NW, for #if */
+#if (CS_NARROW_LANES == 2 || CS_NARROW_LANES == 4 || CS_NARROW_LANES == 8) &&                \
     (defined(__clang__) || __GNUC__ >= 12)
-#define CS_NARROW_T8 1
+#define CS_NARROW_TB 1
 
-/* v[0..7] becomes its transpose (lane r of v[j] moves to lane j of v[r]): three rounds of
- * interleaves, pairs of lanes, then quadruples. */
-CS_INLINE void CS_FN(transpose8)(NV *v)
+/* v[0..NW-1] becomes its transpose (lane r of v[j] moves to lane j of v[r]): rounds of
+ * interleaves, of single lanes, then pairs, then quadruples. */
+CS_INLINE void CS_FN(transpose_block)(NV *v)
 {
+#if CS_NARROW_LANES == 2
+    const NV a = __builtin_shufflevector(v[0], v[1], 0, 2);
+    v[1] = __builtin_shufflevector(v[0], v[1], 1, 3);
+    v[0] = a;
+#elif CS_NARROW_LANES == 4
+    NV t[4];
+    for (int p = 0; p < 4; p += 2) {
+        t[p] = __builtin_shufflevector(v[p], v[p + 1], 0, 4, 1, 5);
+        t[p + 1] = __builtin_shufflevector(v[p], v[p + 1], 2, 6, 3, 7);
+    }
+    v[0] = __builtin_shufflevector(t[0], t[2], 0, 1, 4, 5);
+    v[1] = __builtin_shufflevector(t[0], t[2], 2, 3, 6, 7);
+    v[2] = __builtin_shufflevector(t[1], t[3], 0, 1, 4, 5);
+    v[3] = __builtin_shufflevector(t[1], t[3], 2, 3, 6, 7);
+#else
     NV t[8], u[8];
     for (int p = 0; p < 8; p += 2) {
         t[p] = __builtin_shufflevector(v[p], v[p + 1], 0, 8, 1, 9, 4, 12, 5, 13);
@@ -39,9 +56,31 @@ CS_INLINE void CS_FN(transpose8)(NV *v)
         v[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
         v[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     }
+#endif
+}
+
+/* Columns j0 .. j0 + NW - 1 of the NW rows at x (row stride n) into xt, and back. */
+CS_INLINE void CS_FN(narrow_load_block)(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt)
+{
+    NV v[NW];
+    for (int r = 0; r < NW; r++)
+        v[r] = CS_FN(nv_load)(x + r * n + j0);
+    CS_FN(transpose_block)(v);
+    for (int c = 0; c < NW; c++)
+        CS_FN(nv_store)(xt + (j0 + c) * NW, v[c]);
+}
+
+CS_INLINE void CS_FN(narrow_store_block)(T *out, ptrdiff_t n, ptrdiff_t j0, const T *xt)
+{
+    NV v[NW];
+    for (int c = 0; c < NW; c++)
+        v[c] = CS_FN(nv_load)(xt + (j0 + c) * NW);
+    CS_FN(transpose_block)(v);
+    for (int r = 0; r < NW; r++)
+        CS_FN(nv_store)(out + r * n + j0, v[r]);
 }
 #else
-#define CS_NARROW_T8 0
+#define CS_NARROW_TB 0
 #endif
 
 /* xt[j * NW + r] = x[r * n + j] for the k <= NW rows at x; lanes r >= k get 0. */
@@ -49,14 +88,13 @@ CS_INLINE void CS_FN(narrow_load)(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt)
 {
     if (k == NW) {
         ptrdiff_t j = 0;
-#if CS_NARROW_T8
-        for (; j + 8 <= n; j += 8) {
-            NV v[8];
-            for (int r = 0; r < 8; r++)
-                v[r] = CS_FN(nv_load)(x + r * n + j);
-            CS_FN(transpose8)(v);
-            for (int c = 0; c < 8; c++)
-                CS_FN(nv_store)(xt + (j + c) * NW, v[c]);
+#if CS_NARROW_TB
+        if (n >= NW) {
+            for (; j + NW <= n; j += NW)
+                CS_FN(narrow_load_block)(x, n, j, xt);
+            if (j < n) /* the last columns as one more block, overlapping the one before */
+                CS_FN(narrow_load_block)(x, n, n - NW, xt);
+            return;
         }
 #endif
         for (ptrdiff_t r = 0; r < NW; r++)
@@ -72,22 +110,19 @@ CS_INLINE void CS_FN(narrow_load)(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt)
 /* The inverse of narrow_load for the first k lanes. */
 CS_INLINE void CS_FN(narrow_store)(T *out, ptrdiff_t n, ptrdiff_t k, const T *xt)
 {
-    ptrdiff_t j = 0;
-#if CS_NARROW_T8
-    if (k == NW) {
-        for (; j + 8 <= n; j += 8) {
-            NV v[8];
-            for (int c = 0; c < 8; c++)
-                v[c] = CS_FN(nv_load)(xt + (j + c) * NW);
-            CS_FN(transpose8)(v);
-            for (int r = 0; r < 8; r++)
-                CS_FN(nv_store)(out + r * n + j, v[r]);
-        }
+#if CS_NARROW_TB
+    if (k == NW && n >= NW) {
+        ptrdiff_t j = 0;
+        for (; j + NW <= n; j += NW)
+            CS_FN(narrow_store_block)(out, n, j, xt);
+        if (j < n) /* overlapping: its first columns are stored again, with the same values */
+            CS_FN(narrow_store_block)(out, n, n - NW, xt);
+        return;
     }
 #endif
     for (ptrdiff_t r = 0; r < k; r++)
-        for (ptrdiff_t jj = j; jj < n; jj++)
-            out[r * n + jj] = xt[jj * NW + r];
+        for (ptrdiff_t j = 0; j < n; j++)
+            out[r * n + j] = xt[j * NW + r];
 }
 
 /* The sums of a group, one double per lane: lanes h*ND .. h*ND + ND - 1 in s[h]. */
@@ -153,4 +188,18 @@ CS_INLINE int CS_FN(narrow_defined)(NV m, const CS_FN(narrow_sums) *sums, int r)
 {
     const double s = CS_FN(narrow_sum_at)(sums, r);
     return m[r] > -INFINITY && m[r] < INFINITY && s == s;
+}
+
+/* Whether every lane's row is defined (the common case, tested with vector compares). */
+CS_INLINE int CS_FN(narrow_all_defined)(NV m, const CS_FN(narrow_sums) *sums)
+{
+    if (CS_FN(nv_any)(~((m > -INFINITY) & (m < INFINITY))))
+        return 0;
+    for (int h = 0; h < NW / ND; h++) {
+        const CS_FN(nvdi) nan = (CS_FN(nvdi))(sums->s[h] != sums->s[h]);
+        for (int l = 0; l < ND; l++)
+            if (nan[l])
+                return 0;
+    }
+    return 1;
 }

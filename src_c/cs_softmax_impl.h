@@ -41,8 +41,11 @@ static void CS_FN(softmax_narrow)(const cs_softmax_args *a, ptrdiff_t row0, ptrd
         const NV m = CS_FN(narrow_expsum)(xt, take_log ? NULL : xt, n, &sums);
         if (take_log) {
             T logs[NW];
-            for (int r = 0; r < NW; r++)
-                logs[r] = (T)log(CS_FN(narrow_sum_at)(&sums, r));
+            for (int h = 0; h < NW / ND; h++) {
+                const NVD ls = CS_FN(nvd_log)(sums.s[h]);
+                for (int l = 0; l < ND; l++)
+                    logs[h * ND + l] = (T)ls[l];
+            }
             const NV vl = CS_FN(nv_load)(logs);
             for (ptrdiff_t j = 0; j < n; j++)
                 CS_FN(nv_store)(xt + j * NW, (CS_FN(nv_load)(xt + j * NW) - m) - vl);
@@ -52,9 +55,10 @@ static void CS_FN(softmax_narrow)(const cs_softmax_args *a, ptrdiff_t row0, ptrd
                 CS_FN(nv_store)(xt + j * NW, CS_FN(nv_load)(xt + j * NW) * inv);
         }
         CS_FN(narrow_store)(out, n, k, xt);
-        for (int r = 0; r < k; r++)
-            if (!CS_FN(narrow_defined)(m, &sums, r))
-                CS_FN(row_fill)(out + r * n, n, NAN);
+        if (!CS_FN(narrow_all_defined)(m, &sums))
+            for (int r = 0; r < k; r++)
+                if (!CS_FN(narrow_defined)(m, &sums, r))
+                    CS_FN(row_fill)(out + r * n, n, NAN);
     }
 }
 
@@ -98,7 +102,7 @@ static void CS_FN(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t 
             CS_FN(row_fill)(out, n, NAN);
             continue;
         }
-        const NV vm = CS_FN(nv_splat)(m), vl = CS_FN(nv_splat)((T)log(s));
+        const NV vm = CS_FN(nv_splat)(m), vl = CS_FN(nv_splat)((T)CS_FN(log_d)(s));
         ptrdiff_t j = 0;
         for (; j + NW <= n; j += NW)
             CS_FN(nv_store)(out + j, (CS_FN(nv_load)(x + j) - vm) - vl);

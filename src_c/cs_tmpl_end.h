@@ -10,4 +10,5 @@
 #undef NVD
 #undef NACC
 #undef CS_NARROW_MAX
-#undef CS_NARROW_T8
+#undef CS_NARROW_TB
+#undef CS_NARROW_LANES

@@ -85,13 +85,13 @@ CS_INLINE void CS_FN(row_grad_soft)(T *g, const T *t, ptrdiff_t n, T c, T coef, 
  * (scaled by coef) over g, which holds e_j = exp(z_j - m) on entry. Scalar: the weighted
  * path is the rarer one. */
 static double CS_FN(weighted_hard_row)(const cs_xent_args *a, const T *z, T *g, int64_t y, T m,
-                                       double s, double coef)
+                                       double s, double log_s, double coef)
 {
     const ptrdiff_t n = a->n_cols;
     const double *c = a->class_weight;
     const double eps = a->label_smoothing, eps_n = eps / (double)n, cy = c[y];
     const double total = (1.0 - eps) * cy + eps_n * a->class_weight_sum; /* sum_j t'_j */
-    double loss = total * log(s);
+    double loss = total * log_s;
     if (eps < 1.0 && cy != 0.0)
         loss -= (1.0 - eps) * cy * (double)(z[y] - m);
     if (eps > 0.0) {
@@ -110,15 +110,16 @@ static double CS_FN(weighted_hard_row)(const cs_xent_args *a, const T *z, T *g, 
     return loss;
 }
 
-/* Loss of row i (hard label, no class weights) from its max m and sum s; coef is the
+/* Loss of row i (hard label, no class weights) from its max m, sum s and log_s = log_d(s)
+ * (the narrow kernel computes the logs of a group of rows at once); coef is the
  * gradient's weight. Writes the row's scale and shift of the gradient (g = e * scale +
  * shift, then g[y] set apart), as the row loop below computes them. */
 CS_INLINE double CS_FN(hard_row_loss)(const cs_xent_args *a, const T *z, int64_t y, T m,
-                                      double s, double coef, T *scale, T *shift)
+                                      double s, double log_s, double coef, T *scale, T *shift)
 {
     const ptrdiff_t n = a->n_cols;
     const double eps = a->label_smoothing, eps_n = eps / (double)n;
-    double loss = log(s);
+    double loss = log_s;
     if (eps < 1.0) /* with eps == 1 the label has weight 0, even if z[y] = -inf */
         loss -= (1.0 - eps) * (double)(z[y] - m);
     if (eps > 0)
@@ -148,7 +149,12 @@ static void CS_FN(xent_narrow)(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t 
         CS_FN(narrow_load)(z, n, k, xt);
         const NV m = CS_FN(narrow_expsum)(xt, xt, n, &sums);
         T scale[NW] = {0}, shift[NW] = {0};
-        double coef[NW], e_y[NW];
+        double coef[NW], e_y[NW], log_s[NW];
+        for (int h = 0; h < NW / ND; h++) {
+            const NVD ls = CS_FN(nvd_log)(sums.s[h]);
+            for (int l = 0; l < ND; l++)
+                log_s[h * ND + l] = ls[l];
+        }
         for (int r = 0; r < k; r++) {
             const int64_t y = a->target[i + r];
             const double w = a->sample_weight != NULL ? a->sample_weight[i + r] : 1.0;
@@ -160,8 +166,9 @@ static void CS_FN(xent_narrow)(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t 
                 const double s = CS_FN(narrow_sum_at)(&sums, r);
                 coef[r] = w * a->grad_scale;
                 e_y[r] = (double)xt[y * NW + r];
-                a->loss_rows[i + r] = w * CS_FN(hard_row_loss)(a, z + r * n, y, m[r], s,
-                                                                coef[r], scale + r, shift + r);
+                a->loss_rows[i + r] =
+                    w * CS_FN(hard_row_loss)(a, z + r * n, y, m[r], s, log_s[r], coef[r],
+                                             scale + r, shift + r);
             }
         }
         if (a->grad == NULL)
@@ -211,14 +218,14 @@ static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
                 CS_FN(row_fill)(g, n, NAN);
             continue;
         }
-        const double log_s = log(s), coef = w * a->grad_scale;
+        const double log_s = CS_FN(log_d)(s), coef = w * a->grad_scale;
         double loss;
         if (a->target != NULL && a->class_weight != NULL) {
-            loss = CS_FN(weighted_hard_row)(a, z, g, a->target[i], m, s, coef);
+            loss = CS_FN(weighted_hard_row)(a, z, g, a->target[i], m, s, log_s, coef);
         } else if (a->target != NULL) {
             const int64_t y = a->target[i];
             T scale, shift;
-            loss = CS_FN(hard_row_loss)(a, z, y, m, s, coef, &scale, &shift);
+            loss = CS_FN(hard_row_loss)(a, z, y, m, s, log_s, coef, &scale, &shift);
             if (g != NULL) {
                 const double e_y = (double)g[y];
                 CS_FN(row_affine)(g, n, scale, shift);

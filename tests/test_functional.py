@@ -548,6 +548,62 @@ def test_exp_is_within_one_ulp_on_every_path(path, dtype, lo, hi):
     assert np.isnan(special[0]) and special[1] == 0 and special[2] == np.inf
 
 
+@pytest.mark.parametrize("path", _simd_paths())
+def test_log_of_the_normaliser_is_within_one_ulp_on_every_path(path):
+    """The kernels' log, read out exactly: a row of n zeros has the normaliser n, and its
+    float64 log_softmax is -log(n). Narrow rows (n <= 16, several rows per vector) and wide
+    ones use the same log, so both are checked against long double."""
+    ns = list(range(1, 40)) + [100, 1000, 4097, 65536, 100_003]
+    previous = csoftmax.simd_backend()
+    csoftmax.set_simd_backend(path)
+    try:
+        got = np.array([-csoftmax.log_softmax(np.zeros((3, n)))[1, 0] for n in ns])
+        losses = np.array([csoftmax.cross_entropy(np.zeros((5, n)), np.zeros(5, np.int64),
+                                                  reduction="none")[1] for n in ns])
+    finally:
+        csoftmax.set_simd_backend(previous)
+    ref = np.log(np.array(ns, dtype=np.longdouble))
+    ulps = np.abs(got - ref)[1:] / np.spacing(ref[1:].astype(np.float64)).astype(np.longdouble)
+    assert got[0] == 0.0 and ulps.max() < 1.0, float(ulps.max())
+    np.testing.assert_array_equal(losses, got)  # the loss of the label is the same log
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_narrow_rows_give_the_same_bits_on_every_path_and_in_place(dtype):
+    """Rows of up to 33 classes go through the column kernels (groups of rows transposed in
+    registers, the last columns as an overlapping block, partial groups element by element):
+    every row count and width gives the same bits on every SIMD path, in place or not, and
+    the values of a float64 reference."""
+    previous, outputs = csoftmax.simd_backend(), {}
+    try:
+        for path in _simd_paths():
+            csoftmax.set_simd_backend(path)
+            rng = np.random.default_rng(11)
+            got = []
+            for n in range(1, 34):
+                for rows in (1, 5, 8, 9, 16, 17, 40):
+                    x = (3 * rng.standard_normal((rows, n))).astype(dtype)
+                    if rows > 5 and n > 1:
+                        x[3, n // 2] = -np.inf  # a masked class
+                    y = rng.integers(0, n, rows)
+                    soft, logs = csoftmax.softmax(x), csoftmax.log_softmax(x)
+                    loss, grad = csoftmax.cross_entropy(x, y, reduction="none",
+                                                        return_grad=True)
+                    in_place = x.copy()
+                    assert csoftmax.softmax(in_place, out=in_place) is in_place
+                    assert in_place.tobytes() == soft.tobytes()
+                    ref = scipy.special.softmax(x.astype(np.float64), axis=1)
+                    np.testing.assert_allclose(soft, ref, rtol=rtol(dtype), atol=prob_atol(dtype))
+                    np.testing.assert_allclose(
+                        grad, ref - np.eye(n)[y], rtol=rtol(dtype),
+                        atol=4 * np.finfo(dtype).eps)
+                    got += [soft, logs, loss, grad]
+            outputs[path] = b"".join(a.tobytes() for a in got)
+    finally:
+        csoftmax.set_simd_backend(previous)
+    assert len(set(outputs.values())) == 1, list(outputs)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(7,), (1, 5), (37, 10), (19, 40)])
 @pytest.mark.parametrize("fn", [csoftmax.softmax, csoftmax.log_softmax])
