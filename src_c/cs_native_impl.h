@@ -240,9 +240,12 @@ CS_INLINE NVD CS_FN(nvd_log)(NVD x)
     k = (NVD)(((vi)(k + 1.0) & big) | ((vi)k & ~big));
     const NVD f = m - 1.0; /* exact */
     const NVD s = f / (2.0 + f), z = s * s, w = z * z;
-    const NVD t1 = w * (0x1.999999997fa04p-2 + w * (0x1.c71c51d8e78afp-3 + w * 0x1.39a09d078c69fp-3));
-    const NVD t2 = z * (0x1.5555555555593p-1 +
-                        w * (0x1.2492494229359p-2 + w * (0x1.7466496cb03dep-3 + w * 0x1.2f112df3e5244p-3)));
+    const double lg1 = 0x1.5555555555593p-1, lg2 = 0x1.999999997fa04p-2,
+                 lg3 = 0x1.2492494229359p-2, lg4 = 0x1.c71c51d8e78afp-3,
+                 lg5 = 0x1.7466496cb03dep-3, lg6 = 0x1.39a09d078c69fp-3,
+                 lg7 = 0x1.2f112df3e5244p-3;
+    const NVD t1 = w * (lg2 + w * (lg4 + w * lg6));
+    const NVD t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)));
     const NVD r = t2 + t1, hfsq = 0.5 * f * f;
     NVD y = k * 0x1.62e42fee00000p-1 - ((hfsq - (s * (hfsq + r) + k * 0x1.a39ef35793c76p-33)) - f);
     vi bad = ~ok;
