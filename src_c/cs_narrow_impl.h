@@ -130,6 +130,31 @@ typedef struct {
     NVD s[NW / ND];
 } CS_FN(narrow_sums);
 
+/* acc[c][h]: the running sum of logical lane c of the row primitives (element j goes to
+ * c = j % TW), for the rows of half h of the group (lanes h*ND .. h*ND + ND - 1). */
+CS_INLINE void CS_FN(narrow_acc_zero)(NVD acc[TW][NW / ND])
+{
+    for (ptrdiff_t c = 0; c < TW; c++)
+        for (int h = 0; h < NW / ND; h++)
+            acc[c][h] = (NVD){0};
+}
+
+/* The sums from the accumulators as the row primitives fold theirs: b_l = a0[l] + a1[l] (for
+ * double a1 is zero), then cs_hsumd's tree. */
+CS_INLINE void CS_FN(narrow_fold)(NVD acc[TW][NW / ND], CS_FN(narrow_sums) *sums)
+{
+    for (int h = 0; h < NW / ND; h++) {
+        NVD b[CS_WD];
+        for (int l = 0; l < CS_WD; l++)
+#if CS_F32
+            b[l] = acc[l][h] + acc[l + CS_WD][h];
+#else
+            b[l] = acc[l][h] + (NVD){0};
+#endif
+        sums->s[h] = ((b[0] + b[4]) + (b[2] + b[6])) + ((b[1] + b[5]) + (b[3] + b[7]));
+    }
+}
+
 /* Per lane r of the column buffer xt (n columns): m_r = max_j x_rj (NaN ignored), returned;
  * e_rj = exp(x_rj - m_r), stored to et when et is not NULL (et may be xt); and
  * s_r = sum_j e_rj, summed in the order of row_expsum (see the top of this file). */
@@ -138,11 +163,8 @@ CS_INLINE NV CS_FN(narrow_expsum)(const T *xt, T *et, ptrdiff_t n, CS_FN(narrow_
     NV m = CS_FN(nv_splat)(-INFINITY);
     for (ptrdiff_t j = 0; j < n; j++)
         m = CS_FN(nv_max)(m, CS_FN(nv_load)(xt + j * NW));
-    /* acc[c][h]: the running sum of logical lane c of row_expsum, for the rows of half h. */
     NVD acc[TW][NW / ND];
-    for (ptrdiff_t c = 0; c < TW; c++)
-        for (int h = 0; h < NW / ND; h++)
-            acc[c][h] = (NVD){0};
+    CS_FN(narrow_acc_zero)(acc);
     for (ptrdiff_t j = 0; j < n; j++) {
         NV e = CS_FN(nv_exp)(CS_FN(nv_load)(xt + j * NW) - m);
         if (et != NULL)
@@ -154,18 +176,43 @@ CS_INLINE NV CS_FN(narrow_expsum)(const T *xt, T *et, ptrdiff_t n, CS_FN(narrow_
         acc[j % TW][0] += e;
 #endif
     }
-    /* b_l = a0[l] + a1[l] of row_expsum (for double a1 is zero), then cs_hsumd's fold. */
-    for (int h = 0; h < NW / ND; h++) {
-        NVD b[CS_WD];
-        for (int l = 0; l < CS_WD; l++)
-#if CS_F32
-            b[l] = acc[l][h] + acc[l + CS_WD][h];
-#else
-            b[l] = acc[l][h] + (NVD){0};
-#endif
-        sums->s[h] = ((b[0] + b[4]) + (b[2] + b[6])) + ((b[1] + b[5]) + (b[3] + b[7]));
-    }
+    CS_FN(narrow_fold)(acc, sums);
     return m;
+}
+
+/* Per lane: sum_j y_rj dy_rj (each product formed in double), in the order of row_dot. */
+CS_INLINE void CS_FN(narrow_dot)(const T *yt, const T *dyt, ptrdiff_t n,
+                                 CS_FN(narrow_sums) *sums)
+{
+    NVD acc[TW][NW / ND];
+    CS_FN(narrow_acc_zero)(acc);
+    for (ptrdiff_t j = 0; j < n; j++) {
+        const NV u = CS_FN(nv_load)(yt + j * NW), v = CS_FN(nv_load)(dyt + j * NW);
+#if CS_F32
+        acc[j % TW][0] += CS_FN(nv_lo_d)(u) * CS_FN(nv_lo_d)(v);
+        acc[j % TW][1] += CS_FN(nv_hi_d)(u) * CS_FN(nv_hi_d)(v);
+#else
+        acc[j % TW][0] += u * v;
+#endif
+    }
+    CS_FN(narrow_fold)(acc, sums);
+}
+
+/* Per lane: sum_j x_rj, in the order of row_sum. */
+CS_INLINE void CS_FN(narrow_sum)(const T *xt, ptrdiff_t n, CS_FN(narrow_sums) *sums)
+{
+    NVD acc[TW][NW / ND];
+    CS_FN(narrow_acc_zero)(acc);
+    for (ptrdiff_t j = 0; j < n; j++) {
+        const NV v = CS_FN(nv_load)(xt + j * NW);
+#if CS_F32
+        acc[j % TW][0] += CS_FN(nv_lo_d)(v);
+        acc[j % TW][1] += CS_FN(nv_hi_d)(v);
+#else
+        acc[j % TW][0] += v;
+#endif
+    }
+    CS_FN(narrow_fold)(acc, sums);
 }
 
 /* The lanes of numerator / s, each rounded from double to T as a scalar would be. */

@@ -11,4 +11,5 @@
 #undef NACC
 #undef CS_NARROW_MAX
 #undef CS_NARROW_TB
+#undef CS_NARROW_VJP_MAX
 #undef CS_NARROW_LANES

@@ -573,7 +573,7 @@ def test_narrow_rows_give_the_same_bits_on_every_path_and_in_place(dtype):
     """Rows of up to 33 classes go through the column kernels (groups of rows transposed in
     registers, the last columns as an overlapping block, partial groups element by element):
     every row count and width gives the same bits on every SIMD path, in place or not, and
-    the values of a float64 reference."""
+    the values of a float64 reference; so do the VJPs."""
     previous, outputs = csoftmax.simd_backend(), {}
     try:
         for path in _simd_paths():
@@ -597,7 +597,21 @@ def test_narrow_rows_give_the_same_bits_on_every_path_and_in_place(dtype):
                     np.testing.assert_allclose(
                         grad, ref - np.eye(n)[y], rtol=rtol(dtype),
                         atol=4 * np.finfo(dtype).eps)
-                    got += [soft, logs, loss, grad]
+                    dy = rng.standard_normal((rows, n)).astype(dtype)
+                    vjp = csoftmax.softmax_vjp(soft, dy)
+                    log_vjp = csoftmax.log_softmax_vjp(logs, dy)
+                    into_dy = dy.copy()
+                    assert csoftmax.softmax_vjp(soft, into_dy, out=into_dy) is into_dy
+                    assert into_dy.tobytes() == vjp.tobytes()
+                    s64, dy64 = soft.astype(np.float64), dy.astype(np.float64)
+                    finite = np.isfinite(s64).all(axis=1)
+                    want = s64 * (dy64 - (s64 * dy64).sum(axis=1, keepdims=True))
+                    np.testing.assert_allclose(vjp[finite], want[finite], rtol=rtol(dtype),
+                                               atol=8 * np.finfo(dtype).eps)
+                    want = dy64 - np.exp(logs.astype(np.float64)) * dy64.sum(axis=1, keepdims=True)
+                    np.testing.assert_allclose(log_vjp[finite], want[finite], rtol=rtol(dtype),
+                                               atol=8 * np.finfo(dtype).eps * np.abs(dy64).sum())
+                    got += [soft, logs, loss, grad, vjp, log_vjp]
             outputs[path] = b"".join(a.tobytes() for a in got)
     finally:
         csoftmax.set_simd_backend(previous)
