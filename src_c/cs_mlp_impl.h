@@ -458,28 +458,34 @@ static int CS_FN(optim_step)(cs_mlp *net, cs_optim *opt, T *const *state, double
     return status;
 }
 
-/* The team of an epoch adapts to the machine (no result depends on it): every
- * CS_TEAM_PROBE_EVERY batches, one batch runs with the other team size (one thread, or all
- * n_threads), and the epoch goes on with whichever processed its rows faster, by a margin
- * (one thread must be 1/0.6 times as fast to replace the team, the team 1/0.9 times).
- * On a quiet machine the full team wins; with another process busy on a core, one thread,
- * which never waits for a descheduled partner, can be several times faster. */
+/* The team of an epoch adapts to the machine (no result depends on it): now and then one
+ * batch runs with the other team size (one thread, or all n_threads), and the epoch goes on
+ * with whichever processed its rows faster, by a margin (one thread must be 1/0.6 times as
+ * fast to replace the team, the team 1/0.9 times). On a quiet machine the full team wins;
+ * with another process busy on a core, one thread, which never waits for a descheduled
+ * partner, can be several times faster.
+ * The first probe comes after CS_TEAM_PROBE_FIRST batches and the interval then doubles up
+ * to CS_TEAM_PROBE_EVERY, starting again from the first after a switch: a disturbance at
+ * the start of an epoch (another library's BLAS threads still spinning for a tenth of a
+ * second after its last call, say) then costs a few batches, not the first 32. */
+#define CS_TEAM_PROBE_FIRST 4
 #define CS_TEAM_PROBE_EVERY 32
 
 typedef struct {
     int full, cur;  /* n_threads, and the team size in use */
     double seconds; /* time and rows of the batches at cur since the last probe */
     ptrdiff_t rows;
+    ptrdiff_t next_probe, interval; /* the batch of the next probe, and the one after */
 } CS_FN(team);
 
 static int CS_FN(team_next)(const CS_FN(team) *t, ptrdiff_t batch)
 {
-    const int probe = t->full > 1 && batch % CS_TEAM_PROBE_EVERY == CS_TEAM_PROBE_EVERY - 1 &&
-                      t->rows > 0;
+    const int probe = t->full > 1 && batch >= t->next_probe && t->rows > 0;
     return probe ? (t->cur == t->full ? 1 : t->full) : t->cur;
 }
 
-static void CS_FN(team_record)(CS_FN(team) *t, int used, double seconds, ptrdiff_t rows)
+static void CS_FN(team_record)(CS_FN(team) *t, int used, double seconds, ptrdiff_t rows,
+                               ptrdiff_t batch)
 {
     if (used == t->cur) {
         t->seconds += seconds;
@@ -489,8 +495,14 @@ static void CS_FN(team_record)(CS_FN(team) *t, int used, double seconds, ptrdiff
     /* Leaving the full team takes a clear win (a noisy batch must not make a quiet machine
      * lose its threads); going back to it, any real one. */
     const double margin = used == 1 ? 0.6 : 0.9;
-    if (seconds / (double)rows < margin * (t->seconds / (double)t->rows))
+    if (seconds / (double)rows < margin * (t->seconds / (double)t->rows)) {
         t->cur = used;
+        t->interval = CS_TEAM_PROBE_FIRST;
+    } else {
+        t->interval = 2 * t->interval < CS_TEAM_PROBE_EVERY ? 2 * t->interval
+                                                            : CS_TEAM_PROBE_EVERY;
+    }
+    t->next_probe = batch + t->interval;
     t->seconds = 0.0;
     t->rows = 0;
 }
@@ -522,7 +534,7 @@ static int CS_FN(epoch_batches)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t bat
             return status;
         acc += (loss + 0.5 * alpha * sq / sw) * (double)m;
         start += m;
-        CS_FN(team_record)(team, nt, cs_wall_seconds() - t0, m);
+        CS_FN(team_record)(team, nt, cs_wall_seconds() - t0, m, batch);
     }
     *loss_sum = acc;
     return CS_OK;
@@ -535,7 +547,8 @@ static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_s
     T **typed_state = B(net)->ext;
     for (int k = 0; k < n_state; k++)
         typed_state[k] = (T *)state[k];
-    CS_FN(team) team = {net->spec.n_threads, net->spec.n_threads, 0.0, 0};
+    CS_FN(team) team = {net->spec.n_threads, net->spec.n_threads, 0.0, 0,
+                        CS_TEAM_PROBE_FIRST - 1, CS_TEAM_PROBE_FIRST};
     const int status = CS_FN(epoch_batches)(net, d, batch_size, alpha, opt, loss_sum, &team);
     net->spec.n_threads = team.full;
     return status;

@@ -107,8 +107,8 @@ def test_concurrent_fit_from_python_threads():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_team_probes_change_no_result(dtype):
     # With batches of 16, an epoch of digits has 113 batches, so the engine tries the other
-    # team size three times per epoch (every 32 batches) and may switch: the weights are
-    # those of one thread all the same.
+    # team size several times per epoch (after 4 batches, then at doubling intervals up to
+    # 32) and may switch: the weights are those of one thread all the same.
     params = make_params(hidden_layer_sizes=(64,), max_iter=2, batch_size=16, dtype=dtype)
     runs = [MLPClassifier(**params, n_threads=n).fit(X_DIGITS, Y_DIGITS) for n in (1, 2)]
     for a, b in zip(runs[0].coefs_ + runs[0].intercepts_, runs[1].coefs_ + runs[1].intercepts_):
