@@ -36,6 +36,8 @@ struct cs_mlp {
     double *loss_rows;    /* (batch_rows,) */
     double *colacc;       /* (max units,) column-sum accumulators */
     void *mem;            /* the one allocation behind the buffers above */
+    ptrdiff_t team_interval; /* the adaptive team's probe interval, kept from one epoch to
+                                the next (cs_mlp_impl.h); 0 before the first */
 };
 
 #define CS_TEMPLATE "cs_mlp_impl.h"

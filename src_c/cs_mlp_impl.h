@@ -464,10 +464,11 @@ static int CS_FN(optim_step)(cs_mlp *net, cs_optim *opt, T *const *state, double
  * fast to replace the team, the team 1/0.9 times). On a quiet machine the full team wins;
  * with another process busy on a core, one thread, which never waits for a descheduled
  * partner, can be several times faster.
- * The first probe comes after CS_TEAM_PROBE_FIRST batches and the interval then doubles up
- * to CS_TEAM_PROBE_EVERY, starting again from the first after a switch: a disturbance at
- * the start of an epoch (another library's BLAS threads still spinning for a tenth of a
- * second after its last call, say) then costs a few batches, not the first 32. */
+ * The first probe of an engine comes after CS_TEAM_PROBE_FIRST batches and the interval
+ * then doubles up to CS_TEAM_PROBE_EVERY (kept from epoch to epoch), starting again from the
+ * first after a switch: a disturbance when a fit starts (another library's BLAS threads
+ * still spinning for a tenth of a second after its last call, say) then costs a few
+ * batches, not the first 32, and later epochs probe as rarely as before. */
 #define CS_TEAM_PROBE_FIRST 4
 #define CS_TEAM_PROBE_EVERY 32
 
@@ -547,10 +548,11 @@ static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_s
     T **typed_state = B(net)->ext;
     for (int k = 0; k < n_state; k++)
         typed_state[k] = (T *)state[k];
-    CS_FN(team) team = {net->spec.n_threads, net->spec.n_threads, 0.0, 0,
-                        CS_TEAM_PROBE_FIRST - 1, CS_TEAM_PROBE_FIRST};
+    const ptrdiff_t interval = net->team_interval > 0 ? net->team_interval : CS_TEAM_PROBE_FIRST;
+    CS_FN(team) team = {net->spec.n_threads, net->spec.n_threads, 0.0, 0, interval - 1, interval};
     const int status = CS_FN(epoch_batches)(net, d, batch_size, alpha, opt, loss_sum, &team);
     net->spec.n_threads = team.full;
+    net->team_interval = team.interval;
     return status;
 }
 
