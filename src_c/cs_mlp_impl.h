@@ -468,21 +468,35 @@ static int CS_FN(optim_step)(cs_mlp *net, cs_optim *opt, T *const *state, double
  * then doubles up to CS_TEAM_PROBE_EVERY (kept from epoch to epoch), starting again from the
  * first after a switch: a disturbance when a fit starts (another library's BLAS threads
  * still spinning for a tenth of a second after its last call, say) then costs a few
- * batches, not the first 32, and later epochs probe as rarely as before. */
+ * batches, not the first 32, and later epochs probe as rarely as before.
+ * A probe of the full team runs CS_TEAM_PROBE_WARM batches and is judged on the last: the
+ * first team batch after a spell on one thread wakes the sleeping threads and fills their
+ * caches, and measured no faster than one thread (traced: 5.0-6.7 microseconds a row
+ * against 5.3, where a running team takes 3.5), which kept a fit on one thread for the
+ * rest of its epoch once a disturbance at its start had sent it there. */
 #define CS_TEAM_PROBE_FIRST 4
 #define CS_TEAM_PROBE_EVERY 32
+#define CS_TEAM_PROBE_WARM 2
 
 typedef struct {
     int full, cur;  /* n_threads, and the team size in use */
     double seconds; /* time and rows of the batches at cur since the last probe */
     ptrdiff_t rows;
     ptrdiff_t next_probe, interval; /* the batch of the next probe, and the one after */
+    int probe_left;                 /* batches of the probe in progress still to run */
 } CS_FN(team);
 
-static int CS_FN(team_next)(const CS_FN(team) *t, ptrdiff_t batch)
+/* The team size of the next batch (starting or continuing a probe when one is due). */
+static int CS_FN(team_next)(CS_FN(team) *t, ptrdiff_t batch)
 {
-    const int probe = t->full > 1 && batch >= t->next_probe && t->rows > 0;
-    return probe ? (t->cur == t->full ? 1 : t->full) : t->cur;
+    const int other = t->cur == t->full ? 1 : t->full;
+    if (t->probe_left > 0)
+        return other;
+    if (t->full > 1 && batch >= t->next_probe && t->rows > 0) {
+        t->probe_left = other == t->full ? CS_TEAM_PROBE_WARM : 1;
+        return other;
+    }
+    return t->cur;
 }
 
 static void CS_FN(team_record)(CS_FN(team) *t, int used, double seconds, ptrdiff_t rows,
@@ -493,6 +507,8 @@ static void CS_FN(team_record)(CS_FN(team) *t, int used, double seconds, ptrdiff
         t->rows += rows;
         return;
     }
+    if (--t->probe_left > 0)
+        return; /* a warm-up batch of a team probe: not judged */
     /* Leaving the full team takes a clear win (a noisy batch must not make a quiet machine
      * lose its threads); going back to it, any real one. */
     const double margin = used == 1 ? 0.6 : 0.9;
@@ -549,7 +565,8 @@ static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_s
     for (int k = 0; k < n_state; k++)
         typed_state[k] = (T *)state[k];
     const ptrdiff_t interval = net->team_interval > 0 ? net->team_interval : CS_TEAM_PROBE_FIRST;
-    CS_FN(team) team = {net->spec.n_threads, net->spec.n_threads, 0.0, 0, interval - 1, interval};
+    CS_FN(team) team = {net->spec.n_threads, net->spec.n_threads, 0.0, 0, interval - 1, interval,
+                        0};
     const int status = CS_FN(epoch_batches)(net, d, batch_size, alpha, opt, loss_sum, &team);
     net->spec.n_threads = team.full;
     net->team_interval = team.interval;
