@@ -312,6 +312,7 @@ def _first_line(cmd):
 # The C kernels, one family per file, all linked into the one extension (one SIMD state).
 C_SOURCES = [
     "cs_parallel.c", "cs_dispatch.c", "cs_softmax.c", "cs_xent.c", "cs_optim.c", "cs_mlp.c",
+    "cs_cast.c",
 ]
 
 extensions = [

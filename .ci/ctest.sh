@@ -45,7 +45,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 flags=(-O3 -std=c99 -ffp-contract=off -fno-math-errno -Wall -Wextra -Werror -Wno-psabi
        -Werror=unknown-pragmas -Isrc_c)
-kernels=(cs_parallel cs_dispatch cs_softmax cs_xent cs_optim cs_mlp)
+kernels=(cs_parallel cs_dispatch cs_softmax cs_xent cs_optim cs_mlp cs_cast)
 failed=0
 for t in "${targets[@]}"; do
     runner=()

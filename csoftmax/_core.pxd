@@ -17,6 +17,10 @@ cdef extern from "cs_parallel.h" nogil:
     int cs_openmp_enabled()
 
 
+cdef extern from "cs_cast.h" nogil:
+    int cs_cast_f64_f32(const double *x, float *out, ptrdiff_t n, int n_threads)
+
+
 cdef extern from "cs_dispatch.h" nogil:
     int CS_SIMD_N_LEVELS
     int cs_simd_supported()

@@ -152,6 +152,64 @@ def test_dtype_float32_trains_in_float32(solver, sparse):
     assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.parametrize("n", [1, 7, 32_768, 100_003])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_cast_kernel_rounds_as_numpy_and_finds_every_non_finite_value(n, n_threads):
+    # float64 -> float32 in one pass with a finiteness flag (src_c/cs_cast.h): the values of
+    # astype, subnormal results and float32's largest finite value included
+    from csoftmax import _core
+
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal(n) * 10.0 ** rng.integers(-45, 38, n)
+    x[: min(n, 3)] = [3.4028234663852886e38, 1e-45, -0.0][: min(n, 3)]
+    out = np.empty(n, np.float32)
+    assert _core.cast_f64_f32(x, out, n_threads) is True
+    assert out.tobytes() == x.astype(np.float32).tobytes()
+    for position in {0, n // 2, n - 1}:
+        for bad in (np.nan, np.inf, -np.inf, 1e39, -3.5e38):
+            y = x.copy()
+            y[position] = bad
+            assert _core.cast_f64_f32(y, out, n_threads) is False, (position, bad)
+    with pytest.raises(ValueError, match="shapes"):
+        _core.cast_f64_f32(x, np.empty(n + 1, np.float32), n_threads)
+
+
+@IGNORE_CONVERGENCE
+def test_float64_input_for_float32_training_is_cast_in_one_checked_pass(monkeypatch):
+    from csoftmax import _core
+
+    calls = []
+    cast = _core.cast_f64_f32
+
+    def spy(x, out, n_threads):
+        calls.append(x.size)
+        return cast(x, out, n_threads)
+
+    monkeypatch.setattr(_core, "cast_f64_f32", spy)
+    params = make_params(max_iter=2)
+    forced = MLPClassifier(**params, dtype=np.float32).fit(X_SMALL, Y_SMALL)
+    assert calls == [X_SMALL.size]
+    native = MLPClassifier(**params).fit(X_SMALL.astype(np.float32), Y_SMALL)
+    for a, b in zip(forced.coefs_ + forced.intercepts_, native.coefs_ + native.intercepts_):
+        assert a.dtype == np.float32
+        assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.nan, "Input X contains NaN"),
+    (np.inf, "Input X contains infinity"),
+    (1e39, "Input X contains infinity or a value too large for dtype\\('float32'\\)"),
+])
+def test_float64_input_for_float32_training_rejects_what_float32_cannot_hold(bad, message):
+    # the cast finds the value; validation then rejects the caller's X with its own message
+    X = X_SMALL.copy()
+    X[3, 2] = bad
+    clf = MLPClassifier(**make_params(max_iter=2), dtype=np.float32)
+    with pytest.raises(ValueError, match=message), np.errstate(over="ignore"):
+        clf.fit(X, Y_SMALL)
+    assert not hasattr(clf, "coefs_")
+
+
 @IGNORE_CONVERGENCE
 def test_dtype_none_keeps_float64():
     clf = MLPClassifier(**make_params(max_iter=2), dtype=None).fit(X_SMALL, Y_SMALL)

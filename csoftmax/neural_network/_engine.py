@@ -23,6 +23,7 @@ import weakref
 import numpy as np
 import scipy.sparse as sp
 
+from csoftmax import _core
 from csoftmax._core import MLPEngine
 from csoftmax._utils import check_n_threads
 
@@ -33,6 +34,22 @@ _PREDICT_BATCH_ROWS = 4096
 def _engine_array(a, dtype):
     """``a`` itself if the engine can use it (C-contiguous, writeable, dtype), or a copy."""
     return np.require(a, dtype=dtype, requirements=["C", "A", "W", "E"])
+
+
+def _cast_checked(X, dtype, n_threads):
+    """``(X32, True)`` when ``X`` is a plain C-contiguous 2-D float64 ndarray to be used as
+    float32: cast in one pass (on ``n_threads``) that also finds every value finite, so
+    input validation need not pass over the copy again. Otherwise, or when some value is
+    NaN, infinite or beyond float32's range, ``(X, False)``: validation then converts (or
+    rejects) ``X`` itself, with its usual messages."""
+    if (type(X) is not np.ndarray or X.dtype != np.float64 or X.ndim != 2 or not X.size
+            or not X.flags.c_contiguous or not isinstance(dtype, (type, np.dtype))
+            or np.dtype(dtype) != np.float32):
+        return X, False
+    out = np.empty(X.shape, dtype=np.float32)
+    if not _core.cast_f64_f32(X.reshape(-1), out.reshape(-1), check_n_threads(n_threads)):
+        return X, False
+    return out, True
 
 
 def _engine_input(X, dtype):

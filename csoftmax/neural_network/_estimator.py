@@ -200,7 +200,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         stays float64, anything else becomes float64), as scikit-learn does; on a
         warm start or ``partial_fit`` the dtype of the existing weights is kept.
         ``np.float32`` trains in float32 even from float64 input (about twice the
-        GEMM throughput, half the memory). Not available in scikit-learn.
+        GEMM throughput, half the memory); a C-contiguous float64 array is then cast
+        in one pass that also checks it is finite. Not available in scikit-learn.
 
     n_threads : int, default=None
         Number of OpenMP threads used by the kernels. None means all usable cores

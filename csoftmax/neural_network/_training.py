@@ -27,6 +27,7 @@ from sklearn.utils.validation import validate_data
 
 from csoftmax._utils import check_n_threads
 from csoftmax.neural_network._engine import (
+    _cast_checked,
     _engine_array,
     _engine_input,
     _engine_targets,
@@ -58,15 +59,19 @@ class _BaseMLP(BaseEstimator):
         return (np.float64, np.float32)
 
     def _validate_input(self, X, y, incremental, reset):
+        dtype = self._working_dtype(first_pass=reset)
+        # float64 data for float32 training: one pass casts it and checks it is finite
+        X, finite = _cast_checked(X, dtype, self.n_threads)
         X, y = validate_data(
             self,
             X,
             y,
             accept_sparse=["csr", "csc"],
             multi_output=True,
-            dtype=self._working_dtype(first_pass=reset),
+            dtype=dtype,
             order="C",
             reset=reset,
+            ensure_all_finite=not finite,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cs_cast.h"
 #include "cs_dispatch.h"
 #include "cs_optim.h"
 #include "cs_parallel.h"
@@ -143,6 +144,37 @@ static void ref_log_softmax(const double *x, double *ls, ptrdiff_t n)
 #undef CS_TEST_SUF
 #undef CS_TEST_RTOL
 
+/* float64 -> float32 with its finiteness flag: each value as a C cast rounds it, on one
+ * thread and two, and a NaN, an infinity or a value beyond float's range found anywhere. */
+static void test_cast(void)
+{
+    enum { N = 70001 };
+    double *x = malloc(N * sizeof *x);
+    float *out = malloc(N * sizeof *out);
+    for (int i = 0; i < N; i++)
+        x[i] = normal() * pow(10.0, (double)(i % 80 - 44));
+    x[0] = 3.4028234663852886e38; /* FLT_MAX: finite */
+    for (int n_threads = 1; n_threads <= 2; n_threads++) {
+        check(cs_cast_f64_f32(x, out, N, n_threads) == 1, "cast finite", n_threads, 0, 1);
+        int same = 1;
+        for (int i = 0; i < N; i++)
+            same &= memcmp(&out[i], &(float){(float)x[i]}, sizeof(float)) == 0;
+        check(same, "cast values", n_threads, 0, 0);
+        const double bad[3] = {NAN, -INFINITY, 1e39};
+        const int where[3] = {0, N / 2, N - 1};
+        for (int b = 0; b < 3; b++)
+            for (int w = 0; w < 3; w++) {
+                const double keep = x[where[w]];
+                x[where[w]] = bad[b];
+                check(cs_cast_f64_f32(x, out, N, n_threads) == 0, "cast non-finite", where[w],
+                      bad[b], 0);
+                x[where[w]] = keep;
+            }
+    }
+    check(cs_cast_f64_f32(x, out, 0, 2) == 1, "cast empty", 0, 0, 1);
+    free(x), free(out);
+}
+
 int main(void)
 {
     const int best = cs_simd_supported();
@@ -166,6 +198,7 @@ int main(void)
     }
     check(cs_simd_parse("auto") == CS_SIMD_AUTO && cs_simd_parse("nope") == -2, "simd_parse",
           0, 0, 0);
+    test_cast();
     printf("%ld passed, %ld failed\n", n_passed, n_failed);
     return n_failed != 0;
 }

@@ -1,0 +1,17 @@
+/* csoftmax: the estimator's float64 input cast to float32 in one pass.
+ *
+ * A float32 fit of float64 data converts the data once; the finiteness check that input
+ * validation makes (NaN, inf, and values beyond float's range, which the cast turns into
+ * inf) is taken from the same pass instead of a second one over the converted copy.
+ */
+#ifndef CS_CAST_H
+#define CS_CAST_H
+
+#include "cs_common.h"
+
+/* out[i] = (float)x[i] for 0 <= i < n (rounded to nearest), on up to n_threads threads
+ * (cs_parallel.h). Returns 1 when every out[i] is finite, 0 when any is NaN or infinite
+ * (out is then filled all the same). x and out must not overlap. */
+int cs_cast_f64_f32(const double *x, float *out, ptrdiff_t n, int n_threads);
+
+#endif
