@@ -64,10 +64,10 @@ def cast_f64_f32(const double[::1] x not None, float[::1] out not None, int n_th
     finite (cs_cast.h): True, or False for a NaN, an infinity or a value beyond float32."""
     if x.shape[0] != out.shape[0]:
         raise ValueError(f"csoftmax: array shapes {x.shape[0]} and {out.shape[0]} do not match")
-    cdef int finite
-    with nogil:
-        finite = cs_cast_f64_f32(&x[0] if x.shape[0] else NULL,
-                                 &out[0] if out.shape[0] else NULL, x.shape[0], n_threads)
+    cdef int finite = 1
+    if x.shape[0]:
+        with nogil:
+            cs_cast_f64_f32(&x[0], &out[0], &finite, x.shape[0], n_threads)
     return bool(finite)
 
 

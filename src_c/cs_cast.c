@@ -30,10 +30,11 @@ static void cs_cast_block(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
         __atomic_store_n(&((cs_cast_args *)a)->non_finite, 1, __ATOMIC_RELAXED);
 }
 
-int cs_cast_f64_f32(const double *x, float *out, ptrdiff_t n, int n_threads)
+int cs_cast_f64_f32(const double *x, float *out, int *finite, ptrdiff_t n, int n_threads)
 {
     cs_cast_args a = {x, out, 0};
     if (n > 0)
         cs_run_rows(cs_cast_block, &a, n, 1, n_threads);
-    return !a.non_finite;
+    *finite = !a.non_finite;
+    return CS_OK;
 }

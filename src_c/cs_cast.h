@@ -10,8 +10,8 @@
 #include "cs_common.h"
 
 /* out[i] = (float)x[i] for 0 <= i < n (rounded to nearest), on up to n_threads threads
- * (cs_parallel.h). Returns 1 when every out[i] is finite, 0 when any is NaN or infinite
- * (out is then filled all the same). x and out must not overlap. */
-int cs_cast_f64_f32(const double *x, float *out, ptrdiff_t n, int n_threads);
+ * (cs_parallel.h); *finite = 1 when every out[i] is finite, 0 when any is NaN or infinite
+ * (out is then filled all the same). x and out must not overlap. Returns CS_OK. */
+int cs_cast_f64_f32(const double *x, float *out, int *finite, ptrdiff_t n, int n_threads);
 
 #endif

@@ -12,9 +12,10 @@
  *     identical for any n_threads.
  *
  * The layout of src_c/: cs_parallel (the one way rows are split over threads),
- * cs_dispatch (the one SIMD state), cs_simd.h (vectors and exp), the template scheme
- * (cs_instantiate.h, cs_tmpl_begin.h, cs_tmpl_end.h), then one header per kernel family:
- * cs_softmax, cs_xent, cs_optim and cs_mlp.
+ * cs_dispatch (the one SIMD state), cs_simd.h (the 64-byte summation order), the template
+ * scheme (cs_instantiate.h, cs_tmpl_begin.h, cs_tmpl_end.h) with the native-width vectors,
+ * exp and log of cs_native_impl.h, then one header per kernel family: cs_softmax, cs_xent,
+ * cs_optim, cs_mlp and cs_cast (the estimator's float64 input cast to float32).
  */
 #ifndef CS_COMMON_H
 #define CS_COMMON_H

@@ -155,7 +155,9 @@ static void test_cast(void)
         x[i] = normal() * pow(10.0, (double)(i % 80 - 44));
     x[0] = 3.4028234663852886e38; /* FLT_MAX: finite */
     for (int n_threads = 1; n_threads <= 2; n_threads++) {
-        check(cs_cast_f64_f32(x, out, N, n_threads) == 1, "cast finite", n_threads, 0, 1);
+        int finite = 0;
+        check(cs_cast_f64_f32(x, out, &finite, N, n_threads) == CS_OK && finite == 1,
+              "cast finite", n_threads, 0, 1);
         int same = 1;
         for (int i = 0; i < N; i++)
             same &= memcmp(&out[i], &(float){(float)x[i]}, sizeof(float)) == 0;
@@ -166,12 +168,14 @@ static void test_cast(void)
             for (int w = 0; w < 3; w++) {
                 const double keep = x[where[w]];
                 x[where[w]] = bad[b];
-                check(cs_cast_f64_f32(x, out, N, n_threads) == 0, "cast non-finite", where[w],
-                      bad[b], 0);
+                check(cs_cast_f64_f32(x, out, &finite, N, n_threads) == CS_OK && finite == 0,
+                      "cast non-finite", where[w], bad[b], 0);
                 x[where[w]] = keep;
             }
     }
-    check(cs_cast_f64_f32(x, out, 0, 2) == 1, "cast empty", 0, 0, 1);
+    int finite = 0;
+    check(cs_cast_f64_f32(x, out, &finite, 0, 2) == CS_OK && finite == 1, "cast empty", 0, 0,
+          1);
     free(x), free(out);
 }
 
