@@ -139,6 +139,17 @@ CS_INLINE void CS_FN(narrow_acc_zero)(NVD acc[TW][NW / ND])
             acc[c][h] = (NVD){0};
 }
 
+/* Column j's values, widened to double, added to logical lane j % TW. */
+CS_INLINE void CS_FN(narrow_acc_add)(NVD acc[TW][NW / ND], ptrdiff_t j, NV v)
+{
+#if CS_F32
+    acc[j % TW][0] += CS_FN(nv_lo_d)(v);
+    acc[j % TW][1] += CS_FN(nv_hi_d)(v);
+#else
+    acc[j % TW][0] += v;
+#endif
+}
+
 /* The sums from the accumulators as the row primitives fold theirs: b_l = a0[l] + a1[l] (for
  * double a1 is zero), then cs_hsumd's tree. */
 CS_INLINE void CS_FN(narrow_fold)(NVD acc[TW][NW / ND], CS_FN(narrow_sums) *sums)
@@ -169,12 +180,7 @@ CS_INLINE NV CS_FN(narrow_expsum)(const T *xt, T *et, ptrdiff_t n, CS_FN(narrow_
         NV e = CS_FN(nv_exp)(CS_FN(nv_load)(xt + j * NW) - m);
         if (et != NULL)
             CS_FN(nv_store)(et + j * NW, e);
-#if CS_F32
-        acc[j % TW][0] += CS_FN(nv_lo_d)(e);
-        acc[j % TW][1] += CS_FN(nv_hi_d)(e);
-#else
-        acc[j % TW][0] += e;
-#endif
+        CS_FN(narrow_acc_add)(acc, j, e);
     }
     CS_FN(narrow_fold)(acc, sums);
     return m;
@@ -203,15 +209,8 @@ CS_INLINE void CS_FN(narrow_sum)(const T *xt, ptrdiff_t n, CS_FN(narrow_sums) *s
 {
     NVD acc[TW][NW / ND];
     CS_FN(narrow_acc_zero)(acc);
-    for (ptrdiff_t j = 0; j < n; j++) {
-        const NV v = CS_FN(nv_load)(xt + j * NW);
-#if CS_F32
-        acc[j % TW][0] += CS_FN(nv_lo_d)(v);
-        acc[j % TW][1] += CS_FN(nv_hi_d)(v);
-#else
-        acc[j % TW][0] += v;
-#endif
-    }
+    for (ptrdiff_t j = 0; j < n; j++)
+        CS_FN(narrow_acc_add)(acc, j, CS_FN(nv_load)(xt + j * NW));
     CS_FN(narrow_fold)(acc, sums);
 }
 
