@@ -193,6 +193,15 @@ def test_float64_input_for_float32_training_is_cast_in_one_checked_pass(monkeypa
     for a, b in zip(forced.coefs_ + forced.intercepts_, native.coefs_ + native.intercepts_):
         assert a.dtype == np.float32
         assert_array_equal(a, b)
+    # prediction casts float64 rows for float32 weights the same way
+    calls.clear()
+    proba = forced.predict_proba(X_SMALL)
+    assert calls == [X_SMALL.size]
+    assert proba.tobytes() == native.predict_proba(X_SMALL.astype(np.float32)).tobytes()
+    X_bad = X_SMALL.copy()
+    X_bad[1, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        forced.predict(X_bad)
 
 
 @pytest.mark.parametrize("bad, message", [

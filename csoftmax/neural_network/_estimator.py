@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from csoftmax.functional import log_softmax, softmax
-from csoftmax.neural_network._engine import _predict_logits, prediction_cache
+from csoftmax.neural_network._engine import _cast_checked, _predict_logits, prediction_cache
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS
 from csoftmax.neural_network._params import _validate_parameters
 from csoftmax.neural_network._sklearn_compat import _check_partial_fit_first_call
@@ -515,6 +515,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if (type(X) is not np.ndarray or X.ndim != 2 or X.dtype.kind != "f" or not X.shape[0]
                 or X.shape[1] != self.n_features_in_ or hasattr(self, "feature_names_in_")):
             return None
+        dtype = self.coefs_[0].dtype
+        if X.dtype == np.float64 and dtype == np.float32:
+            X_cast, finite = _cast_checked(X, dtype, self.n_threads)  # one pass, when it can
+            if finite:
+                return X_cast
         # A finite sum means finite entries; an infinite or NaN sum goes to validate_data
         # with the caller's X, which finds the culprit (or accepts data whose sum merely
         # overflowed). Overflow here is expected, never a warning (as in scikit-learn).
@@ -522,7 +527,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             finite = np.isfinite(np.add.reduce(X, axis=None))
             if not finite:
                 return None
-            X_cast = np.ascontiguousarray(X, dtype=self.coefs_[0].dtype)
+            X_cast = np.ascontiguousarray(X, dtype=dtype)
             if X_cast is not X and not np.isfinite(np.add.reduce(X_cast, axis=None)):
                 return None  # the cast overflowed: validate_data reports it
         return X_cast
