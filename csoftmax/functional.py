@@ -30,12 +30,11 @@ def _direct(kernel, inputs, axis, out, n_threads):
     """The result of the commonest call, or None when it needs the general path.
 
     C-contiguous float32/float64 arrays of one dtype and shape, of 1 or 2 dimensions,
-    normalised over their last axis, with either no ``out`` or an
-    ``out`` the kernel can write into (a writeable C-contiguous array of the same dtype and
-    shape that is one of the inputs or shares no memory with them), go straight to the
-    kernel: the general path's layout, dtype and aliasing checks cost tens of microseconds,
-    which is more than the kernel itself takes on a small batch. The result is the same
-    either way.
+    normalised over their last axis, with no ``out`` or an ``out`` the kernel can write
+    into (writeable, C-contiguous, of the same dtype and shape, and one of the inputs or
+    sharing no memory with them), and any ``n_threads``, go straight to the kernel: the
+    general path's layout, dtype and aliasing checks cost tens of microseconds, which is
+    more than the kernel itself takes on a small batch. The result is the same either way.
     """
     x = inputs[0]
     if (type(axis) is not int or type(x) is not np.ndarray

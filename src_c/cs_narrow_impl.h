@@ -241,11 +241,18 @@ CS_INLINE int CS_FN(narrow_all_defined)(NV m, const CS_FN(narrow_sums) *sums)
 {
     if (CS_FN(nv_any)(~((m > -INFINITY) & (m < INFINITY))))
         return 0;
-    for (int h = 0; h < NW / ND; h++) {
-        const CS_FN(nvdi) nan = (CS_FN(nvdi))(sums->s[h] != sums->s[h]);
-        for (int l = 0; l < ND; l++)
-            if (nan[l])
-                return 0;
-    }
+    for (int h = 0; h < NW / ND; h++)
+        if (CS_FN(nv_any)((NVI)(sums->s[h] != sums->s[h])))
+            return 0;
     return 1;
+}
+
+/* logs[r] = log_d(s_r) for every lane r of the group, by vectors of ND sums. */
+CS_INLINE void CS_FN(narrow_logs)(const CS_FN(narrow_sums) *sums, double logs[NW])
+{
+    for (int h = 0; h < NW / ND; h++) {
+        const NVD ls = CS_FN(nvd_log)(sums->s[h]);
+        for (int l = 0; l < ND; l++)
+            logs[h * ND + l] = ls[l];
+    }
 }

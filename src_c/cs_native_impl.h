@@ -110,7 +110,8 @@ CS_INLINE NV CS_FN(nv_exp_n)(NV x, NV *t)
     return *t - CS_EXP_MAGIC;
 }
 
-/* exp(r) for |r| <= ln2/2 (float: Taylor of degree 7). */
+/* exp(x - n ln2), the reduced argument r = x - n ln2 in [-ln2/2, ln2/2] (float: Taylor of
+ * degree 7). */
 CS_INLINE NV CS_FN(nv_exp_poly)(NV x, NV n)
 {
     NV r = x - n * 0.693359375f; /* exact: 9 significant bits times |n| <= 150 */
@@ -134,7 +135,7 @@ CS_INLINE NV CS_FN(nv_exp_n)(NV x, NV *t)
     return *t - CS_EXP_MAGIC;
 }
 
-/* exp(r) for |r| <= ln2/2 (double: Taylor of degree 13). */
+/* exp(x - n ln2), as above (double: Taylor of degree 13). */
 CS_INLINE NV CS_FN(nv_exp_poly)(NV x, NV n)
 {
     NV r = x - n * 0x1.62e42fee00000p-1; /* exact: ln2_hi has 32 bits */
@@ -218,14 +219,16 @@ CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
 /* ---- log of a normaliser ------------------------------------------------------------------
  * log(x) in double, lane by lane: every log of a row's sum of exponentials (log_softmax, the
  * cross-entropy loss) goes through it, the narrow kernels' NW rows at once and the row
- * kernels' one row at a time (cs_log_d), so a row's result does not depend on the path or
- * the lanes around it.
+ * kernels' one row at a time (log_d), so a row's result does not depend on the path or the
+ * lanes around it.
  *   x = 2^k m with m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f / (2 + f):
  *   log(m) = 2 atanh(s) = f - (f^2/2 - s (f^2/2 + R(s^2))),
  * with R the minimax polynomial of fdlibm's e_log.c (its coefficients Lg1..Lg7 below), and
- * k ln2 added as a two-part constant. Error below 1 ulp (0.84 ulp measured against long
- * double at 4 * 10^6 points from 1e-300 to 1e300; libm's own is 0.52). Lanes that are not
- * positive normal finite numbers (0, subnormal, inf, NaN, negative) take libm's log. */
+ * k ln2 added as a two-part constant. Error below 1 ulp against long double: 0.84 ulp for
+ * the same operations in NumPy at 4 * 10^6 points from 1e-300 to 1e300 (libm's log: 0.52),
+ * 0.81 ulp for this code through log_softmax at 1.9 * 10^6 normalisers in (1, 2]; the tests
+ * check the log of the integers up to 10^5. Lanes that are not positive normal finite
+ * numbers (0, subnormal, inf, NaN, negative) take libm's log. */
 typedef long long CS_FN(nvdi) __attribute__((vector_size(CS_NATIVE_BYTES)));
 
 CS_INLINE NVD CS_FN(nvd_log)(NVD x)
@@ -248,13 +251,9 @@ CS_INLINE NVD CS_FN(nvd_log)(NVD x)
     const NVD t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)));
     const NVD r = t2 + t1, hfsq = 0.5 * f * f;
     NVD y = k * 0x1.62e42fee00000p-1 - ((hfsq - (s * (hfsq + r) + k * 0x1.a39ef35793c76p-33)) - f);
-    vi bad = ~ok;
-    int any = 0;
-    for (int i = 0; i < ND; i++)
-        any |= bad[i] != 0;
-    if (__builtin_expect(any, 0))
+    if (__builtin_expect(CS_FN(nv_any)((NVI)~ok), 0))
         for (int i = 0; i < ND; i++)
-            if (bad[i])
+            if (!ok[i])
                 y[i] = log(x[i]);
     return y;
 }

@@ -40,13 +40,11 @@ static void CS_FN(softmax_narrow)(const cs_softmax_args *a, ptrdiff_t row0, ptrd
         CS_FN(narrow_load)((const T *)a->x + i * n, n, k, xt);
         const NV m = CS_FN(narrow_expsum)(xt, take_log ? NULL : xt, n, &sums);
         if (take_log) {
-            T logs[NW];
-            for (int h = 0; h < NW / ND; h++) {
-                const NVD ls = CS_FN(nvd_log)(sums.s[h]);
-                for (int l = 0; l < ND; l++)
-                    logs[h * ND + l] = (T)ls[l];
-            }
-            const NV vl = CS_FN(nv_load)(logs);
+            double logs[NW];
+            CS_FN(narrow_logs)(&sums, logs);
+            NV vl;
+            for (int r = 0; r < NW; r++)
+                vl[r] = (T)logs[r];
             for (ptrdiff_t j = 0; j < n; j++)
                 CS_FN(nv_store)(xt + j * NW, (CS_FN(nv_load)(xt + j * NW) - m) - vl);
         } else {

@@ -150,11 +150,7 @@ static void CS_FN(xent_narrow)(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t 
         const NV m = CS_FN(narrow_expsum)(xt, xt, n, &sums);
         T scale[NW] = {0}, shift[NW] = {0};
         double coef[NW], e_y[NW], log_s[NW];
-        for (int h = 0; h < NW / ND; h++) {
-            const NVD ls = CS_FN(nvd_log)(sums.s[h]);
-            for (int l = 0; l < ND; l++)
-                log_s[h * ND + l] = ls[l];
-        }
+        CS_FN(narrow_logs)(&sums, log_s);
         for (int r = 0; r < k; r++) {
             const int64_t y = a->target[i + r];
             const double w = a->sample_weight != NULL ? a->sample_weight[i + r] : 1.0;

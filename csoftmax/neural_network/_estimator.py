@@ -516,7 +516,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 or X.shape[1] != self.n_features_in_ or hasattr(self, "feature_names_in_")):
             return None
         dtype = self.coefs_[0].dtype
-        if X.dtype == np.float64 and dtype == np.float32:
+        if X.dtype == np.float64 and dtype == np.float32:  # (float32 input skips the call)
             X_cast, finite = _cast_checked(X, dtype, self.n_threads)  # one pass, when it can
             if finite:
                 return X_cast
