@@ -30,7 +30,7 @@ def check_n_threads(n_threads):
 
     None means all usable cores: OpenMP's default team size (which follows OMP_NUM_THREADS,
     OMP_THREAD_LIMIT and threadpoolctl's limits); the kernels cap every count by the
-    processors this process may run on (cs_run_rows asks OpenMP at each call), so this
+    processors OpenMP saw at the first parallel kernel (cs_run_rows reads it once), so this
     common case costs no system call. A negative value counts back from the usable cores,
     as in joblib: -1 is all, -2 all but one. A positive value is capped by the machine's CPU
     count: more threads cannot run at once, and OpenMP fails to start tens of thousands of

@@ -37,6 +37,20 @@ void cs_parallel_init(void)
 
 int cs_parallel_forked(void) { return cs_forked_child; }
 
+#if defined(_OPENMP)
+/* The processors OpenMP sees, read once: omp_get_num_procs() asks the kernel for the
+ * process's CPU affinity each time, a system call that cost about as much as a small
+ * softmax. A later change of the affinity is not seen; the cap only keeps a kernel from
+ * starting more threads than there are processors, and no result depends on it. */
+static int cs_procs(void)
+{
+    static volatile int n_procs = 0;
+    if (n_procs < 1)
+        n_procs = omp_get_num_procs();
+    return n_procs;
+}
+#endif
+
 void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t work_per_row,
                  int n_threads)
 {
@@ -45,13 +59,13 @@ void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t wo
     int nt = n_threads;
     if (nt < 1 || n_rows * work_per_row < CS_PARALLEL_MIN_ELEMS || cs_forked_child)
         nt = 1;
-#if defined(_OPENMP)
-    if (nt > omp_get_num_procs())
-        nt = omp_get_num_procs();
-#endif
     if ((ptrdiff_t)nt > n_rows)
         nt = (int)n_rows;
-    if (nt == 1) {
+#if defined(_OPENMP)
+    if (nt > 1 && nt > cs_procs())
+        nt = cs_procs();
+#endif
+    if (nt <= 1) {
         fn(ctx, 0, n_rows);
         return;
     }

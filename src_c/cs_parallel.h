@@ -19,7 +19,7 @@ typedef void (*cs_block_fn)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1);
  * on each. Runs on the calling thread when n_rows * work_per_row < CS_PARALLEL_MIN_ELEMS,
  * n_threads <= 1, or in a child process forked after a parallel team ran (GNU OpenMP cannot
  * start a team in such a child: it would hang). n_threads is capped by the processors
- * OpenMP sees. */
+ * OpenMP saw at the first parallel call (read once: asking costs a system call). */
 void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t work_per_row,
                  int n_threads);
 
