@@ -3,7 +3,9 @@
 Design: the public Python modules validate and prepare every argument; each wrapper here
 takes C-contiguous arrays of the right dtype, releases the GIL for one C call and maps the
 returned status to an exception. Kernel inputs are `const` memoryviews, so read-only and
-memory-mapped arrays are accepted. The extension holds the one SIMD state (cs_dispatch.h).
+memory-mapped arrays are accepted. One entry checks its own arguments: rows_direct, the
+commonest call of csoftmax.functional, which hands anything unusual back to the
+validating path. The extension holds the one SIMD state (cs_dispatch.h).
 """
 from cython cimport floating
 from libc.stddef cimport ptrdiff_t
@@ -178,6 +180,110 @@ def log_softmax_vjp(const floating[:, ::1] y not None, const floating[:, ::1] dy
             status = cs_log_softmax_vjp_f64(&y[0, 0], &dy[0, 0], &out[0, 0], y.shape[0],
                                             y.shape[1], n_threads)
     _raise_for(status)
+
+
+# ---- the direct call: plain arrays straight to a row kernel ------------------------------
+
+cdef enum:
+    _SOFTMAX, _LOG_SOFTMAX, _SOFTMAX_VJP, _LOG_SOFTMAX_VJP
+
+ROW_SOFTMAX, ROW_LOG_SOFTMAX = _SOFTMAX, _LOG_SOFTMAX
+ROW_SOFTMAX_VJP, ROW_LOG_SOFTMAX_VJP = _SOFTMAX_VJP, _LOG_SOFTMAX_VJP
+
+
+cdef inline bint _plain(object a, int ndim, int typenum, cnp.npy_intp *shape):
+    """a is an exact ndarray, C-contiguous, in native byte order, of this typenum and (when
+    shape is not NULL) of this ndim and shape."""
+    if type(a) is not np.ndarray:
+        return False
+    cdef cnp.ndarray arr = <cnp.ndarray>a
+    if (cnp.PyArray_TYPE(arr) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(arr)
+            or not cnp.PyArray_ISNOTSWAPPED(arr)):
+        return False
+    if shape == NULL:
+        return True
+    if cnp.PyArray_NDIM(arr) != ndim:
+        return False
+    cdef int k
+    for k in range(ndim):
+        if cnp.PyArray_DIMS(arr)[k] != shape[k]:
+            return False
+    return True
+
+
+cdef inline bint _apart(cnp.ndarray a, cnp.ndarray b):
+    """a and b are the same memory exactly, or share none (same shape and dtype given)."""
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    cdef cnp.npy_intp n = cnp.PyArray_NBYTES(a)
+    return pa == pb or pa + n <= pb or pb + n <= pa
+
+
+def rows_direct(int op, x, dy, out, axis, n_threads):
+    """Row kernel `op` (ROW_*) over the last axis of x, with dy for a VJP, written to out
+    (a new array when None); returns the result, or None when the call needs the general
+    path of csoftmax.functional.
+
+    This is the commonest call, handled with a few C checks: x (and dy) exact ndarrays,
+    C-contiguous float32 or float64 of one dtype and shape, 1 or 2 dimensions, not empty;
+    axis -1 or the last; out None, or such an array of x's dtype and shape, writeable, and
+    the very memory of an input or apart from them; n_threads None or a positive int. The
+    general path gives the same bits.
+    """
+    if type(x) is not np.ndarray or type(axis) is not int:
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef int ndim = cnp.PyArray_NDIM(xa), typenum = cnp.PyArray_TYPE(xa)
+    if ndim < 1 or ndim > 2 or (axis != -1 and axis != ndim - 1):
+        return None
+    if typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE:
+        return None
+    cdef cnp.npy_intp *shape = cnp.PyArray_DIMS(xa)
+    if not _plain(x, ndim, typenum, NULL) or cnp.PyArray_SIZE(xa) == 0:
+        return None
+    cdef bint vjp = op == _SOFTMAX_VJP or op == _LOG_SOFTMAX_VJP
+    if vjp and not _plain(dy, ndim, typenum, shape):
+        return None
+    cdef int nt
+    if n_threads is None:
+        nt = max(1, cs_max_threads())
+    elif type(n_threads) is int and 0 < n_threads <= 65536:
+        nt = n_threads  # cs_run_rows caps it by the processors
+    else:
+        return None
+    cdef cnp.ndarray res
+    if out is None:
+        res = cnp.PyArray_EMPTY(ndim, shape, typenum, 0)
+    elif (_plain(out, ndim, typenum, shape) and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out)
+          and _apart(<cnp.ndarray>out, xa) and (not vjp or _apart(<cnp.ndarray>out, dy))):
+        res = <cnp.ndarray>out
+    else:
+        return None
+    cdef ptrdiff_t n = shape[0] if ndim == 2 else 1
+    cdef ptrdiff_t c = shape[ndim - 1]
+    cdef void *px = cnp.PyArray_DATA(xa)
+    cdef void *pd = cnp.PyArray_DATA(<cnp.ndarray>dy) if vjp else NULL
+    cdef void *po = cnp.PyArray_DATA(res)
+    cdef int status = CS_EINVAL
+    cdef bint f32 = typenum == cnp.NPY_FLOAT
+    with nogil:
+        if op == _SOFTMAX:
+            status = (cs_softmax_f32(<float *>px, <float *>po, n, c, nt) if f32 else
+                      cs_softmax_f64(<double *>px, <double *>po, n, c, nt))
+        elif op == _LOG_SOFTMAX:
+            status = (cs_log_softmax_f32(<float *>px, <float *>po, n, c, nt) if f32 else
+                      cs_log_softmax_f64(<double *>px, <double *>po, n, c, nt))
+        elif op == _SOFTMAX_VJP:
+            status = (cs_softmax_vjp_f32(<float *>px, <float *>pd, <float *>po, n, c, nt)
+                      if f32 else
+                      cs_softmax_vjp_f64(<double *>px, <double *>pd, <double *>po, n, c, nt))
+        elif op == _LOG_SOFTMAX_VJP:
+            status = (cs_log_softmax_vjp_f32(<float *>px, <float *>pd, <float *>po, n, c, nt)
+                      if f32 else
+                      cs_log_softmax_vjp_f64(<double *>px, <double *>pd, <double *>po, n, c,
+                                             nt))
+    _raise_for(status)
+    return res
 
 
 cdef cs_xent_opts _xent_opts(const double[::1] sample_weight, const double[::1] class_weight,

@@ -9,7 +9,6 @@ import numpy as np
 
 from csoftmax import _core
 from csoftmax._utils import (
-    NATIVE_DTYPES,
     RowLayout,
     check_n_threads,
     check_out,
@@ -26,45 +25,16 @@ __all__ = ["softmax", "log_softmax", "softmax_jacobian", "softmax_vjp", "log_sof
 JACOBIAN_MAX_BYTES = 1 << 30
 
 
-def _direct(kernel, inputs, axis, out, n_threads):
-    """The result of the commonest call, or None when it needs the general path.
+def _run(op, kernel, inputs, axis, out, n_threads):
+    """Apply a row kernel to `inputs` (same shape) along `axis`; returns the result.
 
-    C-contiguous float32/float64 arrays of one dtype and shape, of 1 or 2 dimensions,
-    normalised over their last axis, with no ``out`` or an ``out`` the kernel can write
-    into (writeable, C-contiguous, of the same dtype and shape, and one of the inputs or
-    sharing no memory with them), and any ``n_threads``, go straight to the kernel: the
-    general path's layout, dtype and aliasing checks cost tens of microseconds, which is
-    more than the kernel itself takes on a small batch. The result is the same either way.
+    The commonest call (C-contiguous float arrays, last axis, see _core.rows_direct) goes
+    straight to the kernel `op`, checked in C: the general path's layout, dtype and
+    aliasing checks below cost microseconds, as much as the kernel takes on a small batch.
+    Both paths give the same bits.
     """
-    x = inputs[0]
-    if (type(axis) is not int or type(x) is not np.ndarray
-            or x.dtype not in NATIVE_DTYPES or not x.size or not 1 <= x.ndim <= 2
-            or axis not in (-1, x.ndim - 1)):
-        return None
-    for a in inputs:
-        if (type(a) is not np.ndarray or a.dtype != x.dtype or a.shape != x.shape
-                or not a.flags.c_contiguous):
-            return None
-    if out is None:
-        res = np.empty_like(x)
-    elif (type(out) is np.ndarray and out.dtype == x.dtype and out.shape == x.shape
-            and out.flags.c_contiguous and out.flags.writeable
-            and all(out is a or not np.may_share_memory(out, a) for a in inputs)):
-        res = out
-    else:
-        return None
-    n_threads = check_n_threads(n_threads)
-    if x.ndim == 2:
-        kernel(*inputs, res, n_threads)
-    else:
-        rows = [a.reshape(1, -1) for a in inputs]
-        kernel(*rows, res.reshape(1, -1), n_threads)
-    return res
-
-
-def _run(kernel, inputs, axis, out, n_threads):
-    """Apply a row kernel to `inputs` (same shape) along `axis`; returns the result."""
-    res = _direct(kernel, inputs, axis, out, n_threads)
+    res = _core.rows_direct(op, inputs[0], inputs[1] if len(inputs) > 1 else None, out,
+                            axis, n_threads)
     if res is not None:
         return res
     dtype = result_dtype(*inputs)
@@ -152,7 +122,7 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     array([1., 0.])
     """
     x = check_real(x, "x")
-    return _run(_core.softmax, (x,), axis, out, n_threads)
+    return _run(_core.ROW_SOFTMAX, _core.softmax, (x,), axis, out, n_threads)
 
 
 def log_softmax(x, axis=-1, *, out=None, n_threads=None):
@@ -199,7 +169,7 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     array([    0., -1000.])
     """
     x = check_real(x, "x")
-    return _run(_core.log_softmax, (x,), axis, out, n_threads)
+    return _run(_core.ROW_LOG_SOFTMAX, _core.log_softmax, (x,), axis, out, n_threads)
 
 
 def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
@@ -337,7 +307,7 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     True
     """
     y, dy = _check_pair(y, dy)
-    return _run(_core.softmax_vjp, (y, dy), axis, out, n_threads)
+    return _run(_core.ROW_SOFTMAX_VJP, _core.softmax_vjp, (y, dy), axis, out, n_threads)
 
 
 def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
@@ -378,4 +348,4 @@ def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     array([ 0.5, -0.5])
     """
     y, dy = _check_pair(y, dy)
-    return _run(_core.log_softmax_vjp, (y, dy), axis, out, n_threads)
+    return _run(_core.ROW_LOG_SOFTMAX_VJP, _core.log_softmax_vjp, (y, dy), axis, out, n_threads)
