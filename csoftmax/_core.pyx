@@ -73,6 +73,24 @@ def cast_f64_f32(const double[::1] x not None, float[::1] out not None, int n_th
     return bool(finite)
 
 
+def all_finite(x, int n_threads):
+    """Whether every value of x, a C-contiguous float32 or float64 ndarray in native byte
+    order, is finite (cs_check_finite_*): one pass, no temporary array, no warning."""
+    if (type(x) is not np.ndarray or not (_plain(x, 0, cnp.NPY_FLOAT, NULL)
+                                          or _plain(x, 0, cnp.NPY_DOUBLE, NULL))):
+        raise ValueError("csoftmax: all_finite takes a C-contiguous float32 or float64 array")
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef int finite = 1
+    cdef ptrdiff_t n = cnp.PyArray_SIZE(a)
+    cdef void *p = cnp.PyArray_DATA(a)
+    with nogil:
+        if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT:
+            cs_check_finite_f32(<const float *>p, &finite, n, n_threads)
+        else:
+            cs_check_finite_f64(<const double *>p, &finite, n, n_threads)
+    return bool(finite)
+
+
 def openmp_enabled():
     """Whether this build has OpenMP (False: every kernel runs on the calling thread)."""
     return bool(cs_openmp_enabled())

@@ -1,4 +1,5 @@
-/* csoftmax: float64 to float32 with a finiteness check, in one pass (see cs_cast.h). */
+/* csoftmax: float64 to float32 with a finiteness check, in one pass, and the check alone
+ * (see cs_cast.h). */
 #include <stdint.h>
 #include <string.h>
 
@@ -35,6 +36,59 @@ int cs_cast_f64_f32(const double *x, float *out, int *finite, ptrdiff_t n, int n
     cs_cast_args a = {x, out, 0};
     if (n > 0)
         cs_run_rows(cs_cast_block, &a, n, 1, n_threads);
+    *finite = !a.non_finite;
+    return CS_OK;
+}
+
+typedef struct {
+    const void *x;
+    int non_finite;
+} cs_check_args;
+
+/* As cs_cast_block, without the cast: the exponent bits of each value, all ones for NaN
+ * and the infinities. */
+static void cs_check_block_f32(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
+{
+    const cs_check_args *a = ctx;
+    const float *x = a->x;
+    uint32_t bad = 0;
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+    }
+    if (bad)
+        __atomic_store_n(&((cs_check_args *)a)->non_finite, 1, __ATOMIC_RELAXED);
+}
+
+static void cs_check_block_f64(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
+{
+    const cs_check_args *a = ctx;
+    const double *x = a->x;
+    uint64_t bad = 0;
+    for (ptrdiff_t i = i0; i < i1; i++) {
+        uint64_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bad |= (uint64_t)((bits & 0x7ff0000000000000u) == 0x7ff0000000000000u);
+    }
+    if (bad)
+        __atomic_store_n(&((cs_check_args *)a)->non_finite, 1, __ATOMIC_RELAXED);
+}
+
+int cs_check_finite_f32(const float *x, int *finite, ptrdiff_t n, int n_threads)
+{
+    cs_check_args a = {x, 0};
+    if (n > 0)
+        cs_run_rows(cs_check_block_f32, &a, n, 1, n_threads);
+    *finite = !a.non_finite;
+    return CS_OK;
+}
+
+int cs_check_finite_f64(const double *x, int *finite, ptrdiff_t n, int n_threads)
+{
+    cs_check_args a = {x, 0};
+    if (n > 0)
+        cs_run_rows(cs_check_block_f64, &a, n, 1, n_threads);
     *finite = !a.non_finite;
     return CS_OK;
 }

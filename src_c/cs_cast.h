@@ -1,8 +1,10 @@
-/* csoftmax: the estimator's float64 input cast to float32 in one pass.
+/* csoftmax: the estimator's input, cast and checked in one pass.
  *
  * A float32 fit of float64 data converts the data once; the finiteness check that input
  * validation makes (NaN, inf, and values beyond float's range, which the cast turns into
- * inf) is taken from the same pass instead of a second one over the converted copy.
+ * inf) is taken from the same pass instead of a second one over the converted copy. Input
+ * already of the weights' dtype is only checked, without the temporary arrays (or the
+ * floating-point flags of a sum) that a NumPy check needs.
  */
 #ifndef CS_CAST_H
 #define CS_CAST_H
@@ -13,5 +15,10 @@
  * (cs_parallel.h); *finite = 1 when every out[i] is finite, 0 when any is NaN or infinite
  * (out is then filled all the same). x and out must not overlap. Returns CS_OK. */
 int cs_cast_f64_f32(const double *x, float *out, int *finite, ptrdiff_t n, int n_threads);
+
+/* *finite = 1 when every x[i], 0 <= i < n, is finite, 0 when any is NaN or infinite; read
+ * on up to n_threads threads. Returns CS_OK. */
+int cs_check_finite_f32(const float *x, int *finite, ptrdiff_t n, int n_threads);
+int cs_check_finite_f64(const double *x, int *finite, ptrdiff_t n, int n_threads);
 
 #endif

@@ -174,6 +174,51 @@ def test_cast_kernel_rounds_as_numpy_and_finds_every_non_finite_value(n, n_threa
         _core.cast_f64_f32(x, np.empty(n + 1, np.float32), n_threads)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 7, 100_003])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_finite_check_finds_every_non_finite_value(dtype, n, n_threads):
+    # the check alone (src_c/cs_cast.h): extreme finite values and subnormals pass; NaN and
+    # either infinity anywhere fail; other layouts are refused, not misread
+    from csoftmax import _core
+
+    info = np.finfo(dtype)
+    x = np.random.default_rng(n).standard_normal(n).astype(dtype)
+    x[: min(n, 3)] = np.array([info.max, -info.smallest_subnormal, -0.0], dtype)[: min(n, 3)]
+    assert _core.all_finite(x, n_threads) is True
+    assert _core.all_finite(x.reshape(1, -1), n_threads) is True
+    for position in {0, n // 2, n - 1}:
+        for bad in (np.nan, np.inf, -np.inf):
+            y = x.copy()
+            y[position] = bad
+            assert _core.all_finite(y, n_threads) is False, (position, bad)
+    others = [np.zeros(n, np.float16), np.zeros(n, np.int32), x.astype(x.dtype.newbyteorder()),
+               list(x)]
+    for refused in others + ([x[::2]] if n > 2 else []):  # ([::2] of 2 values is contiguous)
+        with pytest.raises(ValueError, match="C-contiguous float32 or float64"):
+            _core.all_finite(refused, n_threads)
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad, message", [
+    (np.nan, "Input X contains NaN"), (-np.inf, "Input X contains infinity"),
+])
+def test_prediction_input_of_the_weights_dtype_is_checked(dtype, bad, message):
+    # rows of the weights' dtype go to the engine as they are, after the one-pass check
+    clf = MLPClassifier(**make_params(max_iter=2), dtype=dtype).fit(X_SMALL.astype(dtype),
+                                                                    Y_SMALL)
+    X = X_SMALL[:5].astype(dtype)
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+    for row in (0, 4):
+        X_bad = X.copy()
+        X_bad[row, -1] = bad
+        with pytest.raises(ValueError, match=message):
+            clf.predict_proba(X_bad)
+        with pytest.raises(ValueError, match=message):
+            clf.predict(X_bad[row:row + 1])
+
+
 @IGNORE_CONVERGENCE
 def test_float64_input_for_float32_training_is_cast_in_one_checked_pass(monkeypatch):
     from csoftmax import _core

@@ -52,6 +52,13 @@ def _cast_checked(X, dtype, n_threads):
     return out, True
 
 
+def _all_finite(X, n_threads):
+    """Whether every value of ``X``, a C-contiguous float32/float64 ndarray in native byte
+    order, is finite: one pass on ``n_threads``, without the temporary array or the sum
+    (and its floating-point warnings) of a NumPy check."""
+    return _core.all_finite(X, check_n_threads(n_threads))
+
+
 def _engine_input(X, dtype):
     """X as the engine wants it: C-contiguous ndarray, or CSR matrix of ``dtype`` with
     int64 indices (the caller's matrix is not modified)."""

@@ -179,6 +179,45 @@ static void test_cast(void)
     free(x), free(out);
 }
 
+/* The finiteness check alone: NaN and both infinities found at the first, middle and last
+ * position, on one thread and two; the largest finite values and subnormals pass. */
+static void test_check_finite(void)
+{
+    enum { N = 70001 };
+    float *xf = malloc(N * sizeof *xf);
+    double *xd = malloc(N * sizeof *xd);
+    for (int i = 0; i < N; i++) {
+        xd[i] = normal() * pow(10.0, (double)(i % 600 - 300));
+        xf[i] = (float)(normal() * pow(10.0, (double)(i % 70 - 40)));
+    }
+    xf[1] = 3.4028234663852886e38f, xf[2] = -1e-45f;
+    xd[1] = -1.7976931348623157e308, xd[2] = 5e-324;
+    const int where[3] = {0, N / 2, N - 1};
+    for (int n_threads = 1; n_threads <= 2; n_threads++) {
+        int ff = 0, fd = 0;
+        check(cs_check_finite_f32(xf, &ff, N, n_threads) == CS_OK && ff == 1,
+              "check finite f32", n_threads, 0, 1);
+        check(cs_check_finite_f64(xd, &fd, N, n_threads) == CS_OK && fd == 1,
+              "check finite f64", n_threads, 0, 1);
+        const double bad[3] = {NAN, INFINITY, -INFINITY};
+        for (int b = 0; b < 3; b++)
+            for (int w = 0; w < 3; w++) {
+                const float kf = xf[where[w]];
+                const double kd = xd[where[w]];
+                xf[where[w]] = (float)bad[b], xd[where[w]] = bad[b];
+                check(cs_check_finite_f32(xf, &ff, N, n_threads) == CS_OK && ff == 0,
+                      "check non-finite f32", where[w], bad[b], 0);
+                check(cs_check_finite_f64(xd, &fd, N, n_threads) == CS_OK && fd == 0,
+                      "check non-finite f64", where[w], bad[b], 0);
+                xf[where[w]] = kf, xd[where[w]] = kd;
+            }
+    }
+    int finite = 0;
+    check(cs_check_finite_f64(xd, &finite, 0, 2) == CS_OK && finite == 1, "check empty", 0, 0,
+          1);
+    free(xf), free(xd);
+}
+
 int main(void)
 {
     const int best = cs_simd_supported();
@@ -203,6 +242,7 @@ int main(void)
     check(cs_simd_parse("auto") == CS_SIMD_AUTO && cs_simd_parse("nope") == -2, "simd_parse",
           0, 0, 0);
     test_cast();
+    test_check_finite();
     printf("%ld passed, %ld failed\n", n_passed, n_failed);
     return n_failed != 0;
 }
