@@ -177,7 +177,7 @@ CS_INLINE NV CS_FN(narrow_expsum)(const T *xt, T *et, ptrdiff_t n, CS_FN(narrow_
     NVD acc[TW][NW / ND];
     CS_FN(narrow_acc_zero)(acc);
     for (ptrdiff_t j = 0; j < n; j++) {
-        NV e = CS_FN(nv_exp)(CS_FN(nv_load)(xt + j * NW) - m);
+        NV e = CS_FN(nv_exp_nonpos)(CS_FN(nv_load)(xt + j * NW) - m);
         if (et != NULL)
             CS_FN(nv_store)(et + j * NW, e);
         CS_FN(narrow_acc_add)(acc, j, e);

@@ -171,16 +171,30 @@ __attribute__((noinline)) static NV CS_FN(nv_exp_edge)(NV x)
     return (p * CS_FN(nv_pow2)(h)) * CS_FN(nv_pow2)(n - h);
 }
 
-CS_INLINE NV CS_FN(nv_exp)(NV x)
+/* exp(x) = p 2^n where every lane's result is normal (the common case: n's bits are added to
+ * p's exponent), else through nv_exp_edge. `normal` tests n's range; a NaN lane fails it. */
+CS_INLINE NV CS_FN(nv_exp_scaled)(NV x, NV n, NV t, NVI normal)
 {
-    NV t;
-    const NV n = CS_FN(nv_exp_n)(x, &t);
-    /* NaN lanes fail both comparisons and so take the general path too */
-    const NVI normal = (n >= (T)CS_EXP_NMIN) & (n <= (T)CS_EXP_NMAX);
     if (__builtin_expect(CS_FN(nv_any)(~normal), 0))
         return CS_FN(nv_exp_edge)(x);
     const NV p = CS_FN(nv_exp_poly)(x, n);
     return (NV)((NVI)p + ((NVI)t << CS_EXP_MANT)); /* p 2^n: n in the exponent's bits */
+}
+
+CS_INLINE NV CS_FN(nv_exp)(NV x)
+{
+    NV t;
+    const NV n = CS_FN(nv_exp_n)(x, &t);
+    return CS_FN(nv_exp_scaled)(x, n, t, (n >= (T)CS_EXP_NMIN) & (n <= (T)CS_EXP_NMAX));
+}
+
+/* nv_exp of an argument that is <= 0 or NaN, as every softmax exponential exp(x - max) is:
+ * the same bits, with only the lower end of the range tested (n <= 0 < CS_EXP_NMAX). */
+CS_INLINE NV CS_FN(nv_exp_nonpos)(NV x)
+{
+    NV t;
+    const NV n = CS_FN(nv_exp_n)(x, &t);
+    return CS_FN(nv_exp_scaled)(x, n, t, (NVI)(n >= (T)CS_EXP_NMIN));
 }
 #undef CS_EXP_MAGIC
 #undef CS_EXP_MANT

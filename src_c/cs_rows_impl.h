@@ -29,7 +29,8 @@ CS_INLINE T CS_FN(row_max)(const T *x, ptrdiff_t n)
     return m;
 }
 
-/* sum_j exp(x_j - m), with exp(x_j - m) stored to e when e is not NULL (e may be x). */
+/* sum_j exp(x_j - m), with exp(x_j - m) stored to e when e is not NULL (e may be x); m is
+ * the row's max, so every argument is <= 0 or NaN. */
 CS_INLINE double CS_FN(row_expsum)(const T *x, T *e, ptrdiff_t n, T m)
 {
     CS_FN(nsum) s;
@@ -39,20 +40,20 @@ CS_INLINE double CS_FN(row_expsum)(const T *x, T *e, ptrdiff_t n, T m)
     for (; j + TW <= n; j += TW) {
         CS_FN(nsum_step)(&s, j);
         for (int p = 0; p < TW; p += NW) {
-            NV v = CS_FN(nv_exp)(CS_FN(nv_load)(x + j + p) - vm);
+            NV v = CS_FN(nv_exp_nonpos)(CS_FN(nv_load)(x + j + p) - vm);
             if (e != NULL)
                 CS_FN(nv_store)(e + j + p, v);
             CS_FN(nsum_add)(&s, p, v);
         }
     }
     for (; j + NW <= n; j += NW) {
-        NV v = CS_FN(nv_exp)(CS_FN(nv_load)(x + j) - vm);
+        NV v = CS_FN(nv_exp_nonpos)(CS_FN(nv_load)(x + j) - vm);
         if (e != NULL)
             CS_FN(nv_store)(e + j, v);
         CS_FN(nsum_add)(&s, j, v);
     }
     if (j < n) {
-        NV v = CS_FN(nv_exp)(CS_FN(nv_load_part)(x + j, n - j, -INFINITY) - vm);
+        NV v = CS_FN(nv_exp_nonpos)(CS_FN(nv_load_part)(x + j, n - j, -INFINITY) - vm);
         if (e != NULL)
             CS_FN(nv_store_part)(e + j, n - j, v);
         for (ptrdiff_t k = 0; j + k < n; k++)
