@@ -14,6 +14,32 @@
 
 #define CS_NARROW_MAX (2 * TW)
 
+/* What a store does to each column vector v of a group on its way out (declared once: this
+ * template is included for every type and SIMD path): */
+#ifndef CS_NARROW_MAP_DECLARED
+#define CS_NARROW_MAP_DECLARED
+enum {
+    CS_MAP_NONE,   /* v */
+    CS_MAP_SCALE,  /* v a (softmax: e / s) */
+    CS_MAP_AFFINE, /* v a + b (the cross-entropy gradient) */
+    CS_MAP_SHIFT   /* (v - a) - b (log_softmax: (x - m) - log s) */
+};
+#endif
+
+CS_INLINE NV CS_FN(narrow_map)(NV v, int op, NV a, NV b)
+{
+    switch (op) {
+    case CS_MAP_SCALE:
+        return v * a;
+    case CS_MAP_AFFINE:
+        return v * a + b;
+    case CS_MAP_SHIFT:
+        return (v - a) - b;
+    default:
+        return v;
+    }
+}
+
 /* Blocks of NW x NW elements are transposed in registers when a vector has 2, 4 or 8 lanes
  * (every path but float on AVX-512) and the compiler has __builtin_shufflevector; with 16
  * lanes elements move one by one. */
@@ -59,22 +85,30 @@ CS_INLINE void CS_FN(transpose_block)(NV *v)
 #endif
 }
 
-/* Columns j0 .. j0 + NW - 1 of the NW rows at x (row stride n) into xt, and back. */
-CS_INLINE void CS_FN(narrow_load_block)(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt)
+/* Columns j0 .. j0 + NW - 1 of the NW rows at x (row stride n) into xt, and back. The load
+ * also folds columns c0 .. NW - 1 of the block, in order, into the running max *m when m is
+ * not NULL (the columns a block shares with the one before are not folded twice). */
+CS_INLINE void CS_FN(narrow_load_block)(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt, NV *m,
+                                        int c0)
 {
     NV v[NW];
     for (int r = 0; r < NW; r++)
         v[r] = CS_FN(nv_load)(x + r * n + j0);
     CS_FN(transpose_block)(v);
-    for (int c = 0; c < NW; c++)
+    for (int c = 0; c < NW; c++) {
         CS_FN(nv_store)(xt + (j0 + c) * NW, v[c]);
+        if (m != NULL && c >= c0)
+            *m = CS_FN(nv_max)(*m, v[c]);
+    }
 }
 
-CS_INLINE void CS_FN(narrow_store_block)(T *out, ptrdiff_t n, ptrdiff_t j0, const T *xt)
+/* The store applies op to each column vector first (narrow_map). */
+CS_INLINE void CS_FN(narrow_store_block)(T *out, ptrdiff_t n, ptrdiff_t j0, const T *xt, int op,
+                                         NV a, NV b)
 {
     NV v[NW];
     for (int c = 0; c < NW; c++)
-        v[c] = CS_FN(nv_load)(xt + (j0 + c) * NW);
+        v[c] = CS_FN(narrow_map)(CS_FN(nv_load)(xt + (j0 + c) * NW), op, a, b);
     CS_FN(transpose_block)(v);
     for (int r = 0; r < NW; r++)
         CS_FN(nv_store)(out + r * n + j0, v[r]);
@@ -83,43 +117,48 @@ CS_INLINE void CS_FN(narrow_store_block)(T *out, ptrdiff_t n, ptrdiff_t j0, cons
 #define CS_NARROW_TB 0
 #endif
 
-/* xt[j * NW + r] = x[r * n + j] for the k <= NW rows at x; lanes r >= k get 0. */
-CS_INLINE void CS_FN(narrow_load)(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt)
+/* xt[j * NW + r] = x[r * n + j] for the k <= NW rows at x; lanes r >= k get 0. When m is
+ * not NULL it is set to the lanes' max over the columns, max_j x_rj (NaN ignored), folded
+ * in column order as a loop over xt would fold it. */
+CS_INLINE void CS_FN(narrow_load)(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt, NV *m)
 {
-    if (k == NW) {
-        ptrdiff_t j = 0;
+    if (m != NULL)
+        *m = CS_FN(nv_splat)(-INFINITY);
 #if CS_NARROW_TB
-        if (n >= NW) {
-            for (; j + NW <= n; j += NW)
-                CS_FN(narrow_load_block)(x, n, j, xt);
-            if (j < n) /* the last columns as one more block, overlapping the one before */
-                CS_FN(narrow_load_block)(x, n, n - NW, xt);
-            return;
-        }
-#endif
-        for (ptrdiff_t r = 0; r < NW; r++)
-            for (ptrdiff_t jj = j; jj < n; jj++)
-                xt[jj * NW + r] = x[r * n + jj];
+    if (k == NW && n >= NW) {
+        ptrdiff_t j = 0;
+        for (; j + NW <= n; j += NW)
+            CS_FN(narrow_load_block)(x, n, j, xt, m, 0);
+        if (j < n) /* the last columns as one more block, overlapping the one before */
+            CS_FN(narrow_load_block)(x, n, n - NW, xt, m, (int)(j - (n - NW)));
         return;
     }
+#endif
     for (ptrdiff_t r = 0; r < NW; r++)
         for (ptrdiff_t j = 0; j < n; j++)
             xt[j * NW + r] = r < k ? x[r * n + j] : 0;
+    if (m != NULL)
+        for (ptrdiff_t j = 0; j < n; j++)
+            *m = CS_FN(nv_max)(*m, CS_FN(nv_load)(xt + j * NW));
 }
 
-/* The inverse of narrow_load for the first k lanes. */
-CS_INLINE void CS_FN(narrow_store)(T *out, ptrdiff_t n, ptrdiff_t k, const T *xt)
+/* The inverse of narrow_load for the first k lanes, each column vector v stored as
+ * narrow_map(v, op, a, b). */
+CS_INLINE void CS_FN(narrow_store)(T *out, ptrdiff_t n, ptrdiff_t k, T *xt, int op, NV a, NV b)
 {
 #if CS_NARROW_TB
     if (k == NW && n >= NW) {
         ptrdiff_t j = 0;
         for (; j + NW <= n; j += NW)
-            CS_FN(narrow_store_block)(out, n, j, xt);
+            CS_FN(narrow_store_block)(out, n, j, xt, op, a, b);
         if (j < n) /* overlapping: its first columns are stored again, with the same values */
-            CS_FN(narrow_store_block)(out, n, n - NW, xt);
+            CS_FN(narrow_store_block)(out, n, n - NW, xt, op, a, b);
         return;
     }
 #endif
+    if (op != CS_MAP_NONE)
+        for (ptrdiff_t j = 0; j < n; j++)
+            CS_FN(nv_store)(xt + j * NW, CS_FN(narrow_map)(CS_FN(nv_load)(xt + j * NW), op, a, b));
     for (ptrdiff_t r = 0; r < k; r++)
         for (ptrdiff_t j = 0; j < n; j++)
             out[r * n + j] = xt[j * NW + r];
@@ -166,14 +205,12 @@ CS_INLINE void CS_FN(narrow_fold)(NVD acc[TW][NW / ND], CS_FN(narrow_sums) *sums
     }
 }
 
-/* Per lane r of the column buffer xt (n columns): m_r = max_j x_rj (NaN ignored), returned;
+/* Per lane r of the column buffer xt (n columns), given m_r = max_j x_rj (narrow_load):
  * e_rj = exp(x_rj - m_r), stored to et when et is not NULL (et may be xt); and
  * s_r = sum_j e_rj, summed in the order of row_expsum (see the top of this file). */
-CS_INLINE NV CS_FN(narrow_expsum)(const T *xt, T *et, ptrdiff_t n, CS_FN(narrow_sums) *sums)
+CS_INLINE void CS_FN(narrow_expsum)(const T *xt, T *et, ptrdiff_t n, NV m,
+                                    CS_FN(narrow_sums) *sums)
 {
-    NV m = CS_FN(nv_splat)(-INFINITY);
-    for (ptrdiff_t j = 0; j < n; j++)
-        m = CS_FN(nv_max)(m, CS_FN(nv_load)(xt + j * NW));
     NVD acc[TW][NW / ND];
     CS_FN(narrow_acc_zero)(acc);
     for (ptrdiff_t j = 0; j < n; j++) {
@@ -183,7 +220,6 @@ CS_INLINE NV CS_FN(narrow_expsum)(const T *xt, T *et, ptrdiff_t n, CS_FN(narrow_
         CS_FN(narrow_acc_add)(acc, j, e);
     }
     CS_FN(narrow_fold)(acc, sums);
-    return m;
 }
 
 /* Per lane: sum_j y_rj dy_rj (each product formed in double), in the order of row_dot. */

@@ -37,22 +37,19 @@ static void CS_FN(softmax_narrow)(const cs_softmax_args *a, ptrdiff_t row0, ptrd
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
         T *out = (T *)a->out + i * n;
         CS_FN(narrow_sums) sums;
-        CS_FN(narrow_load)((const T *)a->x + i * n, n, k, xt);
-        const NV m = CS_FN(narrow_expsum)(xt, take_log ? NULL : xt, n, &sums);
-        if (take_log) {
+        NV m;
+        CS_FN(narrow_load)((const T *)a->x + i * n, n, k, xt, &m);
+        CS_FN(narrow_expsum)(xt, take_log ? NULL : xt, n, m, &sums);
+        if (take_log) { /* (x - m) - log s, as the columns are stored */
             double logs[NW];
             CS_FN(narrow_logs)(&sums, logs);
             NV vl;
             for (int r = 0; r < NW; r++)
                 vl[r] = (T)logs[r];
-            for (ptrdiff_t j = 0; j < n; j++)
-                CS_FN(nv_store)(xt + j * NW, (CS_FN(nv_load)(xt + j * NW) - m) - vl);
-        } else {
-            const NV inv = CS_FN(narrow_ratio)(&sums, 1.0);
-            for (ptrdiff_t j = 0; j < n; j++)
-                CS_FN(nv_store)(xt + j * NW, CS_FN(nv_load)(xt + j * NW) * inv);
+            CS_FN(narrow_store)(out, n, k, xt, CS_MAP_SHIFT, m, vl);
+        } else { /* e / s */
+            CS_FN(narrow_store)(out, n, k, xt, CS_MAP_SCALE, CS_FN(narrow_ratio)(&sums, 1.0), m);
         }
-        CS_FN(narrow_store)(out, n, k, xt);
         if (!CS_FN(narrow_all_defined)(m, &sums))
             for (int r = 0; r < k; r++)
                 if (!CS_FN(narrow_defined)(m, &sums, r))
@@ -176,8 +173,8 @@ static void CS_FN(vjp_narrow)(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_
     for (ptrdiff_t i = row0; i < row1; i += NW) {
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
         CS_FN(narrow_sums) sums;
-        CS_FN(narrow_load)((const T *)a->x + i * n, n, k, yt);
-        CS_FN(narrow_load)((const T *)a->y + i * n, n, k, dyt);
+        CS_FN(narrow_load)((const T *)a->x + i * n, n, k, yt, NULL);
+        CS_FN(narrow_load)((const T *)a->y + i * n, n, k, dyt, NULL);
         if (take_log)
             CS_FN(narrow_sum)(dyt, n, &sums);
         else
@@ -199,7 +196,8 @@ static void CS_FN(vjp_narrow)(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_
 #endif
             CS_FN(nv_store)(yt + j * NW, v);
         }
-        CS_FN(narrow_store)((T *)a->out + i * n, n, k, yt);
+        const NV none = {0};
+        CS_FN(narrow_store)((T *)a->out + i * n, n, k, yt, CS_MAP_NONE, none, none);
     }
 }
 

@@ -146,8 +146,9 @@ static void CS_FN(xent_narrow)(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t 
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
         const T *z = (const T *)a->logits + i * n;
         CS_FN(narrow_sums) sums;
-        CS_FN(narrow_load)(z, n, k, xt);
-        const NV m = CS_FN(narrow_expsum)(xt, xt, n, &sums);
+        NV m;
+        CS_FN(narrow_load)(z, n, k, xt, &m);
+        CS_FN(narrow_expsum)(xt, xt, n, m, &sums);
         T scale[NW] = {0}, shift[NW] = {0};
         double coef[NW], e_y[NW], log_s[NW];
         CS_FN(narrow_logs)(&sums, log_s);
@@ -169,11 +170,9 @@ static void CS_FN(xent_narrow)(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t 
         }
         if (a->grad == NULL)
             continue;
-        const NV vs = CS_FN(nv_load)(scale), vb = CS_FN(nv_load)(shift);
-        for (ptrdiff_t j = 0; j < n; j++)
-            CS_FN(nv_store)(xt + j * NW, CS_FN(nv_load)(xt + j * NW) * vs + vb);
-        T *g = (T *)a->grad + i * n;
-        CS_FN(narrow_store)(g, n, k, xt);
+        T *g = (T *)a->grad + i * n; /* e * scale + shift, as the columns are stored */
+        CS_FN(narrow_store)(g, n, k, xt, CS_MAP_AFFINE, CS_FN(nv_load)(scale),
+                            CS_FN(nv_load)(shift));
         for (int r = 0; r < k; r++) {
             const int64_t y = a->target[i + r];
             if (y == a->ignore_index)
