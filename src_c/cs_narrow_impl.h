@@ -113,6 +113,62 @@ CS_INLINE void CS_FN(narrow_store_block)(T *out, ptrdiff_t n, ptrdiff_t j0, cons
     for (int r = 0; r < NW; r++)
         CS_FN(nv_store)(out + r * n + j0, v[r]);
 }
+
+#if CS_NARROW_LANES == 8
+/* With 8 lanes the last t <= 4 columns of a group move as a half block: each row's last 4
+ * columns are one half vector, rows r and r + 4 share a vector, and two rounds of
+ * interleaves within 128-bit lanes (the first two rounds of transpose_block) turn 4 such
+ * vectors into the 4 columns, or back. A full overlapping block would transpose 8 columns
+ * for these few. */
+#define CS_NARROW_HALF 1
+#define NH CS_FN(nh)
+typedef T NH __attribute__((vector_size(CS_NATIVE_BYTES / 2), aligned(sizeof(T))));
+
+CS_INLINE void CS_FN(transpose_half)(NV *v)
+{
+    NV t[4];
+    for (int p = 0; p < 4; p += 2) {
+        t[p] = __builtin_shufflevector(v[p], v[p + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[p + 1] = __builtin_shufflevector(v[p], v[p + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    v[0] = __builtin_shufflevector(t[0], t[2], 0, 1, 8, 9, 4, 5, 12, 13);
+    v[1] = __builtin_shufflevector(t[0], t[2], 2, 3, 10, 11, 6, 7, 14, 15);
+    v[2] = __builtin_shufflevector(t[1], t[3], 0, 1, 8, 9, 4, 5, 12, 13);
+    v[3] = __builtin_shufflevector(t[1], t[3], 2, 3, 10, 11, 6, 7, 14, 15);
+}
+
+/* Columns j0 .. j0 + 3 of the 8 rows at x into xt, folding columns c0 .. 3 into *m. */
+CS_INLINE void CS_FN(narrow_load_half)(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt, NV *m,
+                                       int c0)
+{
+    NV v[4];
+    for (int r = 0; r < 4; r++)
+        v[r] = __builtin_shufflevector(*(const NH *)(x + r * n + j0),
+                                       *(const NH *)(x + (r + 4) * n + j0), 0, 1, 2, 3, 4, 5,
+                                       6, 7);
+    CS_FN(transpose_half)(v);
+    for (int c = 0; c < 4; c++) {
+        CS_FN(nv_store)(xt + (j0 + c) * NW, v[c]);
+        if (m != NULL && c >= c0)
+            *m = CS_FN(nv_max)(*m, v[c]);
+    }
+}
+
+CS_INLINE void CS_FN(narrow_store_half)(T *out, ptrdiff_t n, ptrdiff_t j0, const T *xt, int op,
+                                        NV a, NV b)
+{
+    NV v[4];
+    for (int c = 0; c < 4; c++)
+        v[c] = CS_FN(narrow_map)(CS_FN(nv_load)(xt + (j0 + c) * NW), op, a, b);
+    CS_FN(transpose_half)(v);
+    for (int r = 0; r < 4; r++) {
+        *(NH *)(out + r * n + j0) = __builtin_shufflevector(v[r], v[r], 0, 1, 2, 3);
+        *(NH *)(out + (r + 4) * n + j0) = __builtin_shufflevector(v[r], v[r], 4, 5, 6, 7);
+    }
+}
+#else
+#define CS_NARROW_HALF 0
+#endif
 #else
 #define CS_NARROW_TB 0
 #endif
@@ -129,6 +185,12 @@ CS_INLINE void CS_FN(narrow_load)(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt, N
         ptrdiff_t j = 0;
         for (; j + NW <= n; j += NW)
             CS_FN(narrow_load_block)(x, n, j, xt, m, 0);
+#if CS_NARROW_HALF
+        if (j < n && n - j <= NW / 2) { /* the last columns as a half block */
+            CS_FN(narrow_load_half)(x, n, n - NW / 2, xt, m, (int)(j - (n - NW / 2)));
+            return;
+        }
+#endif
         if (j < n) /* the last columns as one more block, overlapping the one before */
             CS_FN(narrow_load_block)(x, n, n - NW, xt, m, (int)(j - (n - NW)));
         return;
@@ -151,6 +213,12 @@ CS_INLINE void CS_FN(narrow_store)(T *out, ptrdiff_t n, ptrdiff_t k, T *xt, int 
         ptrdiff_t j = 0;
         for (; j + NW <= n; j += NW)
             CS_FN(narrow_store_block)(out, n, j, xt, op, a, b);
+#if CS_NARROW_HALF
+        if (j < n && n - j <= NW / 2) { /* overlapping too when fewer than NW / 2 are left */
+            CS_FN(narrow_store_half)(out, n, n - NW / 2, xt, op, a, b);
+            return;
+        }
+#endif
         if (j < n) /* overlapping: its first columns are stored again, with the same values */
             CS_FN(narrow_store_block)(out, n, n - NW, xt, op, a, b);
         return;

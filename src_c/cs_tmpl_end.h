@@ -13,3 +13,5 @@
 #undef CS_NARROW_TB
 #undef CS_NARROW_VJP_MAX
 #undef CS_NARROW_LANES
+#undef CS_NARROW_HALF
+#undef NH
