@@ -201,6 +201,33 @@ def test_finite_check_finds_every_non_finite_value(dtype, n, n_threads):
 
 @IGNORE_CONVERGENCE
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_training_data_of_the_working_dtype_is_checked_in_one_pass(monkeypatch, dtype):
+    # data already of the dtype it trains in is checked by the C pass, and bad values are
+    # still rejected with scikit-learn's messages, leaving the estimator unfitted
+    from csoftmax import _core
+
+    calls = []
+    check = _core.all_finite
+
+    def spy(x, n_threads):
+        calls.append(x.size)
+        return check(x, n_threads)
+
+    monkeypatch.setattr(_core, "all_finite", spy)
+    X = X_SMALL.astype(dtype)
+    clf = MLPClassifier(**make_params(max_iter=2)).fit(X, Y_SMALL)
+    assert calls == [X.size] and clf.coefs_[0].dtype == dtype
+    for bad, message in ((np.nan, "Input X contains NaN"), (np.inf, "Input X contains inf")):
+        X_bad = X.copy()
+        X_bad[-1, 0] = bad
+        fresh = MLPClassifier(**make_params(max_iter=2))
+        with pytest.raises(ValueError, match=message):
+            fresh.fit(X_bad, Y_SMALL)
+        assert not hasattr(fresh, "coefs_")
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("bad, message", [
     (np.nan, "Input X contains NaN"), (-np.inf, "Input X contains infinity"),
 ])

@@ -36,20 +36,28 @@ def _engine_array(a, dtype):
     return np.require(a, dtype=dtype, requirements=["C", "A", "W", "E"])
 
 
-def _cast_checked(X, dtype, n_threads):
-    """``(X32, True)`` when ``X`` is a plain C-contiguous 2-D float64 ndarray to be used as
-    float32: cast in one pass (on ``n_threads``) that also finds every value finite, so
-    input validation need not pass over the copy again. Otherwise, or when some value is
-    NaN, infinite or beyond float32's range, ``(X, False)``: validation then converts (or
-    rejects) ``X`` itself, with its usual messages."""
-    if (type(X) is not np.ndarray or X.dtype != np.float64 or X.ndim != 2 or not X.size
-            or not X.flags.c_contiguous or not isinstance(dtype, (type, np.dtype))
-            or np.dtype(dtype) != np.float32):
+def _checked_input(X, dtype, n_threads):
+    """``(X_engine, True)`` when ``X`` is a plain C-contiguous 2-D float32/float64 ndarray
+    whose values are all finite, as the engine reads it for ``dtype`` (a dtype, or
+    scikit-learn's ``(np.float64, np.float32)``, which keeps either): ``X`` itself when its
+    dtype is kept, checked in one C pass; float64 data for float32 cast in one pass (on
+    ``n_threads``) that also checks it, so that input validation need not pass over the
+    data again. Otherwise, or when some value is NaN, infinite or beyond float32's range,
+    ``(X, False)``: validation then converts (or rejects) ``X`` itself, with its usual
+    messages."""
+    if (type(X) is not np.ndarray or X.ndim != 2 or not X.size or not X.flags.c_contiguous
+            or not X.dtype.isnative):
         return X, False
-    out = np.empty(X.shape, dtype=np.float32)
-    if not _core.cast_f64_f32(X.reshape(-1), out.reshape(-1), check_n_threads(n_threads)):
+    x_dtype = X.dtype
+    if x_dtype != np.float32 and x_dtype != np.float64:
         return X, False
-    return out, True
+    if (x_dtype in dtype) if type(dtype) is tuple else (x_dtype == dtype):
+        return X, _all_finite(X, n_threads)
+    if x_dtype == np.float64 and type(dtype) is not tuple and dtype == np.float32:
+        out = np.empty(X.shape, dtype=np.float32)
+        if _core.cast_f64_f32(X.reshape(-1), out.reshape(-1), check_n_threads(n_threads)):
+            return out, True
+    return X, False
 
 
 def _all_finite(X, n_threads):

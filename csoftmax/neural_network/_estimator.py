@@ -16,8 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from csoftmax.functional import log_softmax, softmax
 from csoftmax.neural_network._engine import (
-    _all_finite,
-    _cast_checked,
+    _checked_input,
     _predict_logits,
     prediction_cache,
 )
@@ -521,12 +520,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 or X.shape[1] != self.n_features_in_ or hasattr(self, "feature_names_in_")):
             return None
         dtype = self.coefs_[0].dtype
-        if X.dtype == dtype and X.flags.c_contiguous and X.dtype.isnative:
-            return X if _all_finite(X, self.n_threads) else None  # the engine reads X itself
-        if X.dtype == np.float64 and dtype == np.float32:
-            X_cast, finite = _cast_checked(X, dtype, self.n_threads)  # one pass, when it can
-            if finite:
-                return X_cast
+        X_engine, finite = _checked_input(X, dtype, self.n_threads)  # one pass, when it can
+        if finite:
+            return X_engine
         # A finite sum means finite entries; an infinite or NaN sum goes to validate_data
         # with the caller's X, which finds the culprit (or accepts data whose sum merely
         # overflowed). Overflow here is expected, never a warning (as in scikit-learn).

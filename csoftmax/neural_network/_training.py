@@ -27,7 +27,7 @@ from sklearn.utils.validation import validate_data
 
 from csoftmax._utils import check_n_threads
 from csoftmax.neural_network._engine import (
-    _cast_checked,
+    _checked_input,
     _engine_array,
     _engine_input,
     _engine_targets,
@@ -60,8 +60,9 @@ class _BaseMLP(BaseEstimator):
 
     def _validate_input(self, X, y, incremental, reset):
         dtype = self._working_dtype(first_pass=reset)
-        # float64 data for float32 training: one pass casts it and checks it is finite
-        X, finite = _cast_checked(X, dtype, self.n_threads)
+        # one pass checks a plain array is finite (and casts float64 data for float32
+        # training), so that validation need not pass over it again
+        X, finite = _checked_input(X, dtype, self.n_threads)
         X, y = validate_data(
             self,
             X,
