@@ -31,7 +31,8 @@ def _run(op, kernel, inputs, axis, out, n_threads):
     The commonest call (C-contiguous float arrays, last axis, see _core.rows_direct) goes
     straight to the kernel `op`, checked in C: the general path's layout, dtype and
     aliasing checks below cost microseconds, as much as the kernel takes on a small batch.
-    Both paths give the same bits.
+    Both paths give the same bits. The public functions try the direct call before they
+    convert anything; it is tried again here for array-likes converted to plain arrays.
     """
     res = _core.rows_direct(op, inputs[0], inputs[1] if len(inputs) > 1 else None, out,
                             axis, n_threads)
@@ -121,6 +122,9 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.softmax(np.array([0.0, -np.inf]))
     array([1., 0.])
     """
+    res = _core.rows_direct(_core.ROW_SOFTMAX, x, None, out, axis, n_threads)
+    if res is not None:  # the plain call, checked in C
+        return res
     x = check_real(x, "x")
     return _run(_core.ROW_SOFTMAX, _core.softmax, (x,), axis, out, n_threads)
 
@@ -168,6 +172,9 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.log_softmax(np.array([0.0, -1000.0]))
     array([    0., -1000.])
     """
+    res = _core.rows_direct(_core.ROW_LOG_SOFTMAX, x, None, out, axis, n_threads)
+    if res is not None:  # the plain call, checked in C
+        return res
     x = check_real(x, "x")
     return _run(_core.ROW_LOG_SOFTMAX, _core.log_softmax, (x,), axis, out, n_threads)
 
@@ -306,6 +313,9 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     >>> np.allclose(csoftmax.softmax_vjp(y, dy), csoftmax.softmax_jacobian([1.0, 2.0, 3.0]).T @ dy)
     True
     """
+    res = _core.rows_direct(_core.ROW_SOFTMAX_VJP, y, dy, out, axis, n_threads)
+    if res is not None:  # the plain call, checked in C
+        return res
     y, dy = _check_pair(y, dy)
     return _run(_core.ROW_SOFTMAX_VJP, _core.softmax_vjp, (y, dy), axis, out, n_threads)
 
@@ -347,5 +357,8 @@ def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.log_softmax_vjp(y, np.array([1.0, 0.0]))
     array([ 0.5, -0.5])
     """
+    res = _core.rows_direct(_core.ROW_LOG_SOFTMAX_VJP, y, dy, out, axis, n_threads)
+    if res is not None:  # the plain call, checked in C
+        return res
     y, dy = _check_pair(y, dy)
     return _run(_core.ROW_LOG_SOFTMAX_VJP, _core.log_softmax_vjp, (y, dy), axis, out, n_threads)
