@@ -30,14 +30,18 @@ CS_INLINE T CS_FN(row_max)(const T *x, ptrdiff_t n)
 }
 
 /* sum_j exp(x_j - m), with exp(x_j - m) stored to e when e is not NULL (e may be x); m is
- * the row's max, so every argument is <= 0 or NaN. */
-CS_INLINE double CS_FN(row_expsum)(const T *x, T *e, ptrdiff_t n, T m)
+ * the row's max, so every argument is <= 0 or NaN. When next is not NULL, the n values
+ * there (the next row) are prefetched, a 64-byte line per TW elements: the row max, which
+ * streams the row in, then finds it in cache instead of waiting on memory. */
+CS_INLINE double CS_FN(row_expsum)(const T *x, T *e, ptrdiff_t n, T m, const T *next)
 {
     CS_FN(nsum) s;
     CS_FN(nsum_init)(&s);
     const NV vm = CS_FN(nv_splat)(m);
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
+        if (next != NULL)
+            __builtin_prefetch(next + j, 0, 2);
         CS_FN(nsum_step)(&s, j);
         for (int p = 0; p < TW; p += NW) {
             NV v = CS_FN(nv_exp_nonpos)(CS_FN(nv_load)(x + j + p) - vm);
@@ -116,15 +120,17 @@ CS_INLINE void CS_FN(row_scale)(T *e, ptrdiff_t n, T s)
 }
 
 /* The shared front half of softmax and log-softmax of one row: the max m and
- * S = sum_j exp(x_j - m) (exp values stored to e when e is not NULL).
+ * S = sum_j exp(x_j - m) (exp values stored to e when e is not NULL; the next row, when not
+ * NULL, prefetched meanwhile).
  * Returns 0 when the row is undefined (every entry -inf, or any +inf or NaN): the
  * caller then writes NaN, as PyTorch and SciPy do. */
-CS_INLINE int CS_FN(row_normalizer)(const T *x, T *e, ptrdiff_t n, T *m_out, double *s_out)
+CS_INLINE int CS_FN(row_normalizer)(const T *x, T *e, ptrdiff_t n, T *m_out, double *s_out,
+                                    const T *next)
 {
     T m = CS_FN(row_max)(x, n);
     if (!(m > -INFINITY && m < INFINITY))
         return 0;
-    double s = CS_FN(row_expsum)(x, e, n, m);
+    double s = CS_FN(row_expsum)(x, e, n, m, next);
     if (s != s)
         return 0;
     *m_out = m;

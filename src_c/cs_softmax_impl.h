@@ -71,7 +71,7 @@ static void CS_FN(softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1
         T *out = (T *)a->out + i * n;
         T m;
         double s;
-        if (CS_FN(row_normalizer)(x, out, n, &m, &s))
+        if (CS_FN(row_normalizer)(x, out, n, &m, &s, i + 1 < row1 ? x + n : NULL))
             CS_FN(row_scale)(out, n, (T)(1.0 / s));
         else
             CS_FN(row_fill)(out, n, NAN);
@@ -93,7 +93,7 @@ static void CS_FN(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t 
         T *out = (T *)a->out + i * n;
         T m;
         double s;
-        if (!CS_FN(row_normalizer)(x, NULL, n, &m, &s)) {
+        if (!CS_FN(row_normalizer)(x, NULL, n, &m, &s, i + 1 < row1 ? x + n : NULL)) {
             CS_FN(row_fill)(out, n, NAN);
             continue;
         }
@@ -120,7 +120,7 @@ static void CS_FN(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row
         T *s = J + (n - 1) * n;
         T m;
         double sum;
-        if (!CS_FN(row_normalizer)(x, s, n, &m, &sum)) {
+        if (!CS_FN(row_normalizer)(x, s, n, &m, &sum, NULL)) {
             CS_FN(row_fill)(J, n * n, NAN);
             continue;
         }

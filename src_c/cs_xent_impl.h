@@ -207,7 +207,7 @@ static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
         }
         T m;
         double s;
-        if (!CS_FN(row_normalizer)(z, g, n, &m, &s)) {
+        if (!CS_FN(row_normalizer)(z, g, n, &m, &s, i + 1 < row1 ? z + n : NULL)) {
             a->loss_rows[i] = NAN;
             if (g != NULL)
                 CS_FN(row_fill)(g, n, NAN);
