@@ -262,12 +262,8 @@ def rows_direct(int op, x, dy, out, axis, n_threads):
     cdef bint vjp = op == _SOFTMAX_VJP or op == _LOG_SOFTMAX_VJP
     if vjp and not _plain(dy, ndim, typenum, shape):
         return None
-    cdef int nt
-    if n_threads is None:
-        nt = max(1, cs_max_threads())
-    elif type(n_threads) is int and 0 < n_threads <= 65536:
-        nt = n_threads  # cs_run_rows caps it by the processors
-    else:
+    cdef int nt = _direct_threads(n_threads)
+    if nt < 1:
         return None
     cdef cnp.ndarray res
     if out is None:
@@ -351,6 +347,76 @@ def cross_entropy_hard(const floating[:, ::1] logits not None, const int64_t[::1
                                       logits.shape[0], logits.shape[1], n_threads)
     _raise_for(status)
     return loss
+
+
+cdef int _direct_threads(object n_threads) except -2:
+    """The thread count of a direct call: n_threads None (OpenMP's default team) or a
+    positive int (cs_run_rows caps it by the processors); -1 for anything else, which the
+    general path resolves or rejects."""
+    if n_threads is None:
+        return max(1, cs_max_threads())
+    if type(n_threads) is int and 0 < n_threads <= 65536:
+        return n_threads
+    return -1
+
+
+def xent_direct(logits, target, axis, ignore_index, label_smoothing, reduction,
+                bint return_grad, n_threads):
+    """cross_entropy's result for its commonest call, or None when the call needs the
+    general path of csoftmax.losses.
+
+    That call, checked here in C: C-contiguous 2-D float32/float64 logits in native byte
+    order with classes on axis 1, a C-contiguous int64 label per row, an int ignore_index,
+    a float label_smoothing in [0, 1], a known reduction, n_threads None or a positive int
+    (class and sample weights and ``out`` take the general path). Labels the kernel
+    rejects also go back to the general path, which names the culprit. The general path
+    gives the same bits.
+    """
+    if (type(logits) is not np.ndarray or type(axis) is not int or axis != 1
+            or type(ignore_index) is not int or type(label_smoothing) is not float
+            or type(reduction) is not str):
+        return None
+    cdef cnp.ndarray z = <cnp.ndarray>logits
+    if cnp.PyArray_NDIM(z) != 2 or cnp.PyArray_SIZE(z) == 0:
+        return None
+    cdef int typenum = cnp.PyArray_TYPE(z)
+    if ((typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE)
+            or not _plain(logits, 2, typenum, NULL)):
+        return None
+    cdef cnp.npy_intp *shape = cnp.PyArray_DIMS(z)
+    if not _plain(target, 1, cnp.NPY_INT64, shape):
+        return None
+    code = REDUCTIONS.get(reduction)
+    if (code is None or not 0.0 <= label_smoothing <= 1.0
+            or not -0x8000000000000000 <= ignore_index <= 0x7fffffffffffffff):
+        return None
+    cdef int nt = _direct_threads(n_threads)
+    if nt < 1:
+        return None
+    cdef cs_xent_opts o = _xent_opts(None, None, ignore_index, label_smoothing, code)
+    cdef cnp.ndarray grad = cnp.PyArray_EMPTY(2, shape, typenum, 0) if return_grad else None
+    cdef cnp.ndarray loss_rows = cnp.PyArray_EMPTY(1, shape, cnp.NPY_DOUBLE, 0)
+    cdef void *pz = cnp.PyArray_DATA(z)
+    cdef void *pg = cnp.PyArray_DATA(grad) if return_grad else NULL
+    cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>target)
+    cdef double *pl = <double *>cnp.PyArray_DATA(loss_rows)
+    cdef double loss = 0.0
+    cdef int status
+    cdef ptrdiff_t n = shape[0], c = shape[1]
+    with nogil:
+        if typenum == cnp.NPY_FLOAT:
+            status = cs_xent_hard_f32(<const float *>pz, py, &o, pl, &loss, <float *>pg, n, c,
+                                      nt)
+        else:
+            status = cs_xent_hard_f64(<const double *>pz, py, &o, pl, &loss, <double *>pg, n,
+                                      c, nt)
+    if status == CS_ENOMEM:
+        _raise_for(status)
+    if status != CS_OK:
+        return None  # a label out of range: the general path reports it
+    dtype = z.dtype
+    result = loss_rows.astype(dtype, copy=False) if code == CS_REDUCE_NONE else dtype.type(loss)
+    return (result, grad) if return_grad else result
 
 
 def cross_entropy_soft(const floating[:, ::1] logits not None,

@@ -6,7 +6,6 @@ import numpy as np
 
 from csoftmax import _core
 from csoftmax._utils import (
-    NATIVE_DTYPES,
     RowLayout,
     check_n_threads,
     check_out,
@@ -128,42 +127,6 @@ def _check_options(label_smoothing, reduction, ignore_index):
         raise TypeError(f"ignore_index must be an int or None; got {ignore_index!r}.")
 
 
-def _direct_hard(logits, target, axis, ignore_index, label_smoothing, reduction, return_grad,
-                 n_threads):
-    """cross_entropy's result for the commonest call, or None when it needs the general path.
-
-    C-contiguous 2-D float32/float64 logits with classes on axis 1, a 1-D int64 label array,
-    an int ignore_index, no weights and no ``out`` go straight to the kernel, which checks the
-    labels itself; anything it refuses goes through the general path, which raises the
-    detailed error.
-    """
-    if (type(logits) is not np.ndarray or type(target) is not np.ndarray
-            or logits.ndim != 2 or type(axis) is not int or axis != 1
-            or logits.dtype not in NATIVE_DTYPES
-            or not logits.flags.c_contiguous or target.dtype != np.int64
-            or target.shape != logits.shape[:1] or not target.flags.c_contiguous
-            or not logits.size or type(label_smoothing) is not float
-            or not 0.0 <= label_smoothing <= 1.0 or type(reduction) is not str
-            or reduction not in _core.REDUCTIONS
-            or type(ignore_index) is not int):
-        # (ignore_index=None reaches the kernel as a sentinel label, which the general
-        # path's check rejects as a label)
-        return None
-    n_threads = check_n_threads(n_threads)
-    grad = np.empty_like(logits) if return_grad else None
-    loss_rows = np.empty(logits.shape[0], dtype=np.float64)
-    try:
-        loss = _core.cross_entropy_hard(
-            logits, target, None, None, ignore_index, label_smoothing,
-            _core.REDUCTIONS[reduction], loss_rows, grad, n_threads,
-        )
-    except (ValueError, OverflowError):
-        return None
-    dtype = logits.dtype
-    loss = loss_rows.astype(dtype, copy=False) if reduction == "none" else dtype.type(loss)
-    return (loss, grad) if return_grad else loss
-
-
 def cross_entropy(
     logits,
     target,
@@ -282,8 +245,8 @@ def cross_entropy(
     True
     """
     if weight is None and sample_weight is None and out is None:
-        res = _direct_hard(logits, target, axis, ignore_index, label_smoothing, reduction,
-                           return_grad, n_threads)
+        res = _core.xent_direct(logits, target, axis, ignore_index, label_smoothing,
+                                reduction, return_grad, n_threads)  # the plain call, in C
         if res is not None:
             return res
     logits = check_real(logits, "logits")

@@ -616,3 +616,49 @@ def test_direct_call_keeps_the_general_checks_of_axis_and_ignore_index():
     # without ignore_index, every label must be a class, the most negative int64 too
     with pytest.raises(ValueError, match="outside"):
         csoftmax.cross_entropy(z, np.array([0, -2**63]), ignore_index=None)
+
+
+def test_direct_entry_takes_only_the_plain_call():
+    # _core.xent_direct serves the plain call (checked in C) and hands everything else back
+    # (None) to the general path, which validates it
+    from csoftmax import _core
+
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((6, 4)).astype(np.float32)
+    y = rng.integers(0, 4, 6)
+    plain = (z, y, 1, -100, 0.0, "mean", True, None)
+    loss, grad = _core.xent_direct(*plain)
+    want_loss, want_grad = csoftmax.cross_entropy(z, y.astype(np.int32), return_grad=True)
+    assert type(loss) is np.float32 and loss.tobytes() == want_loss.tobytes()
+    assert grad.tobytes() == want_grad.tobytes()
+    rows = _core.xent_direct(z, y, 1, -100, 0.0, "none", False, 2)
+    assert rows.dtype == np.float32 and rows.shape == (6,)
+
+    def but(i, value):
+        args = list(plain)
+        args[i] = value
+        return args
+
+    handed_back = [
+        but(0, z.T.copy().T),  # logits not C-contiguous
+        but(0, z.astype(np.float16)),  # not a native dtype
+        but(0, z.astype(z.dtype.newbyteorder())),  # byte-swapped
+        but(0, z.reshape(2, 3, 4)),  # 3-D
+        but(0, z[:0]),  # empty
+        but(0, z.view(np.matrix)),  # a subclass
+        but(1, y.astype(np.int32)),  # labels not int64
+        but(1, y[:5]),  # one label short
+        but(1, np.repeat(y, 2)[::2]),  # labels not contiguous
+        but(2, 0),  # classes not on axis 1
+        but(2, np.int64(1)),  # a NumPy int axis
+        but(3, None),  # no ignore_index
+        but(3, 2**63),  # beyond int64
+        but(4, 0),  # an int label_smoothing
+        but(4, 1.5),  # out of [0, 1]
+        but(5, "avg"),  # an unknown reduction
+        but(7, 0),  # n_threads the general path rejects
+        but(7, -1),  # counted back from the cores
+        but(1, np.array([0, 1, 4, 2, 3, 1])),  # a label out of range
+    ]
+    for args in handed_back:
+        assert _core.xent_direct(*args) is None, args
