@@ -361,16 +361,17 @@ cdef int _direct_threads(object n_threads) except -2:
 
 
 def xent_direct(logits, target, axis, ignore_index, label_smoothing, reduction,
-                bint return_grad, n_threads):
+                bint return_grad, out, n_threads):
     """cross_entropy's result for its commonest call, or None when the call needs the
     general path of csoftmax.losses.
 
     That call, checked here in C: C-contiguous 2-D float32/float64 logits in native byte
     order with classes on axis 1, a C-contiguous int64 label per row, an int ignore_index,
-    a float label_smoothing in [0, 1], a known reduction, n_threads None or a positive int
-    (class and sample weights and ``out`` take the general path). Labels the kernel
-    rejects also go back to the general path, which names the culprit. The general path
-    gives the same bits.
+    a float label_smoothing in [0, 1], a known reduction, n_threads None or a positive int,
+    and for the gradient a new array or an `out` of the logits' dtype and shape,
+    C-contiguous, writeable and apart from the logits (class and sample weights take the
+    general path). Labels the kernel rejects also go back to the general path, which
+    names the culprit. The general path gives the same bits.
     """
     if (type(logits) is not np.ndarray or type(axis) is not int or axis != 1
             or type(ignore_index) is not int or type(label_smoothing) is not float
@@ -394,7 +395,15 @@ def xent_direct(logits, target, axis, ignore_index, label_smoothing, reduction,
     if nt < 1:
         return None
     cdef cs_xent_opts o = _xent_opts(None, None, ignore_index, label_smoothing, code)
-    cdef cnp.ndarray grad = cnp.PyArray_EMPTY(2, shape, typenum, 0) if return_grad else None
+    cdef cnp.ndarray grad = None
+    if out is not None:  # (the kernel reads the logits after writing the gradient)
+        if not (return_grad and _plain(out, 2, typenum, shape)
+                and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) and _apart(<cnp.ndarray>out, z)
+                and cnp.PyArray_DATA(<cnp.ndarray>out) != cnp.PyArray_DATA(z)):
+            return None
+        grad = <cnp.ndarray>out
+    elif return_grad:
+        grad = cnp.PyArray_EMPTY(2, shape, typenum, 0)
     cdef cnp.ndarray loss_rows = cnp.PyArray_EMPTY(1, shape, cnp.NPY_DOUBLE, 0)
     cdef void *pz = cnp.PyArray_DATA(z)
     cdef void *pg = cnp.PyArray_DATA(grad) if return_grad else NULL

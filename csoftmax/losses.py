@@ -244,9 +244,9 @@ def cross_entropy(
     >>> bool(np.isclose(csoftmax.cross_entropy(z, y, weight=[1.0, 2.0, 1.0]), np.log(3)))
     True
     """
-    if weight is None and sample_weight is None and out is None:
+    if weight is None and sample_weight is None and (out is None or return_grad):
         res = _core.xent_direct(logits, target, axis, ignore_index, label_smoothing,
-                                reduction, return_grad, n_threads)  # the plain call, in C
+                                reduction, return_grad, out, n_threads)  # the plain call, in C
         if res is not None:
             return res
     logits = check_real(logits, "logits")

@@ -626,13 +626,21 @@ def test_direct_entry_takes_only_the_plain_call():
     rng = np.random.default_rng(5)
     z = rng.standard_normal((6, 4)).astype(np.float32)
     y = rng.integers(0, 4, 6)
-    plain = (z, y, 1, -100, 0.0, "mean", True, None)
+    plain = (z, y, 1, -100, 0.0, "mean", True, None, None)
     loss, grad = _core.xent_direct(*plain)
     want_loss, want_grad = csoftmax.cross_entropy(z, y.astype(np.int32), return_grad=True)
     assert type(loss) is np.float32 and loss.tobytes() == want_loss.tobytes()
     assert grad.tobytes() == want_grad.tobytes()
-    rows = _core.xent_direct(z, y, 1, -100, 0.0, "none", False, 2)
+    rows = _core.xent_direct(z, y, 1, -100, 0.0, "none", False, None, 2)
     assert rows.dtype == np.float32 and rows.shape == (6,)
+    out = np.empty_like(z)
+    assert _core.xent_direct(*plain[:7], out, None)[1] is out
+    assert out.tobytes() == want_grad.tobytes()
+    buf = np.zeros(25, np.float32)
+    z_in_buf = buf[:24].reshape(6, 4)
+    z_in_buf[...] = z
+    read_only = out.copy()
+    read_only.flags.writeable = False
 
     def but(i, value):
         args = list(plain)
@@ -656,8 +664,14 @@ def test_direct_entry_takes_only_the_plain_call():
         but(4, 0),  # an int label_smoothing
         but(4, 1.5),  # out of [0, 1]
         but(5, "avg"),  # an unknown reduction
-        but(7, 0),  # n_threads the general path rejects
-        but(7, -1),  # counted back from the cores
+        but(8, 0),  # n_threads the general path rejects
+        but(8, -1),  # counted back from the cores
+        but(7, np.empty((6, 4))),  # out of another dtype
+        but(7, np.empty((4, 6), np.float32)),  # out of another shape
+        but(7, read_only),  # out not writeable
+        but(7, z),  # out the logits themselves
+        [z_in_buf, *plain[1:7], buf[1:].reshape(6, 4), None],  # out overlapping them
+        [*plain[:6], False, out, None],  # out without the gradient
         but(1, np.array([0, 1, 4, 2, 3, 1])),  # a label out of range
     ]
     for args in handed_back:
