@@ -3,9 +3,10 @@
 Design: the public Python modules validate and prepare every argument; each wrapper here
 takes C-contiguous arrays of the right dtype, releases the GIL for one C call and maps the
 returned status to an exception. Kernel inputs are `const` memoryviews, so read-only and
-memory-mapped arrays are accepted. One entry checks its own arguments: rows_direct, the
-commonest call of csoftmax.functional, which hands anything unusual back to the
-validating path. The extension holds the one SIMD state (cs_dispatch.h).
+memory-mapped arrays are accepted. Three entries check their own arguments in C:
+rows_direct and xent_direct, the commonest calls of csoftmax.functional and
+csoftmax.losses, which hand anything unusual back to the validating path, and all_finite.
+The extension holds the one SIMD state (cs_dispatch.h).
 """
 from cython cimport floating
 from libc.stddef cimport ptrdiff_t
@@ -76,8 +77,7 @@ def cast_f64_f32(const double[::1] x not None, float[::1] out not None, int n_th
 def all_finite(x, int n_threads):
     """Whether every value of x, a C-contiguous float32 or float64 ndarray in native byte
     order, is finite (cs_check_finite_*): one pass, no temporary array, no warning."""
-    if (type(x) is not np.ndarray or not (_plain(x, 0, cnp.NPY_FLOAT, NULL)
-                                          or _plain(x, 0, cnp.NPY_DOUBLE, NULL))):
+    if not (_plain(x, 0, cnp.NPY_FLOAT, NULL) or _plain(x, 0, cnp.NPY_DOUBLE, NULL)):
         raise ValueError("csoftmax: all_finite takes a C-contiguous float32 or float64 array")
     cdef cnp.ndarray a = <cnp.ndarray>x
     cdef int finite = 1

@@ -14,7 +14,7 @@ _SIMD_NAMES = _core.simd_names()
 NATIVE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 #: The machine's CPU count, read once: os.cpu_count() reads /sys on every call (about 9
-#: microseconds here, as long as a whole softmax of 200 x 10).
+#: microseconds here, longer than a whole softmax of 200 x 10).
 _CPU_COUNT = os.cpu_count() or 1
 
 

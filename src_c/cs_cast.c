@@ -45,50 +45,42 @@ typedef struct {
     int non_finite;
 } cs_check_args;
 
-/* As cs_cast_block, without the cast: the exponent bits of each value, all ones for NaN
- * and the infinities. */
-static void cs_check_block_f32(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
-{
-    const cs_check_args *a = ctx;
-    const float *x = a->x;
-    uint32_t bad = 0;
-    for (ptrdiff_t i = i0; i < i1; i++) {
-        uint32_t bits;
-        memcpy(&bits, x + i, sizeof bits);
-        bad |= (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+/* As cs_cast_block, without the cast: the exponent bits of each value (U, the unsigned
+ * integer of T's width), all ones (EXP) for NaN and the infinities. */
+#define CS_CHECK_BLOCK(NAME, T, U, EXP)                                                      \
+    static void NAME(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)                            \
+    {                                                                                        \
+        const cs_check_args *a = ctx;                                                        \
+        const T *x = a->x;                                                                   \
+        U bad = 0;                                                                           \
+        for (ptrdiff_t i = i0; i < i1; i++) {                                                \
+            U bits;                                                                          \
+            memcpy(&bits, x + i, sizeof bits);                                               \
+            bad |= (U)((bits & (EXP)) == (EXP));                                             \
+        }                                                                                    \
+        if (bad)                                                                             \
+            __atomic_store_n(&((cs_check_args *)a)->non_finite, 1, __ATOMIC_RELAXED);        \
     }
-    if (bad)
-        __atomic_store_n(&((cs_check_args *)a)->non_finite, 1, __ATOMIC_RELAXED);
-}
+CS_CHECK_BLOCK(cs_check_block_f32, float, uint32_t, 0x7f800000u)
+CS_CHECK_BLOCK(cs_check_block_f64, double, uint64_t, 0x7ff0000000000000u)
+#undef CS_CHECK_BLOCK
 
-static void cs_check_block_f64(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
+static int cs_check_finite(cs_block_fn block, const void *x, int *finite, ptrdiff_t n,
+                           int n_threads)
 {
-    const cs_check_args *a = ctx;
-    const double *x = a->x;
-    uint64_t bad = 0;
-    for (ptrdiff_t i = i0; i < i1; i++) {
-        uint64_t bits;
-        memcpy(&bits, x + i, sizeof bits);
-        bad |= (uint64_t)((bits & 0x7ff0000000000000u) == 0x7ff0000000000000u);
-    }
-    if (bad)
-        __atomic_store_n(&((cs_check_args *)a)->non_finite, 1, __ATOMIC_RELAXED);
+    cs_check_args a = {x, 0};
+    if (n > 0)
+        cs_run_rows(block, &a, n, 1, n_threads);
+    *finite = !a.non_finite;
+    return CS_OK;
 }
 
 int cs_check_finite_f32(const float *x, int *finite, ptrdiff_t n, int n_threads)
 {
-    cs_check_args a = {x, 0};
-    if (n > 0)
-        cs_run_rows(cs_check_block_f32, &a, n, 1, n_threads);
-    *finite = !a.non_finite;
-    return CS_OK;
+    return cs_check_finite(cs_check_block_f32, x, finite, n, n_threads);
 }
 
 int cs_check_finite_f64(const double *x, int *finite, ptrdiff_t n, int n_threads)
 {
-    cs_check_args a = {x, 0};
-    if (n > 0)
-        cs_run_rows(cs_check_block_f64, &a, n, 1, n_threads);
-    *finite = !a.non_finite;
-    return CS_OK;
+    return cs_check_finite(cs_check_block_f64, x, finite, n, n_threads);
 }

@@ -3,8 +3,8 @@
  * A float32 fit of float64 data converts the data once; the finiteness check that input
  * validation makes (NaN, inf, and values beyond float's range, which the cast turns into
  * inf) is taken from the same pass instead of a second one over the converted copy. Input
- * already of the weights' dtype is only checked, without the temporary arrays (or the
- * floating-point flags of a sum) that a NumPy check needs.
+ * already of the dtype the engine works in (for training or prediction) is only checked,
+ * without the temporary arrays (or the floating-point flags of a sum) of a NumPy check.
  */
 #ifndef CS_CAST_H
 #define CS_CAST_H

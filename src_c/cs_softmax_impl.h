@@ -48,7 +48,9 @@ static void CS_FN(softmax_narrow)(const cs_softmax_args *a, ptrdiff_t row0, ptrd
                 vl[r] = (T)logs[r];
             CS_FN(narrow_store)(out, n, k, xt, CS_MAP_SHIFT, m, vl);
         } else { /* e / s */
-            CS_FN(narrow_store)(out, n, k, xt, CS_MAP_SCALE, CS_FN(narrow_ratio)(&sums, 1.0), m);
+            const NV none = {0};
+            CS_FN(narrow_store)(out, n, k, xt, CS_MAP_SCALE, CS_FN(narrow_ratio)(&sums, 1.0),
+                                none);
         }
         if (!CS_FN(narrow_all_defined)(m, &sums))
             for (int r = 0; r < k; r++)

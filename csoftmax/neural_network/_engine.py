@@ -52,19 +52,12 @@ def _checked_input(X, dtype, n_threads):
     if x_dtype != np.float32 and x_dtype != np.float64:
         return X, False
     if (x_dtype in dtype) if type(dtype) is tuple else (x_dtype == dtype):
-        return X, _all_finite(X, n_threads)
+        return X, _core.all_finite(X, check_n_threads(n_threads))
     if x_dtype == np.float64 and type(dtype) is not tuple and dtype == np.float32:
         out = np.empty(X.shape, dtype=np.float32)
         if _core.cast_f64_f32(X.reshape(-1), out.reshape(-1), check_n_threads(n_threads)):
             return out, True
     return X, False
-
-
-def _all_finite(X, n_threads):
-    """Whether every value of ``X``, a C-contiguous float32/float64 ndarray in native byte
-    order, is finite: one pass on ``n_threads``, without the temporary array or the sum
-    (and its floating-point warnings) of a NumPy check."""
-    return _core.all_finite(X, check_n_threads(n_threads))
 
 
 def _engine_input(X, dtype):
