@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 SHAPES = [(60000, 10), (4096, 1000), (512, 50257)]
-OPS = ["softmax", "log_softmax", "xent+grad"]
+OPS = ["softmax", "log_softmax", "xent+grad", "softmax_vjp", "log_vjp"]
 
 _CHILD = r"""
 import json, sys, time
@@ -45,11 +45,15 @@ for dtype in (np.float32, np.float64):
         x = (3 * rng.standard_normal(tuple(shape))).astype(dtype)
         out = np.empty_like(x)
         y = rng.integers(0, shape[1], shape[0])
+        s, ls = csoftmax.softmax(x), csoftmax.log_softmax(x)
+        dy = rng.standard_normal(tuple(shape)).astype(dtype)
         r = 5 if x.size > 1e7 else 11
         key = f"{np.dtype(dtype).name} {tuple(shape)}"
         res[key] = [best(lambda: csoftmax.softmax(x, out=out), r),
                     best(lambda: csoftmax.log_softmax(x, out=out), r),
-                    best(lambda: csoftmax.cross_entropy(x, y, return_grad=True), r)]
+                    best(lambda: csoftmax.cross_entropy(x, y, return_grad=True), r),
+                    best(lambda: csoftmax.softmax_vjp(s, dy, out=out), r),
+                    best(lambda: csoftmax.log_softmax_vjp(ls, dy, out=out), r)]
 print(json.dumps(res))
 """
 

@@ -15,6 +15,9 @@
  * (the vectors of cs_simd.h need GCC or Clang), and other architectures only have the
  * portable level. */
 #include "cs_dispatch.h"
+#if defined(CS_SIMD_X86_64)
+#include <immintrin.h> /* before any target region: its intrinsics carry their own */
+#endif
 
 #define CS_ISA portable
 #define CS_NATIVE_BYTES 16 /* SSE2 on x86-64, NEON on ARM64 */

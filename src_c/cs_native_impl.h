@@ -202,9 +202,34 @@ CS_INLINE NV CS_FN(nv_exp_nonpos)(NV x)
 #undef CS_EXP_NMAX
 
 #if CS_F32
-/* The lanes of the low and the high half, widened to double; and back.
- * Lane by lane: GCC 12 lowers __builtin_convertvector of four floats to double as two
- * two-lane conversions and a shuffle, but this form to one vcvtps2pd. */
+/* The lanes of the low and the high half, widened to double; and back (exact, and rounded to
+ * nearest as a cast rounds). On x86 through the conversion instructions themselves: GCC 12
+ * lowers both a lane-by-lane loop and __builtin_convertvector of a half into single-lane
+ * loads and inserts, several times slower than the two instructions below. */
+#if defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 16
+CS_INLINE NVD CS_FN(nv_lo_d)(NV v) { return (NVD)_mm_cvtps_pd((__m128)v); }
+CS_INLINE NVD CS_FN(nv_hi_d)(NV v) { return (NVD)_mm_cvtps_pd(_mm_movehl_ps((__m128)v, (__m128)v)); }
+CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
+{
+    return (NV)_mm_movelh_ps(_mm_cvtpd_ps((__m128d)lo), _mm_cvtpd_ps((__m128d)hi));
+}
+#elif defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 32
+CS_INLINE NVD CS_FN(nv_lo_d)(NV v) { return (NVD)_mm256_cvtps_pd(_mm256_castps256_ps128((__m256)v)); }
+CS_INLINE NVD CS_FN(nv_hi_d)(NV v) { return (NVD)_mm256_cvtps_pd(_mm256_extractf128_ps((__m256)v, 1)); }
+CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
+{
+    return (NV)_mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps((__m256d)lo)),
+                                    _mm256_cvtpd_ps((__m256d)hi), 1);
+}
+#elif defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 64
+CS_INLINE NVD CS_FN(nv_lo_d)(NV v) { return (NVD)_mm512_cvtps_pd(_mm512_castps512_ps256((__m512)v)); }
+CS_INLINE NVD CS_FN(nv_hi_d)(NV v) { return (NVD)_mm512_cvtps_pd(_mm512_extractf32x8_ps((__m512)v, 1)); }
+CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
+{
+    return (NV)_mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps((__m512d)lo)),
+                                  _mm512_cvtpd_ps((__m512d)hi), 1);
+}
+#else
 CS_INLINE NVD CS_FN(nv_lo_d)(NV v)
 {
     NVD r;
@@ -228,6 +253,7 @@ CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
     }
     return v;
 }
+#endif
 #endif
 
 /* ---- log of a normaliser ------------------------------------------------------------------
