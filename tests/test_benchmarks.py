@@ -80,7 +80,7 @@ def test_compare_builds_runs_two_checkouts_in_turn():
         capture_output=True, text=True, env=env, timeout=180, check=False)
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if line.endswith("x")]
-    assert len(rows) == 2 * 2 * 3, done.stdout  # dtypes x shapes x ops
+    assert len(rows) == 2 * 2 * 5, done.stdout  # dtypes x shapes x ops
     for line in rows:
         old, new = (float(v) for v in line.split()[-3:-1])
         assert old > 0 and new > 0
