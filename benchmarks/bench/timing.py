@@ -35,6 +35,33 @@ def measure(f, repeats, *, number=1, warmup=1):
     return Timing.of(samples)
 
 
+def interleave(calls, repeats, *, min_seconds=0.0, max_rounds=1000, burst=3):
+    """Time the calls of ``calls`` (name -> function) in rounds: ``burst`` calls of each in a
+    row per round, each call timed (the first of a burst finds the caches as the other
+    libraries left them, the next ones as a loop of calls would).
+
+    At least ``repeats`` rounds, and more (up to ``max_rounds``) until ``min_seconds`` have
+    passed: a shared machine has slow stretches of a tenth of a second or more, which
+    seven back-to-back calls of a millisecond can fall into entirely, and interleaving puts
+    every peer in the same stretches. One warm-up call each. Returns name -> :class:`Timing`
+    of one call.
+    """
+    for f in calls.values():
+        f()
+    seconds = {name: [] for name in calls}
+    start = time.perf_counter()
+    rounds = 0
+    while rounds < repeats or (time.perf_counter() - start < min_seconds
+                               and rounds < max_rounds):
+        for name, f in calls.items():
+            for _ in range(burst):
+                t0 = time.perf_counter()
+                f()
+                seconds[name].append(time.perf_counter() - t0)
+        rounds += 1
+    return {name: Timing.of(s) for name, s in seconds.items()}
+
+
 def alternate(runs, repeats):
     """Call each of ``runs`` (name -> function returning seconds) once per round.
 
