@@ -452,11 +452,13 @@ static int CS_FN(optim_step)(cs_mlp *net, cs_optim *opt, T *const *state, double
     for (int l = 0; l < L && status == CS_OK; l++) {
         const ptrdiff_t fan_out = net->units[l + 1];
         status = OPTIM_UPDATE(opt, B(net)->coefs[l], B(net)->gcoefs[l], state[l],
-                              s2 != NULL ? s2[l] : NULL, net->units[l] * fan_out, l2, &sq_l);
+                              s2 != NULL ? s2[l] : NULL, net->units[l] * fan_out, l2, &sq_l,
+                              net->spec.n_threads);
         sq += sq_l;
         if (status == CS_OK)
             status = OPTIM_UPDATE(opt, B(net)->intercepts[l], B(net)->gints[l], state[L + l],
-                                  s2 != NULL ? s2[L + l] : NULL, fan_out, 0.0, &unused);
+                                  s2 != NULL ? s2[L + l] : NULL, fan_out, 0.0, &unused,
+                                  net->spec.n_threads);
     }
     *sq_norm = sq;
     return status;

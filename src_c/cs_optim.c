@@ -3,18 +3,46 @@
 
 #include "cs_dispatch.h"
 #include "cs_optim.h"
+#include "cs_parallel.h"
 #include "cs_simd.h"
 
 #define CS_TEMPLATE "cs_optim_impl.h"
 #include "cs_instantiate.h"
 #undef CS_TEMPLATE
 
-typedef int (*cs_update_f32_fn)(const cs_optim *, float *, const float *, float *, float *,
-                                ptrdiff_t, double, double *);
-typedef int (*cs_update_f64_fn)(const cs_optim *, double *, const double *, double *, double *,
-                                ptrdiff_t, double, double *);
-CS_TABLE(cs_update_f32_fn, optim_update, f32);
-CS_TABLE(cs_update_f64_fn, optim_update, f64);
+typedef void (*cs_sweep_f32_fn)(const cs_optim *, float *, const float *, float *, float *,
+                                ptrdiff_t, ptrdiff_t, double);
+typedef void (*cs_sweep_f64_fn)(const cs_optim *, double *, const double *, double *, double *,
+                                ptrdiff_t, ptrdiff_t, double);
+typedef double (*cs_sumsq_f32_fn)(const float *, ptrdiff_t);
+typedef double (*cs_sumsq_f64_fn)(const double *, ptrdiff_t);
+CS_TABLE(cs_sweep_f32_fn, optim_sweep, f32);
+CS_TABLE(cs_sweep_f64_fn, optim_sweep, f64);
+CS_TABLE(cs_sumsq_f32_fn, sum_squares, f32);
+CS_TABLE(cs_sumsq_f64_fn, sum_squares, f64);
+
+/* An Adam step costs about as much per element as a few elements of a row kernel (a square
+ * root and a division): the weight of an element in cs_run_rows's threshold. */
+#define CS_OPTIM_WORK 4
+
+typedef struct {
+    const cs_optim *opt;
+    void *p, *s1, *s2;
+    const void *grad;
+    double l2;
+} cs_sweep_args;
+
+static void sweep_block_f32(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
+{
+    const cs_sweep_args *a = ctx;
+    optim_sweep_f32_table[cs_simd_level()](a->opt, a->p, a->grad, a->s1, a->s2, i0, i1, a->l2);
+}
+
+static void sweep_block_f64(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
+{
+    const cs_sweep_args *a = ctx;
+    optim_sweep_f64_table[cs_simd_level()](a->opt, a->p, a->grad, a->s1, a->s2, i0, i1, a->l2);
+}
 
 static double adam_step_size(const cs_optim *o)
 {
@@ -40,13 +68,23 @@ double cs_optim_learning_rate(const cs_optim *o)
 }
 
 int cs_optim_update_f32(const cs_optim *opt, float *p, const float *grad, float *s1, float *s2,
-                        ptrdiff_t n, double l2, double *sq_norm)
+                        ptrdiff_t n, double l2, double *sq_norm, int n_threads)
 {
-    return optim_update_f32_table[cs_simd_level()](opt, p, grad, s1, s2, n, l2, sq_norm);
+    if (opt->kind != CS_OPTIM_SGD && opt->kind != CS_OPTIM_ADAM)
+        return CS_EINVAL;
+    *sq_norm = sum_squares_f32_table[cs_simd_level()](p, n);
+    const cs_sweep_args a = {opt, p, s1, s2, grad, l2};
+    cs_run_rows(sweep_block_f32, &a, n, CS_OPTIM_WORK, n_threads);
+    return CS_OK;
 }
 
 int cs_optim_update_f64(const cs_optim *opt, double *p, const double *grad, double *s1,
-                        double *s2, ptrdiff_t n, double l2, double *sq_norm)
+                        double *s2, ptrdiff_t n, double l2, double *sq_norm, int n_threads)
 {
-    return optim_update_f64_table[cs_simd_level()](opt, p, grad, s1, s2, n, l2, sq_norm);
+    if (opt->kind != CS_OPTIM_SGD && opt->kind != CS_OPTIM_ADAM)
+        return CS_EINVAL;
+    *sq_norm = sum_squares_f64_table[cs_simd_level()](p, n);
+    const cs_sweep_args a = {opt, p, s1, s2, grad, l2};
+    cs_run_rows(sweep_block_f64, &a, n, CS_OPTIM_WORK, n_threads);
+    return CS_OK;
 }

@@ -17,12 +17,11 @@ static double CS_FN(sum_squares)(const T *p, ptrdiff_t n)
     return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
-static double CS_FN(sgd_sweep)(const cs_optim *o, T *p, const T *grad, T *vel, ptrdiff_t n,
-                               double l2)
+static void CS_FN(sgd_sweep)(const cs_optim *o, T *p, const T *grad, T *vel, ptrdiff_t n,
+                             double l2)
 {
     const T tl2 = (T)l2, tlr = (T)o->step_size, tmu = (T)o->momentum;
     const int nesterov = o->nesterov;
-    const double sq = CS_FN(sum_squares)(p, n);
     for (ptrdiff_t i = 0; i < n; i++) {
         const T w = p[i];
         const T g = grad[i] + tl2 * w;
@@ -30,16 +29,14 @@ static double CS_FN(sgd_sweep)(const cs_optim *o, T *p, const T *grad, T *vel, p
         vel[i] = u;
         p[i] = w + (nesterov ? tmu * u - tlr * g : u);
     }
-    return sq;
 }
 
-static double CS_FN(adam_sweep)(const cs_optim *o, T *p, const T *grad, T *m, T *v, ptrdiff_t n,
-                                double l2)
+static void CS_FN(adam_sweep)(const cs_optim *o, T *p, const T *grad, T *m, T *v, ptrdiff_t n,
+                              double l2)
 {
     const T tl2 = (T)l2, tb1 = (T)o->beta_1, tb2 = (T)o->beta_2;
     const T c1 = (T)(1.0 - o->beta_1), c2 = (T)(1.0 - o->beta_2);
     const T tlr = (T)o->step_size, teps = (T)o->epsilon;
-    const double sq = CS_FN(sum_squares)(p, n);
     for (ptrdiff_t i = 0; i < n; i++) {
         const T w = p[i];
         const T g = grad[i] + tl2 * w;
@@ -49,17 +46,16 @@ static double CS_FN(adam_sweep)(const cs_optim *o, T *p, const T *grad, T *m, T 
         v[i] = vi;
         p[i] = w + (-tlr * mi) / (T_SQRT(vi) + teps);
     }
-    return sq;
 }
 
-static int CS_FN(optim_update)(const cs_optim *o, T *p, const T *grad, T *s1, T *s2,
-                               ptrdiff_t n, double l2, double *sq_norm)
+/* Elements [i0, i1) of the step (the caller has checked the kind). Every element is
+ * computed on its own, each operation rounded in T (vector and scalar lanes alike: no
+ * contraction, and IEEE sqrt and division), so any split of the range gives the same bits. */
+static void CS_FN(optim_sweep)(const cs_optim *o, T *p, const T *grad, T *s1, T *s2,
+                               ptrdiff_t i0, ptrdiff_t i1, double l2)
 {
     if (o->kind == CS_OPTIM_SGD)
-        *sq_norm = CS_FN(sgd_sweep)(o, p, grad, s1, n, l2);
-    else if (o->kind == CS_OPTIM_ADAM)
-        *sq_norm = CS_FN(adam_sweep)(o, p, grad, s1, s2, n, l2);
+        CS_FN(sgd_sweep)(o, p + i0, grad + i0, s1 + i0, i1 - i0, l2);
     else
-        return CS_EINVAL;
-    return CS_OK;
+        CS_FN(adam_sweep)(o, p + i0, grad + i0, s1 + i0, s2 + i0, i1 - i0, l2);
 }

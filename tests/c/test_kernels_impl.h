@@ -181,8 +181,8 @@ static void TF(test_optim)(void)
                       0.9, 0.999, 1e-8, 3, 0.0};
         cs_optim_begin_step(&o);
         double sq;
-        check(TF(cs_optim_update)(&o, p, g, s1, s2, N, l2, &sq) == CS_OK, "optim status", kind,
-              0, 0);
+        check(TF(cs_optim_update)(&o, p, g, s1, s2, N, l2, &sq, 1) == CS_OK, "optim status",
+              kind, 0, 0);
         /* the squared norm of the weights before the step: eight interleaved sums (element
          * i in sum i % 8), folded as cs_optim_impl.h documents */
         double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -213,12 +213,53 @@ static void TF(test_optim)(void)
     }
 }
 
+/* A step large enough to split over threads: the same bits from 1 and 2 threads (and the
+ * squared norm, which stays on the calling thread). */
+static void TF(test_optim_threads)(void)
+{
+    const ptrdiff_t n = 100003;
+    T *p[2], *s1[2], *s2[2], *g = malloc((size_t)n * sizeof *g);
+    for (int k = 0; k < 2; k++) {
+        p[k] = malloc((size_t)n * sizeof(T));
+        s1[k] = malloc((size_t)n * sizeof(T));
+        s2[k] = malloc((size_t)n * sizeof(T));
+    }
+    for (ptrdiff_t i = 0; i < n; i++) {
+        p[0][i] = p[1][i] = (T)normal();
+        g[i] = (T)normal();
+        s1[0][i] = s1[1][i] = (T)(0.1 * normal());
+        s2[0][i] = s2[1][i] = (T)(0.01 * uniform());
+    }
+    for (int kind = 0; kind < 2; kind++) {
+        double sq[2];
+        for (int k = 0; k < 2; k++) {
+            cs_optim o = {kind, 0.01, 0.9, 0, 0.9, 0.999, 1e-8, 3, 0.0};
+            cs_optim_begin_step(&o);
+            check(TF(cs_optim_update)(&o, p[k], g, s1[k], s2[k], n, 1e-3, sq + k, k + 1) ==
+                      CS_OK,
+                  "optim status (threads)", kind, 0, 0);
+        }
+        check(memcmp(p[0], p[1], (size_t)n * sizeof(T)) == 0 &&
+                  memcmp(s1[0], s1[1], (size_t)n * sizeof(T)) == 0 &&
+                  memcmp(s2[0], s2[1], (size_t)n * sizeof(T)) == 0 && sq[0] == sq[1],
+              "optim n_threads 1 vs 2", kind, p[1][n - 1], p[0][n - 1]);
+    }
+    const cs_optim bad = {7, 0.01, 0.9, 0, 0.9, 0.999, 1e-8, 3, 0.0};
+    double sq;
+    check(TF(cs_optim_update)(&bad, p[0], g, s1[0], s2[0], n, 0.0, &sq, 2) == CS_EINVAL,
+          "optim unknown kind", 7, 0, 0);
+    for (int k = 0; k < 2; k++)
+        free(p[k]), free(s1[k]), free(s2[k]);
+    free(g);
+}
+
 static void TF(run)(void)
 {
     for (size_t w = 0; w < N_WIDTHS; w++)
         TF(test_rows)(widths[w]);
     TF(test_threads)();
     TF(test_optim)();
+    TF(test_optim_threads)();
 }
 
 #undef TCAT_
