@@ -85,7 +85,7 @@ static int xent(const cs_block_fn *table, const void *logits, const int64_t *tar
         for (ptrdiff_t j = 0; j < n_cols; j++)
             cw_sum += o->class_weight[j];
     cs_xent_args args = {logits, target, target_prob, o->sample_weight, o->class_weight, cw_sum,
-                         target != NULL ? o->ignore_index : CS_XENT_NO_IGNORE,
+                         target != NULL && n_ignored > 0 ? o->ignore_index : CS_XENT_NO_IGNORE,
                          o->label_smoothing, mean ? 1.0 / divisor : 1.0, loss_rows, grad,
                          n_cols};
     cs_run_rows(table[cs_simd_level()], &args, n_rows, n_cols, n_threads);

@@ -287,6 +287,28 @@ def test_sample_weight_of_ones_equals_no_weight():
         np.testing.assert_allclose(b[1], a[1], rtol=1e-14, atol=1e-17)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_plain_groups_give_the_bits_of_the_row_by_row_loop(dtype):
+    """Narrow rows without weights, smoothing or ignored labels take a vectorised step for
+    whole groups of rows; sample weights of one send every row through the per-row loop,
+    which computes the same operations: the bytes must agree, for every width of the
+    column kernels, partial groups and both thread counts."""
+    rng = np.random.default_rng(12)
+    for n in range(1, 34):
+        for rows in (3, 8, 16, 41):
+            x = (3 * rng.standard_normal((rows, n))).astype(dtype)
+            y = rng.integers(0, n, rows)
+            ones = np.ones(rows)
+            for reduction in REDUCTIONS:
+                for n_threads in (1, 2):
+                    a = csoftmax.cross_entropy(x, y, reduction=reduction, return_grad=True,
+                                               n_threads=n_threads)
+                    b = csoftmax.cross_entropy(x, y, reduction=reduction, return_grad=True,
+                                               n_threads=n_threads, sample_weight=ones)
+                    assert np.asarray(a[0]).tobytes() == np.asarray(b[0]).tobytes(), (n, rows)
+                    assert a[1].tobytes() == b[1].tobytes(), (n, rows, reduction)
+
+
 # ---------------------------------------------------------------------------
 # Gradient by central finite differences
 # ---------------------------------------------------------------------------
