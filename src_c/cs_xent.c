@@ -31,6 +31,8 @@ CS_TABLE(cs_block_fn, xent_block, f32);
 CS_TABLE(cs_block_fn, xent_block, f64);
 CS_TABLE(cs_block_fn, sigmoid_xent_block, f32);
 CS_TABLE(cs_block_fn, sigmoid_xent_block, f64);
+typedef int (*cs_check_labels_fn)(const int64_t *, ptrdiff_t, ptrdiff_t, int64_t, ptrdiff_t *);
+CS_TABLE(cs_check_labels_fn, check_labels, f32);
 
 /* Check the options and the labels; *n_ignored counts the ignored rows. */
 static int check_xent(const int64_t *target, const cs_xent_opts *o, ptrdiff_t n_rows,
@@ -46,13 +48,10 @@ static int check_xent(const int64_t *target, const cs_xent_opts *o, ptrdiff_t n_
     *n_ignored = 0;
     if (target == NULL)
         return o->class_weight == NULL ? CS_OK : CS_EINVAL;
-    for (ptrdiff_t i = 0; i < n_rows; i++) {
-        if (target[i] == o->ignore_index)
-            *n_ignored += 1;
-        else if (target[i] < 0 || target[i] >= n_cols)
-            return CS_EINVAL;
-    }
-    return CS_OK;
+    return check_labels_f32_table[cs_simd_level()](target, n_rows, n_cols, o->ignore_index,
+                                                   n_ignored)
+               ? CS_OK
+               : CS_EINVAL;
 }
 
 /* D of the mean (cs_xent.h), summed in the fixed blocked order; scratch: n_rows doubles. */

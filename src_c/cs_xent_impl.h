@@ -1,6 +1,24 @@
 /* Template (see cs_instantiate.h): block kernel of the fused softmax + cross-entropy. */
 #include "cs_rows_impl.h"
 
+#if CS_F32 /* type-free: one instance per SIMD path */
+/* The labels' check of cs_xent.c: whether every label is the ignored one or in
+ * [0, n_cols), and how many are ignored. Without branches, so that it vectorizes: it is a
+ * serial pass over the labels before the parallel kernel. */
+static int CS_FN(check_labels)(const int64_t *target, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                               int64_t ignore, ptrdiff_t *n_ignored)
+{
+    int64_t ignored = 0, bad = 0;
+    for (ptrdiff_t i = 0; i < n_rows; i++) {
+        const int64_t t = target[i], skip = t == ignore;
+        ignored += skip;
+        bad |= ((uint64_t)t >= (uint64_t)n_cols) & !skip;
+    }
+    *n_ignored = (ptrdiff_t)ignored;
+    return bad == 0;
+}
+#endif
+
 /* sum_j t'_j (z_j - m) with t'_j = t_j * scale + shift, terms with t'_j == 0 skipped (they
  * contribute 0 even where z_j = -inf), each term formed in T, accumulated in double. */
 CS_INLINE NV CS_FN(tdot_terms)(const T *z, const T *t, NV vm, NV vs, NV vb)

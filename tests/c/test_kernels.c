@@ -218,6 +218,28 @@ static void test_check_finite(void)
     free(xf), free(xd);
 }
 
+/* cs_blocked_sum sums eight blocks side by side: the bits must be those of one block of 128
+ * after another (the documented order), for every length around the block boundaries. */
+static void test_blocked_sum(void)
+{
+    enum { N = 3 * 8 * 128 + 77 };
+    double *v = malloc(N * sizeof *v);
+    for (ptrdiff_t i = 0; i < N; i++)
+        v[i] = (uniform() - 0.3) * (1.0 + (double)(i % 7) * 1e5);
+    for (ptrdiff_t n = 0; n <= N; n += n < 2 * 8 * 128 + 3 ? 1 : 61) {
+        double total = 0.0;
+        for (ptrdiff_t b = 0; b < n; b += 128) {
+            double block = 0.0;
+            for (ptrdiff_t i = b; i < (b + 128 < n ? b + 128 : n); i++)
+                block += v[i];
+            total += block;
+        }
+        const double got = cs_blocked_sum(v, n);
+        check(memcmp(&got, &total, sizeof got) == 0, "blocked sum order", n, got, total);
+    }
+    free(v);
+}
+
 int main(void)
 {
     const int best = cs_simd_supported();
@@ -243,6 +265,7 @@ int main(void)
           0, 0, 0);
     test_cast();
     test_check_finite();
+    test_blocked_sum();
     printf("%ld passed, %ld failed\n", n_passed, n_failed);
     return n_failed != 0;
 }
