@@ -15,7 +15,7 @@
  * (the vectors of cs_simd.h need GCC or Clang), and other architectures only have the
  * portable level. */
 #include "cs_dispatch.h"
-#if defined(CS_SIMD_X86_64)
+#if defined(CS_SIMD_X86_64) && !defined(_MSC_VER)
 #include <immintrin.h> /* before any target region: its intrinsics carry their own */
 #endif
 

@@ -205,25 +205,46 @@ CS_INLINE NV CS_FN(nv_exp_nonpos)(NV x)
 /* The lanes of the low and the high half, widened to double; and back (exact, and rounded to
  * nearest as a cast rounds). On x86 through the conversion instructions themselves: GCC 12
  * lowers both a lane-by-lane loop and __builtin_convertvector of a half into single-lane
- * loads and inserts, several times slower than the two instructions below. */
-#if defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 16
+ * loads and inserts, several times slower than the two instructions below. Not under
+ * clang-cl, whose immintrin.h may leave out the AVX headers without /arch. */
+#if defined(CS_SIMD_X86_64) && !defined(_MSC_VER)
+#define CS_CVT_INTRINSICS 1
+#else
+#define CS_CVT_INTRINSICS 0
+#endif
+#if CS_CVT_INTRINSICS && CS_NATIVE_BYTES == 16
 CS_INLINE NVD CS_FN(nv_lo_d)(NV v) { return (NVD)_mm_cvtps_pd((__m128)v); }
-CS_INLINE NVD CS_FN(nv_hi_d)(NV v) { return (NVD)_mm_cvtps_pd(_mm_movehl_ps((__m128)v, (__m128)v)); }
+CS_INLINE NVD CS_FN(nv_hi_d)(NV v)
+{
+    return (NVD)_mm_cvtps_pd(_mm_movehl_ps((__m128)v, (__m128)v));
+}
 CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
 {
     return (NV)_mm_movelh_ps(_mm_cvtpd_ps((__m128d)lo), _mm_cvtpd_ps((__m128d)hi));
 }
-#elif defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 32
-CS_INLINE NVD CS_FN(nv_lo_d)(NV v) { return (NVD)_mm256_cvtps_pd(_mm256_castps256_ps128((__m256)v)); }
-CS_INLINE NVD CS_FN(nv_hi_d)(NV v) { return (NVD)_mm256_cvtps_pd(_mm256_extractf128_ps((__m256)v, 1)); }
+#elif CS_CVT_INTRINSICS && CS_NATIVE_BYTES == 32
+CS_INLINE NVD CS_FN(nv_lo_d)(NV v)
+{
+    return (NVD)_mm256_cvtps_pd(_mm256_castps256_ps128((__m256)v));
+}
+CS_INLINE NVD CS_FN(nv_hi_d)(NV v)
+{
+    return (NVD)_mm256_cvtps_pd(_mm256_extractf128_ps((__m256)v, 1));
+}
 CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
 {
     return (NV)_mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps((__m256d)lo)),
                                     _mm256_cvtpd_ps((__m256d)hi), 1);
 }
-#elif defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 64
-CS_INLINE NVD CS_FN(nv_lo_d)(NV v) { return (NVD)_mm512_cvtps_pd(_mm512_castps512_ps256((__m512)v)); }
-CS_INLINE NVD CS_FN(nv_hi_d)(NV v) { return (NVD)_mm512_cvtps_pd(_mm512_extractf32x8_ps((__m512)v, 1)); }
+#elif CS_CVT_INTRINSICS && CS_NATIVE_BYTES == 64
+CS_INLINE NVD CS_FN(nv_lo_d)(NV v)
+{
+    return (NVD)_mm512_cvtps_pd(_mm512_castps512_ps256((__m512)v));
+}
+CS_INLINE NVD CS_FN(nv_hi_d)(NV v)
+{
+    return (NVD)_mm512_cvtps_pd(_mm512_extractf32x8_ps((__m512)v, 1));
+}
 CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
 {
     return (NV)_mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps((__m512d)lo)),
@@ -254,6 +275,7 @@ CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
     return v;
 }
 #endif
+#undef CS_CVT_INTRINSICS
 #endif
 
 /* ---- log of a normaliser ------------------------------------------------------------------

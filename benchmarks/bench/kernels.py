@@ -13,9 +13,10 @@ PEERS = ("NumPy", "SciPy", "PyTorch")
 INTRO = (
     "Each op on logits of scale 3, csoftmax on all usable cores (`n_threads=None`), "
     "PyTorch on its default intra-op threads, NumPy and SciPy on one. The libraries take "
-    "turns at an op (and a copy with them), three calls each per round, for at least "
-    "{repeats} rounds and {seconds:g} s, so that a slow stretch of the shared machine falls "
-    "on all of them; times are the best call (csoftmax's median too) in ms; every result is a new array for "
+    "turns at an op (and a copy with them): per round one untimed call each, then three "
+    "timed, for at least {repeats} rounds and {seconds:g} s (at most 1,000 rounds), so "
+    "that a slow stretch of the shared machine falls on all of them; times are the best "
+    "call (csoftmax's median too) in ms; every result is a new array for "
     "every library. *speed-up* is the best peer's time over csoftmax's; *GB/s* counts "
     "the bytes an op must move (the logits in and the result out; the VJP reads two "
     "arrays); *of copy* is csoftmax's speed as a fraction of `np.copyto` moving the same "
@@ -86,7 +87,8 @@ def _draw(cases, dtype_name):
 
 def run(ctx):
     shapes = QUICK_SHAPES if ctx.quick else SHAPES
-    section = Section("kernels", "Kernels", INTRO.format(repeats=ctx.call_repeats, seconds=_seconds(ctx)))
+    intro = INTRO.format(repeats=ctx.call_repeats, seconds=_seconds(ctx))
+    section = Section("kernels", "Kernels", intro)
     columns = ["op", "dtype", "shape", "csoftmax ms", "median ms", *(f"{p} ms" for p in PEERS),
                "speed-up", "GB/s", "of copy"]
     for dtype in (np.float32, np.float64):

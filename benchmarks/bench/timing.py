@@ -36,9 +36,9 @@ def measure(f, repeats, *, number=1, warmup=1):
 
 
 def interleave(calls, repeats, *, min_seconds=0.0, max_rounds=1000, burst=3):
-    """Time the calls of ``calls`` (name -> function) in rounds: ``burst`` calls of each in a
-    row per round, each call timed (the first of a burst finds the caches as the other
-    libraries left them, the next ones as a loop of calls would).
+    """Time the calls of ``calls`` (name -> function) in rounds: per round, each function is
+    called once untimed (it finds the caches as the others left them) and then ``burst``
+    times, each call timed, as a loop of calls would run.
 
     At least ``repeats`` rounds, and more (up to ``max_rounds``) until ``min_seconds`` have
     passed: a shared machine has slow stretches of a tenth of a second or more, which
@@ -54,6 +54,7 @@ def interleave(calls, repeats, *, min_seconds=0.0, max_rounds=1000, burst=3):
     while rounds < repeats or (time.perf_counter() - start < min_seconds
                                and rounds < max_rounds):
         for name, f in calls.items():
+            f()
             for _ in range(burst):
                 t0 = time.perf_counter()
                 f()
