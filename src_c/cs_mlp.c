@@ -38,6 +38,7 @@ struct cs_mlp {
     void *mem;            /* the one allocation behind the buffers above */
     ptrdiff_t team_interval; /* the adaptive team's probe interval, kept from one epoch to
                                 the next (cs_mlp_impl.h); 0 before the first */
+    int team_one;            /* 1 when the last epoch ended on one thread (cs_mlp_impl.h) */
 };
 
 #define CS_TEMPLATE "cs_mlp_impl.h"

@@ -471,25 +471,39 @@ static int CS_FN(optim_step)(cs_mlp *net, cs_optim *opt, T *const *state, double
  * with another process busy on a core, one thread, which never waits for a descheduled
  * partner, can be several times faster.
  * The first probe of an engine comes after CS_TEAM_PROBE_FIRST batches and the interval
- * then doubles up to CS_TEAM_PROBE_EVERY (kept from epoch to epoch), starting again from the
- * first after a switch: a disturbance when a fit starts (another library's BLAS threads
- * still spinning for a tenth of a second after its last call, say) then costs a few
- * batches, not the first 32, and later epochs probe as rarely as before.
- * A probe of the full team runs CS_TEAM_PROBE_WARM batches and is judged on the last: the
+ * then doubles up to CS_TEAM_PROBE_EVERY, starting again from the first after a switch; the
+ * interval and the team size in use are kept from epoch to epoch. So a disturbance when a
+ * fit starts (another library's BLAS threads still spinning for a tenth of a second after
+ * its last call, say) costs a few batches, not the first 32, and later epochs probe as
+ * rarely as before; and on a busy machine an epoch no longer starts on the full team (which
+ * lost its first 31 batches, traced).
+ * A probe of the full team first runs CS_TEAM_PROBE_WARM batch(es) that are not judged: the
  * first team batch after a spell on one thread wakes the sleeping threads and fills their
  * caches, and measured no faster than one thread (traced: 5.0-6.7 microseconds a row
  * against 5.3, where a running team takes 3.5), which kept a fit on one thread for the
- * rest of its epoch once a disturbance at its start had sent it there. */
+ * rest of its epoch once a disturbance at its start had sent it there. It is then judged on
+ * CS_TEAM_PROBE_JUDGED batches together: with another process busy on a core, a team batch
+ * is either as fast as on a quiet machine (3-4 microseconds a row) or many times slower
+ * (25-49, when a thread waits out the other process's time slice), and a single lucky
+ * batch sent the fit back to the team again and again (traced). Each such batch cost as much
+ * as seven on one thread, so a team probe stops, lost, at the first batch (warm-up or not)
+ * more than CS_TEAM_PROBE_ABORT times as slow a row as one thread's. A probe of one thread
+ * is one batch, judged alone. */
 #define CS_TEAM_PROBE_FIRST 4
 #define CS_TEAM_PROBE_EVERY 32
-#define CS_TEAM_PROBE_WARM 2
+#define CS_TEAM_PROBE_WARM 1
+#define CS_TEAM_PROBE_JUDGED 4
+#define CS_TEAM_PROBE_ABORT 2.0
 
 typedef struct {
     int full, cur;  /* n_threads, and the team size in use */
     double seconds; /* time and rows of the batches at cur since the last probe */
     ptrdiff_t rows;
     ptrdiff_t next_probe, interval; /* the batch of the next probe, and the one after */
-    int probe_left;                 /* batches of the probe in progress still to run */
+    int probe_left, probe_warm; /* batches of the probe in progress still to run, and of
+                                   those, warm-up batches not judged */
+    double probe_seconds;       /* time and rows of its judged batches so far */
+    ptrdiff_t probe_rows;
 } CS_FN(team);
 
 /* The team size of the next batch (starting or continuing a probe when one is due). */
@@ -499,7 +513,11 @@ static int CS_FN(team_next)(CS_FN(team) *t, ptrdiff_t batch)
     if (t->probe_left > 0)
         return other;
     if (t->full > 1 && batch >= t->next_probe && t->rows > 0) {
-        t->probe_left = other == t->full ? CS_TEAM_PROBE_WARM : 1;
+        const int team = other == t->full;
+        t->probe_warm = team ? CS_TEAM_PROBE_WARM : 0;
+        t->probe_left = t->probe_warm + (team ? CS_TEAM_PROBE_JUDGED : 1);
+        t->probe_seconds = 0.0;
+        t->probe_rows = 0;
         return other;
     }
     return t->cur;
@@ -513,12 +531,25 @@ static void CS_FN(team_record)(CS_FN(team) *t, int used, double seconds, ptrdiff
         t->rows += rows;
         return;
     }
-    if (--t->probe_left > 0)
-        return; /* a warm-up batch of a team probe: not judged */
-    /* Leaving the full team takes a clear win (a noisy batch must not make a quiet machine
-     * lose its threads); going back to it, any real one. */
-    const double margin = used == 1 ? 0.6 : 0.9;
-    if (seconds / (double)rows < margin * (t->seconds / (double)t->rows)) {
+    t->probe_left--;
+    const double cur_rate = t->seconds / (double)t->rows;
+    int won = 0;
+    if (used == t->full && seconds / (double)rows > CS_TEAM_PROBE_ABORT * cur_rate) {
+        t->probe_left = 0; /* a team batch this slow: the machine is busy, the probe is lost */
+    } else if (t->probe_warm > 0) { /* a warm-up batch of a team probe: not judged */
+        t->probe_warm--;
+        return;
+    } else {
+        t->probe_seconds += seconds;
+        t->probe_rows += rows;
+        if (t->probe_left > 0)
+            return;
+        /* Leaving the full team takes a clear win (a noisy batch must not make a quiet
+         * machine lose its threads); going back to it, any real one. */
+        const double margin = used == 1 ? 0.6 : 0.9;
+        won = t->probe_seconds / (double)t->probe_rows < margin * cur_rate;
+    }
+    if (won) {
         t->cur = used;
         t->interval = CS_TEAM_PROBE_FIRST;
     } else {
@@ -571,11 +602,12 @@ static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_s
     for (int k = 0; k < n_state; k++)
         typed_state[k] = (T *)state[k];
     const ptrdiff_t interval = net->team_interval > 0 ? net->team_interval : CS_TEAM_PROBE_FIRST;
-    CS_FN(team) team = {net->spec.n_threads, net->spec.n_threads, 0.0, 0, interval - 1, interval,
-                        0};
+    const int full = net->spec.n_threads, cur = net->team_one ? 1 : full;
+    CS_FN(team) team = {full, cur, 0.0, 0, interval - 1, interval, 0, 0, 0.0, 0};
     const int status = CS_FN(epoch_batches)(net, d, batch_size, alpha, opt, loss_sum, &team);
     net->spec.n_threads = team.full;
     net->team_interval = team.interval;
+    net->team_one = team.full > 1 && team.cur == 1;
     return status;
 }
 
