@@ -7,6 +7,12 @@ and the table reports the median of the rounds. Build each checkout in place fir
 
     git worktree add /tmp/old <commit> && (cd /tmp/old && python setup.py build_ext --inplace)
     python benchmarks/compare_builds.py /tmp/old . --rounds 3
+    python benchmarks/compare_builds.py /tmp/old . --training --rounds 5
+
+``--training`` times epochs of the suite's training instead (784-100-10, Adam, float32, on
+Fashion-MNIST from ``--data-dir``; the quick run tiles scikit-learn's digits): each
+process fits one warm-up epoch, then times five more with ``warm_start``, and reports
+their median; the table has the median over rounds.
 
 Figures, not assertions: ``old/new`` above 1 means the second checkout is faster.
 """
@@ -58,12 +64,47 @@ print(json.dumps(res))
 """
 
 
-def _run(checkout, shapes):
+_TRAINING_CHILD = r"""
+import json, statistics, sys, time, warnings
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import csoftmax
+assert csoftmax.__file__.startswith(sys.argv[1]), csoftmax.__file__
+from csoftmax import MLPClassifier
+folder = sys.argv[2]
+if folder:
+    from csoftmax.datasets import load_mnist
+    X, y = load_mnist(path=folder)
+    X, y = np.ascontiguousarray(X[:60000], dtype=np.float32), y[:60000]
+else:
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    X, y = np.tile(X, (4, 1)).astype(np.float32) / 16, np.tile(y, 4)
+warnings.simplefilter("ignore")
+clf = MLPClassifier(hidden_layer_sizes=(100,), max_iter=1, random_state=0, tol=0,
+                    dtype=np.float32, warm_start=True)
+clf.fit(X, y)
+seconds = []
+for _ in range(5):
+    t0 = time.perf_counter()
+    clf.fit(X, y)
+    seconds.append(time.perf_counter() - t0)
+print(json.dumps({"float32 " + str(X.shape): [statistics.median(seconds)]}))
+"""
+
+
+def _run(checkout, child, arg):
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, os.path.abspath(checkout), json.dumps(shapes)],
+        [sys.executable, "-c", child, os.path.abspath(checkout), arg],
         check=True, capture_output=True, text=True,
     )
     return json.loads(out.stdout)
+
+
+def _default_data_dir():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return (os.environ.get("CSOFTMAX_FASHION_MNIST_DIR")
+            or os.path.join(os.path.dirname(root), "shared", "data", "fashion-mnist"))
 
 
 def main(argv=None):
@@ -72,18 +113,29 @@ def main(argv=None):
     parser.add_argument("new", help="path of the second (after) checkout, built in place")
     parser.add_argument("--rounds", type=int, default=3, help="alternations (default 3)")
     parser.add_argument("--quick", action="store_true", help="small shapes only (a smoke run)")
+    parser.add_argument("--training", action="store_true",
+                        help="time training epochs instead of the kernels")
+    parser.add_argument("--data-dir", default=_default_data_dir(),
+                        help="Fashion-MNIST IDX files for --training (default: "
+                             "$CSOFTMAX_FASHION_MNIST_DIR or ../shared/data/fashion-mnist)")
     args = parser.parse_args(argv)
-    shapes = [(2000, 10), (64, 1000)] if args.quick else SHAPES
+    if args.training:
+        data = "" if args.quick else args.data_dir
+        child, arg, ops, unit = _TRAINING_CHILD, data, ["epoch"], "s"
+    else:
+        shapes = [(2000, 10), (64, 1000)] if args.quick else SHAPES
+        child, arg, ops, unit = _CHILD, json.dumps(shapes), OPS, "ms"
     runs = {"old": [], "new": []}
     for _ in range(args.rounds):
         for name in ("old", "new"):
-            runs[name].append(_run(getattr(args, name), shapes))
-    print(f"median of {args.rounds} rounds, each the best of several calls; ms")
+            runs[name].append(_run(getattr(args, name), child, arg))
+    print(f"median of {args.rounds} rounds, each the best or median of several; {unit}")
     print(f"{'dtype, shape':24s} {'op':12s} {'old':>9s} {'new':>9s} {'old/new':>8s}")
+    scale = 1.0 if args.training else 1e3
     for key in runs["old"][0]:
-        for k, op in enumerate(OPS):
-            old = statistics.median(r[key][k] for r in runs["old"]) * 1e3
-            new = statistics.median(r[key][k] for r in runs["new"]) * 1e3
+        for k, op in enumerate(ops):
+            old = statistics.median(r[key][k] for r in runs["old"]) * scale
+            new = statistics.median(r[key][k] for r in runs["new"]) * scale
             print(f"{key:24s} {op:12s} {old:9.3f} {new:9.3f} {old / new:7.2f}x")
 
 

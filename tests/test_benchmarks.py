@@ -84,3 +84,17 @@ def test_compare_builds_runs_two_checkouts_in_turn():
     for line in rows:
         old, new = (float(v) for v in line.split()[-3:-1])
         assert old > 0 and new > 0
+
+
+def test_compare_builds_times_training_epochs():
+    # --training on the quick data (tiled digits): one row, an epoch's seconds per checkout.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "compare_builds.py"), str(ROOT), str(ROOT),
+         "--training", "--quick", "--rounds", "1"],
+        capture_output=True, text=True, env=env, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.endswith("x")]
+    assert len(rows) == 1 and "epoch" in rows[0], done.stdout
+    old, new = (float(v) for v in rows[0].split()[-3:-1])
+    assert old > 0 and new > 0
