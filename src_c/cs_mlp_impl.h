@@ -487,10 +487,9 @@ static int CS_FN(optim_step)(cs_mlp *net, cs_optim *opt, T *const *state, double
  * (25-49, when a thread waits out the other process's time slice), and a single lucky
  * batch sent the fit back to the team again and again (traced). Each such batch cost as much
  * as seven on one thread, so a team probe stops, lost, at the first batch (warm-up or not)
- * more than CS_TEAM_PROBE_ABORT times as slow a row as one thread's, and on one thread the
- * interval between team probes grows to CS_TEAM_PROBE_EVERY_ALONE (a lost probe still costs
- * one slow batch, some seven batches' worth). A probe of one thread is one batch, judged
- * alone. */
+ * more than CS_TEAM_PROBE_ABORT times as slow a row as one thread's; and since a lost probe
+ * still pays for that batch, on one thread the interval between team probes grows to
+ * CS_TEAM_PROBE_EVERY_ALONE. A probe of one thread is one batch, judged alone. */
 #define CS_TEAM_PROBE_FIRST 4
 #define CS_TEAM_PROBE_EVERY 32
 #define CS_TEAM_PROBE_EVERY_ALONE 64

@@ -204,9 +204,10 @@ CS_INLINE NV CS_FN(nv_exp_nonpos)(NV x)
 #if CS_F32
 /* The lanes of the low and the high half, widened to double; and back (exact, and rounded to
  * nearest as a cast rounds). On x86 through the conversion instructions themselves: GCC 12
- * lowers both a lane-by-lane loop and __builtin_convertvector of a half into single-lane
- * loads and inserts, several times slower than the two instructions below. Not under
- * clang-cl, whose immintrin.h may leave out the AVX headers without /arch. */
+ * lowers a lane-by-lane loop into single-float loads and inserts, and __builtin_convertvector
+ * of a half into two-lane conversions joined through the stack, several times slower than
+ * the two instructions below. Not under clang-cl, whose immintrin.h may leave out the AVX
+ * headers without /arch. */
 #if defined(CS_SIMD_X86_64) && !defined(_MSC_VER)
 #define CS_CVT_INTRINSICS 1
 #else

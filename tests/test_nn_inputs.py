@@ -276,6 +276,39 @@ def test_float64_input_for_float32_training_is_cast_in_one_checked_pass(monkeypa
         forced.predict(X_bad)
 
 
+@IGNORE_CONVERGENCE
+def test_float32_input_for_float64_weights_is_checked_once_and_widened(monkeypatch):
+    # float32 rows for a float64 model (and float32 data for float64 training): one C check,
+    # then an exact widening, with the results of the float64 data itself
+    from csoftmax import _core
+
+    calls = []
+    check = _core.all_finite
+
+    def spy(x, n_threads):
+        calls.append((x.dtype, x.size))
+        return check(x, n_threads)
+
+    monkeypatch.setattr(_core, "all_finite", spy)
+    X32 = X_SMALL.astype(np.float32)
+    X64 = X32.astype(np.float64)
+    params = make_params(max_iter=2)
+    forced = MLPClassifier(**params, dtype=np.float64).fit(X32, Y_SMALL)
+    assert calls == [(np.dtype(np.float32), X32.size)]
+    native = MLPClassifier(**params).fit(X64, Y_SMALL)
+    for a, b in zip(forced.coefs_ + forced.intercepts_, native.coefs_ + native.intercepts_):
+        assert a.dtype == np.float64
+        assert_array_equal(a, b)
+    calls.clear()
+    proba = forced.predict_proba(X32)
+    assert calls == [(np.dtype(np.float32), X32.size)]
+    assert proba.tobytes() == forced.predict_proba(X64).tobytes()
+    X_bad = X32.copy()
+    X_bad[2, 3] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        forced.predict(X_bad)
+
+
 @pytest.mark.parametrize("bad, message", [
     (np.nan, "Input X contains NaN"),
     (np.inf, "Input X contains infinity"),

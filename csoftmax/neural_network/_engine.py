@@ -42,9 +42,9 @@ def _checked_input(X, dtype, n_threads):
     scikit-learn's ``(np.float64, np.float32)``, which keeps either): ``X`` itself when its
     dtype is kept, checked in one C pass; float64 data for float32 cast in one pass (on
     ``n_threads``) that also checks it, so that input validation need not pass over the
-    data again. Otherwise, or when some value is NaN, infinite or beyond float32's range,
-    ``(X, False)``: validation then converts (or rejects) ``X`` itself, with its usual
-    messages."""
+    data again; float32 data for float64 checked in C, then widened (exactly). Otherwise,
+    or when some value is NaN, infinite or beyond float32's range, ``(X, False)``:
+    validation then converts (or rejects) ``X`` itself, with its usual messages."""
     if (type(X) is not np.ndarray or X.ndim != 2 or not X.size or not X.flags.c_contiguous
             or not X.dtype.isnative):
         return X, False
@@ -53,10 +53,14 @@ def _checked_input(X, dtype, n_threads):
         return X, False
     if (x_dtype in dtype) if type(dtype) is tuple else (x_dtype == dtype):
         return X, _core.all_finite(X, check_n_threads(n_threads))
-    if x_dtype == np.float64 and type(dtype) is not tuple and dtype == np.float32:
+    if type(dtype) is tuple:
+        return X, False
+    if x_dtype == np.float64 and dtype == np.float32:
         out = np.empty(X.shape, dtype=np.float32)
         if _core.cast_f64_f32(X.reshape(-1), out.reshape(-1), check_n_threads(n_threads)):
             return out, True
+    elif dtype == np.float64 and _core.all_finite(X, check_n_threads(n_threads)):
+        return X.astype(np.float64), True
     return X, False
 
 
