@@ -19,6 +19,7 @@ cdef extern from "cs_parallel.h" nogil:
 
 cdef extern from "cs_cast.h" nogil:
     int cs_cast_f64_f32(const double *x, float *out, int *finite, ptrdiff_t n, int n_threads)
+    void cs_advise_small_pages(void *p, size_t nbytes)
     int cs_check_finite_f32(const float *x, int *finite, ptrdiff_t n, int n_threads)
     int cs_check_finite_f64(const double *x, int *finite, ptrdiff_t n, int n_threads)
 

@@ -62,14 +62,19 @@ def max_threads():
     return cs_max_threads()
 
 
-def cast_f64_f32(const double[::1] x not None, float[::1] out not None, int n_threads):
+def cast_f64_f32(const double[::1] x not None, float[::1] out not None, int n_threads,
+                 bint fresh=False):
     """out[:] = x as float32, in one pass that also reports whether every value came out
-    finite (cs_cast.h): True, or False for a NaN, an infinity or a value beyond float32."""
+    finite (cs_cast.h): True, or False for a NaN, an infinity or a value beyond float32.
+    ``fresh=True`` says that out was just allocated for this cast and never written: it is
+    then advised to be backed by small pages first (cs_advise_small_pages)."""
     if x.shape[0] != out.shape[0]:
         raise ValueError(f"csoftmax: array shapes {x.shape[0]} and {out.shape[0]} do not match")
     cdef int finite = 1
     if x.shape[0]:
         with nogil:
+            if fresh:
+                cs_advise_small_pages(&out[0], <size_t>out.shape[0] * sizeof(float))
             cs_cast_f64_f32(&x[0], &out[0], &finite, x.shape[0], n_threads)
     return bool(finite)
 

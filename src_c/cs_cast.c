@@ -1,7 +1,14 @@
-/* csoftmax: float64 to float32 with a finiteness check, in one pass, and the check alone
- * (see cs_cast.h). */
+/* csoftmax: float64 to float32 with a finiteness check, in one pass, the check alone, and
+ * the page advice for the cast's buffer (see cs_cast.h). */
+#if defined(__linux__)
+#define _DEFAULT_SOURCE /* madvise under -std=c99 */
+#endif
 #include <stdint.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #include "cs_cast.h"
 #include "cs_parallel.h"
@@ -83,4 +90,20 @@ int cs_check_finite_f32(const float *x, int *finite, ptrdiff_t n, int n_threads)
 int cs_check_finite_f64(const double *x, int *finite, ptrdiff_t n, int n_threads)
 {
     return cs_check_finite(cs_check_block_f64, x, finite, n, n_threads);
+}
+
+void cs_advise_small_pages(void *p, size_t nbytes)
+{
+#if defined(__linux__) && defined(MADV_NOHUGEPAGE)
+    const long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0)
+        return;
+    const uintptr_t start = ((uintptr_t)p + (uintptr_t)page - 1) / (uintptr_t)page * page;
+    const uintptr_t end = ((uintptr_t)p + nbytes) / (uintptr_t)page * page;
+    if (end > start)
+        (void)madvise((void *)start, end - start, MADV_NOHUGEPAGE); /* advice: failure is harmless */
+#else
+    (void)p;
+    (void)nbytes;
+#endif
 }

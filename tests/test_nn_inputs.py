@@ -6,6 +6,8 @@ input (or ``dtype=np.float32``) trains in float32 and stays close to
 scikit-learn's float32 fit; float64 is kept otherwise.
 """
 
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -174,6 +176,36 @@ def test_cast_kernel_rounds_as_numpy_and_finds_every_non_finite_value(n, n_threa
         _core.cast_f64_f32(x, np.empty(n + 1, np.float32), n_threads)
 
 
+def _vm_flags(address):
+    """The VmFlags of the mapping of this process that holds address (/proc/self/smaps)."""
+    with open("/proc/self/smaps") as f:
+        inside = False
+        for line in f:
+            head = line.split()[0]
+            if "-" in head and not head.endswith(":"):
+                lo, hi = (int(h, 16) for h in head.split("-"))
+                inside = lo <= address < hi
+            elif inside and head == "VmFlags:":
+                return set(line.split()[1:])
+    raise AssertionError(f"no mapping holds {address:#x}")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise advice is Linux's")
+@pytest.mark.parametrize("fresh", [False, True])
+def test_fresh_cast_buffer_is_advised_small_pages(fresh):
+    # a buffer the cast is told is new gets MADV_NOHUGEPAGE (smaps flag "nh") on its whole
+    # pages, and the same values; without the flag its mapping is left as NumPy made it
+    from csoftmax import _core
+
+    n = 3 << 20  # 12 MiB of float32: NumPy gives its own mapping, and advises huge pages
+    x = np.random.default_rng(0).standard_normal(n)
+    out = np.empty(n, np.float32)
+    assert _core.cast_f64_f32(x, out, 2, fresh=fresh) is True
+    assert out.tobytes() == x.astype(np.float32).tobytes()
+    middle = out.ctypes.data + out.nbytes // 2
+    assert ("nh" in _vm_flags(middle)) is fresh
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [1, 7, 100_003])
 @pytest.mark.parametrize("n_threads", [1, 2])
@@ -253,9 +285,10 @@ def test_float64_input_for_float32_training_is_cast_in_one_checked_pass(monkeypa
     calls = []
     cast = _core.cast_f64_f32
 
-    def spy(x, out, n_threads):
+    def spy(x, out, n_threads, fresh=False):
+        assert fresh  # the estimator's buffer is new: small pages are advised (see below)
         calls.append(x.size)
-        return cast(x, out, n_threads)
+        return cast(x, out, n_threads, fresh=fresh)
 
     monkeypatch.setattr(_core, "cast_f64_f32", spy)
     params = make_params(max_iter=2)

@@ -57,7 +57,8 @@ def _checked_input(X, dtype, n_threads):
         return X, False
     if x_dtype == np.float64 and dtype == np.float32:
         out = np.empty(X.shape, dtype=np.float32)
-        if _core.cast_f64_f32(X.reshape(-1), out.reshape(-1), check_n_threads(n_threads)):
+        if _core.cast_f64_f32(X.reshape(-1), out.reshape(-1), check_n_threads(n_threads),
+                              fresh=True):
             return out, True
     elif dtype == np.float64 and _core.all_finite(X, check_n_threads(n_threads)):
         return X.astype(np.float64), True
