@@ -183,6 +183,7 @@ def test_engine_refuses_what_it_cannot_run_instead_of_crashing():
                   Optimizer("sgd", [np.zeros_like(p) for p in coefs + intercepts]))
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_float16_weights_set_by_hand_raise_instead_of_crashing():
     from csoftmax import MLPClassifier
 
