@@ -23,13 +23,15 @@ int cs_check_finite_f64(const double *x, int *finite, ptrdiff_t n, int n_threads
 
 /* Advice that the buffer [p, p + nbytes), allocated and not yet written, be backed by small
  * pages: Linux's MADV_NOHUGEPAGE on the whole pages inside it, and nothing elsewhere (or when
- * the kernel refuses). NumPy advises huge pages for arrays of 4 MiB and more. On this
- * project's shared machine (a virtual machine), writing the float32 copy of a 60,000 x 784
- * float64 training set (188 MB) on huge pages took 0.19-0.29 s in most fits that followed
- * another library's, and 0.03 s in the others; /proc/vmstat counted the same 89 huge-page
- * faults and no compaction either way, so the wait lies outside the guest's kernel. On small
- * pages it took 0.06-0.07 s every time. The cast's output, written once and then read row by
- * row, has no use for huge pages. */
+ * the kernel refuses). NumPy advises huge pages for arrays of 4 MiB and more. In a virtual
+ * machine whose balloon reports free memory to the host (VIRTIO_BALLOON_F_REPORTING, as on
+ * this project's machines), free 2 MiB blocks are handed back to the host, and the first
+ * write to one costs the host's faults: the float32 copy of a 60,000 x 784 float64 training
+ * set (188 MB) took 0.27-0.33 s on huge pages when its memory was new to the process, 0.03
+ * s when recycled from the process's own last buffer, and 0.06-0.09 s on small pages either
+ * way. The first case is a script's first fit, and every fit that follows other work; the
+ * second only back-to-back fits. The cast's output, written once and then read row by row,
+ * gains nothing else from huge pages. */
 void cs_advise_small_pages(void *p, size_t nbytes);
 
 #endif
