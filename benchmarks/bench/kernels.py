@@ -17,10 +17,14 @@ INTRO = (
     "timed, for at least {repeats} rounds and {seconds:g} s (at most 1,000 rounds), so "
     "that a slow stretch of the shared machine falls on all of them; times are the best "
     "call (csoftmax's median too) in ms; every result is a new array for "
-    "every library. *speed-up* is the best peer's time over csoftmax's; *GB/s* counts "
-    "the bytes an op must move (the logits in and the result out; the VJP reads two "
-    "arrays); *of copy* is csoftmax's speed as a fraction of `np.copyto` moving the same "
-    "bytes, the memory roofline a row-wise op cannot beat. `xent+grad` is "
+    "every library, and *speed-up* is the best peer's time over csoftmax's. *out=* is "
+    "csoftmax writing into an array it was given (the gradient, for `xent+grad`), "
+    "measured in the same rounds: the kernel without the allocation and the first "
+    "writes to new memory, which for the widest shapes cost as much as a pass. *GB/s* "
+    "counts the bytes an op must move (the logits in and the result out; the VJP reads "
+    "two arrays) at the *out=* time, and *of copy* is that speed as a fraction of "
+    "`np.copyto` moving the same bytes into an existing array, the memory roofline a "
+    "row-wise op cannot beat. `xent+grad` is "
     "`cross_entropy(x, y, return_grad=True)`: the mean loss and its gradient; PyTorch's "
     "is `F.cross_entropy` forward and backward on a leaf tensor, its VJP autograd's."
 )
@@ -38,25 +42,26 @@ def _seconds(ctx):
 def _measure_shape(ctx, shape, dtype):
     """Rows of the table for one shape, and the speed-ups to plot: (row, {peer: ratio})."""
     x, y, s, g = peers.kernel_inputs(shape, dtype)
-    out = np.empty_like(x)
+    out, given = np.empty_like(x), np.empty_like(x)
     ours = peers.csoftmax_calls(x, y, s, g)
+    into = peers.csoftmax_calls(x, y, s, g, out=given)
     theirs = peers.peer_calls(ctx.torch, x, y, s, g)
     measured, copies = [], []
     for op in peers.OPS:
-        calls = {"copy": lambda: np.copyto(out, x), "csoftmax": ours[op]}
+        calls = {"copy": lambda: np.copyto(out, x), "csoftmax": ours[op], "out=": into[op]}
         calls.update((name, c[op]) for name, c in theirs.items() if op in c)
         times = interleave(calls, ctx.call_repeats, min_seconds=_seconds(ctx))
         copies.append(times.pop("copy").best)
-        measured.append((op, times.pop("csoftmax"), times))
+        measured.append((op, times.pop("csoftmax"), times.pop("out="), times))
     copy = min(copies)
     results = []
-    for op, t, peer_t in measured:
+    for op, t, t_out, peer_t in measured:
         fastest = min(p.best for p in peer_t.values())
         moved = peers.bytes_moved(op, x)
         roofline = copy * moved / (2 * x.nbytes)
         row = [op, np.dtype(dtype).name, str(shape), _ms(t), f"{t.median * 1e3:.3f}",
                *(_ms(peer_t.get(name)) for name in PEERS), f"{fastest / t.best:.2f}x",
-               f"{moved / t.best / 1e9:.1f}", f"{roofline / t.best:.0%}"]
+               _ms(t_out), f"{moved / t_out.best / 1e9:.1f}", f"{roofline / t_out.best:.0%}"]
         results.append((row, {name: p.best / t.best for name, p in peer_t.items()}))
     return results, 2 * x.nbytes / copy / 1e9
 
@@ -90,7 +95,7 @@ def run(ctx):
     intro = INTRO.format(repeats=ctx.call_repeats, seconds=_seconds(ctx))
     section = Section("kernels", "Kernels", intro)
     columns = ["op", "dtype", "shape", "csoftmax ms", "median ms", *(f"{p} ms" for p in PEERS),
-               "speed-up", "GB/s", "of copy"]
+               "speed-up", "out= ms", "GB/s", "of copy"]
     for dtype in (np.float32, np.float64):
         name = np.dtype(dtype).name
         table = Table(f"{name} logits", columns, n_labels=3)

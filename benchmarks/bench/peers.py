@@ -40,12 +40,14 @@ def _xent_from_log_proba(log_proba, y):
     return loss, grad
 
 
-def csoftmax_calls(x, y, s, g, n_threads=None):
+def csoftmax_calls(x, y, s, g, n_threads=None, out=None):
+    """csoftmax's ops, each returning a new array, or writing into ``out`` (the result,
+    or the gradient of ``xent+grad``) when it is given."""
     return {
-        "softmax": lambda: csoftmax.softmax(x, n_threads=n_threads),
-        "log_softmax": lambda: csoftmax.log_softmax(x, n_threads=n_threads),
-        "softmax_vjp": lambda: csoftmax.softmax_vjp(s, g, n_threads=n_threads),
-        "xent+grad": lambda: csoftmax.cross_entropy(x, y, return_grad=True,
+        "softmax": lambda: csoftmax.softmax(x, out=out, n_threads=n_threads),
+        "log_softmax": lambda: csoftmax.log_softmax(x, out=out, n_threads=n_threads),
+        "softmax_vjp": lambda: csoftmax.softmax_vjp(s, g, out=out, n_threads=n_threads),
+        "xent+grad": lambda: csoftmax.cross_entropy(x, y, return_grad=True, out=out,
                                                     n_threads=n_threads),
     }
 
