@@ -193,17 +193,29 @@ def _vm_flags(address):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise advice is Linux's")
 @pytest.mark.parametrize("fresh", [False, True])
 def test_fresh_cast_buffer_is_advised_small_pages(fresh):
-    # a buffer the cast is told is new gets MADV_NOHUGEPAGE (smaps flag "nh") on its whole
-    # pages, and the same values; without the flag its mapping is left as NumPy made it
+    # a buffer the cast is told is new gets MADV_NOHUGEPAGE (smaps flag "nh") on the whole
+    # pages inside it, not on the page it only starts in, and the same values; without the
+    # flag its mapping is left alone. The buffer is a mapping of its own, so no earlier
+    # advice (to a heap region NumPy may reuse) can reach it.
+    import mmap
+
     from csoftmax import _core
 
-    n = 3 << 20  # 12 MiB of float32: NumPy gives its own mapping, and advises huge pages
-    x = np.random.default_rng(0).standard_normal(n)
-    out = np.empty(n, np.float32)
-    assert _core.cast_f64_f32(x, out, 2, fresh=fresh) is True
-    assert out.tobytes() == x.astype(np.float32).tobytes()
-    middle = out.ctypes.data + out.nbytes // 2
-    assert ("nh" in _vm_flags(middle)) is fresh
+    page = mmap.PAGESIZE
+    n = 64 * page // 4
+    region = mmap.mmap(-1, (n + 2 * page // 4) * 4)
+    try:
+        out = np.frombuffer(region, np.float32, count=n, offset=100)  # starts inside page 0
+        x = np.random.default_rng(0).standard_normal(n)
+        assert _core.cast_f64_f32(x, out, 2, fresh=fresh) is True
+        assert out.tobytes() == x.astype(np.float32).tobytes()
+        base = out.ctypes.data - 100
+        assert "nh" not in _vm_flags(base)
+        assert ("nh" in _vm_flags(base + page)) is fresh
+        assert ("nh" in _vm_flags(base + 32 * page)) is fresh
+        del out
+    finally:
+        region.close()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -286,7 +298,7 @@ def test_float64_input_for_float32_training_is_cast_in_one_checked_pass(monkeypa
     cast = _core.cast_f64_f32
 
     def spy(x, out, n_threads, fresh=False):
-        assert fresh  # the estimator's buffer is new: small pages are advised (see below)
+        assert fresh  # the estimator's buffer is new: small pages are advised for it
         calls.append(x.size)
         return cast(x, out, n_threads, fresh=fresh)
 
