@@ -16,9 +16,11 @@ Fashion-MNIST uses the same names and format, so it loads the same way.
 :func:`read_idx` reads one such file.
 """
 
-import gzip
 import importlib.util
+import math
 import os
+import stat
+import sys
 import zlib
 from pathlib import Path
 
@@ -27,6 +29,8 @@ from sklearn.datasets import fetch_openml, get_data_home
 from sklearn.utils import Bunch
 
 __all__ = [
+    "IDX_MAX_BYTES",
+    "IDX_MAX_NDIM",
     "MNIST_DIR_ENV",
     "MNIST_N_TEST",
     "MNIST_N_TRAIN",
@@ -43,6 +47,7 @@ MNIST_N_TEST = 10000
 #: Environment variable naming a folder of MNIST IDX files.
 MNIST_DIR_ENV = "CSOFTMAX_MNIST_DIR"
 
+_IMAGE_SHAPE = (28, 28)
 _N_PIXELS = 28 * 28
 
 _TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
@@ -59,6 +64,17 @@ _IDX_DTYPES = {
 }
 
 _GZIP_MAGIC = b"\x1f\x8b"
+# zlib's window bits for a gzip wrapper (16 + the 15-bit window).
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
+# Compressed bytes read first from a gzip file; later reads double up to
+# _READ_CHUNK, so a stream is read in a few hundred calls at most.
+_FIRST_GZIP_CHUNK = 4096
+_READ_CHUNK = 1 << 20
+
+#: Most dimensions an IDX header may declare (NumPy 1.x's limit).
+IDX_MAX_NDIM = 32
+#: Default limit of :func:`read_idx` on the data size a header declares (4 GiB).
+IDX_MAX_BYTES = 1 << 32
 
 
 class MNISTUnavailableError(OSError):
@@ -76,18 +92,30 @@ class MNISTUnavailableError(OSError):
     """
 
 
-def read_idx(path):
+def read_idx(path, *, max_bytes=IDX_MAX_BYTES):
     """Read one IDX file, plain or gzip-compressed.
 
     IDX is the format of the MNIST distribution files: the magic number
     ``0x00 0x00 <type code> <ndim>``, then ``ndim`` big-endian 32-bit sizes,
     then the elements in C order, big-endian.
 
+    The header is read and checked first; then exactly the data it declares
+    are read, through a streaming decompressor for gzip, plus one byte to
+    detect trailing data. A corrupt or hostile file therefore costs at most
+    the memory and time of the data its header declares, never those of the
+    whole file or of its decompressed size.
+
     Parameters
     ----------
     path : str or os.PathLike
         The file to read. Gzip compression is detected from the content, not
         from the file name.
+    max_bytes : int, default=IDX_MAX_BYTES
+        The largest data size, in bytes, that the header may declare: 4 GiB
+        by default (MNIST's training images take 47 MB). A header declaring
+        more is refused before any data are read. For this limit, a
+        zero-length dimension counts as 1, so that an empty array cannot
+        declare sizes whose strides overflow.
 
     Returns
     -------
@@ -100,11 +128,15 @@ def read_idx(path):
     ------
     ValueError
         If the file is not valid IDX: the magic number does not start with two
-        zero bytes, the type code is unknown, there are no dimensions, the file
-        is truncated or has trailing bytes, or the gzip stream is corrupt.
+        zero bytes, the type code is unknown, there are no dimensions or more
+        than :data:`IDX_MAX_NDIM`, the declared data exceed ``max_bytes``, the
+        file is truncated or has trailing bytes, or the gzip stream is corrupt.
         The message names the file.
+    TypeError
+        If ``max_bytes`` is not an integer.
     OSError
-        If the file cannot be opened (for example :class:`FileNotFoundError`).
+        If the file cannot be opened or read (for example
+        :class:`FileNotFoundError`).
 
     Examples
     --------
@@ -117,32 +149,69 @@ def read_idx(path):
     ...     read_idx(labels)
     array([7, 2, 1], dtype=uint8)
     """
+    return _read_idx(path, max_bytes)
+
+
+def _read_idx(path, max_bytes, check_header=None):
+    """Read the IDX file ``path``; call ``check_header(dtype, shape)`` before its data.
+
+    ``check_header`` lets a caller refuse a file by its header alone (it
+    raises ValueError), before the data are read.
+    """
+    if isinstance(max_bytes, (bool, np.bool_)) or not isinstance(
+        max_bytes, (int, np.integer)
+    ):
+        raise TypeError(f"max_bytes must be an integer, got {max_bytes!r}")
+    if max_bytes < 0:
+        raise ValueError(f"max_bytes must be at least 0, got {max_bytes}")
+    # NumPy cannot index more than sys.maxsize bytes.
+    max_bytes = min(int(max_bytes), sys.maxsize)
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        compressed = f.read(2) == _GZIP_MAGIC
-        f.seek(0)
-        if compressed:
-            try:
-                with gzip.GzipFile(fileobj=f, mode="rb") as gz:
-                    content = gz.read()
-            except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-                raise ValueError(
-                    f"IDX file {path!r}: corrupt or truncated gzip data ({exc})"
-                ) from exc
+    with open(path, "rb", buffering=0) as f:
+        prefix = _read_exactly(f.read, 2)
+        if prefix == _GZIP_MAGIC:
+            source = _GunzipReader(f.read, prefix, path)
+            file_size = None
         else:
-            content = f.read()
-    return _parse_idx(content, path)
+            source = _PrefixedReader(f.read, prefix)
+            file_size = _regular_file_size(f)
+        dtype, shape = _read_header(source, path, max_bytes)
+        if check_header is not None:
+            check_header(dtype, shape)
+        n_bytes = dtype.itemsize * math.prod(shape)
+        header_size = 4 + 4 * len(shape)
+        if file_size is not None and file_size != header_size + n_bytes:
+            # A plain regular file: its size alone tells, before any reading.
+            _raise_wrong_size(path, dtype, shape, n_bytes, file_size - header_size)
+        data = _read_exactly(source.read, n_bytes)
+        if len(data) < n_bytes:
+            _raise_wrong_size(path, dtype, shape, n_bytes, len(data))
+        if source.read(1):
+            problem = (
+                "after the data its header declares"
+                if file_size is None
+                else "(it grew while being read)"
+            )
+            raise ValueError(
+                f"IDX file {path!r} has trailing bytes {problem}: shape {shape} "
+                f"of {dtype.name} needs {n_bytes} data bytes"
+            )
+    array = np.frombuffer(data, dtype=dtype)  # writeable: data is a bytearray
+    if not dtype.isnative:
+        array.byteswap(inplace=True)
+    return array.view(dtype.newbyteorder("=")).reshape(shape)
 
 
-def _parse_idx(content, path):
-    """Decode the bytes ``content`` of the IDX file ``path`` into an array."""
-    if len(content) < 4:
+def _read_header(source, path, max_bytes):
+    """Read and check the magic number and sizes; return ``(dtype, shape)``."""
+    magic_bytes = _read_exactly(source.read, 4)
+    if len(magic_bytes) < 4:
         raise ValueError(
-            f"IDX file {path!r} is truncated: {len(content)} bytes, fewer than "
-            "the 4-byte magic number"
+            f"IDX file {path!r} is truncated: {len(magic_bytes)} bytes, fewer "
+            "than the 4-byte magic number"
         )
-    zero0, zero1, type_code, ndim = content[:4]
-    magic = int.from_bytes(content[:4], "big")
+    zero0, zero1, type_code, ndim = magic_bytes
+    magic = int.from_bytes(magic_bytes, "big")
     if zero0 != 0 or zero1 != 0:
         raise ValueError(
             f"IDX file {path!r} has the magic number 0x{magic:08X}; an IDX file "
@@ -154,31 +223,131 @@ def _parse_idx(content, path):
             f"IDX file {path!r} has the unknown type code 0x{type_code:02X} in "
             f"its magic number 0x{magic:08X}; expected one of {known}"
         )
-    if ndim == 0:
+    if not 1 <= ndim <= IDX_MAX_NDIM:
         raise ValueError(
-            f"IDX file {path!r} declares 0 dimensions in its magic number "
-            f"0x{magic:08X}; expected at least 1"
+            f"IDX file {path!r} declares {ndim} dimensions in its magic number "
+            f"0x{magic:08X}; expected 1 to {IDX_MAX_NDIM}"
         )
-    header_size = 4 + 4 * ndim
-    if len(content) < header_size:
+    sizes = _read_exactly(source.read, 4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise ValueError(
-            f"IDX file {path!r} is truncated: its header needs {header_size} "
-            f"bytes for {ndim} dimensions but the file has {len(content)}"
+            f"IDX file {path!r} is truncated: its header needs {4 + 4 * ndim} "
+            f"bytes for {ndim} dimensions but the file has {4 + len(sizes)}"
         )
-    shape = tuple(
-        int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
-    )
+    shape = tuple(int.from_bytes(sizes[i : i + 4], "big") for i in range(0, len(sizes), 4))
     dtype = _IDX_DTYPES[type_code]
-    expected = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
-    actual = len(content) - header_size
-    if actual != expected:
-        problem = "is truncated" if actual < expected else "has trailing bytes"
+    # Python integers do not wrap. Zero-length dimensions count as 1 here:
+    # NumPy needs the strides of the other dimensions to fit too.
+    extent = dtype.itemsize * math.prod(max(size, 1) for size in shape)
+    if extent > max_bytes:
+        which = " (counting its zero-length dimensions as 1)" if 0 in shape else ""
         raise ValueError(
-            f"IDX file {path!r} {problem}: shape {shape} of {dtype.name} needs "
-            f"{expected} data bytes but the file has {actual}"
+            f"IDX file {path!r} declares the shape {shape} of {dtype.name}, "
+            f"{extent} bytes of data{which}, more than max_bytes={max_bytes}; "
+            "pass a larger max_bytes to read_idx if the file is genuine"
         )
-    data = np.frombuffer(content, dtype=dtype, offset=header_size)
-    return data.astype(dtype.newbyteorder("=")).reshape(shape)
+    return dtype, shape
+
+
+def _raise_wrong_size(path, dtype, shape, expected, actual):
+    """Raise the ValueError of a file with ``actual`` data bytes, not ``expected``."""
+    problem = "is truncated" if actual < expected else "has trailing bytes"
+    raise ValueError(
+        f"IDX file {path!r} {problem}: shape {shape} of {dtype.name} needs "
+        f"{expected} data bytes but the file has {actual}"
+    )
+
+
+def _regular_file_size(f):
+    """The size of the open file ``f`` if it is a regular file, else None."""
+    status = os.fstat(f.fileno())
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
+def _read_exactly(read, n_bytes):
+    """Call ``read`` until it has given ``n_bytes`` bytes or reports the end.
+
+    Returns a bytearray of at most ``n_bytes`` bytes (fewer at the end of the
+    data). The buffer grows as data arrive, so a size that a truncated file
+    only declares is never allocated.
+    """
+    data = bytearray()
+    while len(data) < n_bytes:
+        chunk = read(min(n_bytes - len(data), _READ_CHUNK))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+class _PrefixedReader:
+    """``read(n)`` over the bytes ``prefix`` followed by what ``read`` gives."""
+
+    def __init__(self, read, prefix):
+        self._read = read
+        self._prefix = bytes(prefix)
+
+    def read(self, n_bytes):
+        if self._prefix:
+            head, self._prefix = self._prefix[:n_bytes], self._prefix[n_bytes:]
+            return head
+        return self._read(n_bytes)
+
+
+class _GunzipReader:
+    """``read(n)`` of the data decompressed from a gzip stream, on demand.
+
+    Every call decompresses at most ``n`` bytes and reads compressed input in
+    chunks that start small (a few kilobytes) and double up to
+    ``_READ_CHUNK``, so that the work done is bounded by what the caller asks
+    for, whatever the compression ratio. Consecutive gzip members are one
+    stream, as for :mod:`gzip`. Each member's CRC-32 and length are checked
+    by zlib when its end is reached. Errors raise ValueError naming ``path``.
+    """
+
+    def __init__(self, read, prefix, path):
+        self._read = read
+        self._path = path
+        self._chunk = _FIRST_GZIP_CHUNK
+        self._input = bytes(prefix)  # compressed bytes read but not yet fed
+        self._decompressor = zlib.decompressobj(_GZIP_WBITS)
+        self._n_members = 1
+
+    def read(self, n_bytes):
+        d = self._decompressor
+        while n_bytes > 0:
+            if d.eof:
+                rest = d.unused_data or self._read_compressed()
+                if not rest:
+                    return b""  # the end of the last member, and of the file
+                # Another gzip member starts; anything else is corrupt.
+                d = self._decompressor = zlib.decompressobj(_GZIP_WBITS)
+                self._n_members += 1
+                self._input = rest
+            if not self._input:
+                self._input = d.unconsumed_tail or self._read_compressed()
+                if not self._input:
+                    raise ValueError(
+                        f"IDX file {self._path!r}: corrupt or truncated gzip "
+                        "data (the compressed stream ends before its end marker)"
+                    )
+            try:
+                out = d.decompress(self._input, n_bytes)
+            except zlib.error as exc:
+                member = f" in gzip member {self._n_members}" if self._n_members > 1 else ""
+                raise ValueError(
+                    f"IDX file {self._path!r}: corrupt or truncated gzip "
+                    f"data{member} ({exc})"
+                ) from exc
+            self._input = b""  # the rest is in d.unconsumed_tail or d.unused_data
+            if out:
+                return out
+        return b""
+
+    def _read_compressed(self):
+        chunk = self._read(self._chunk)
+        self._chunk = min(2 * self._chunk, _READ_CHUNK)
+        return chunk
 
 
 def load_mnist(*, data_home=None, as_frame=False, return_X_y=True, path=None):
@@ -253,8 +422,10 @@ def load_mnist(*, data_home=None, as_frame=False, return_X_y=True, path=None):
         (offline). The message lists what to do.
     ValueError
         If an IDX file is corrupt, truncated or inconsistent with its partner
-        file (the message names the file), or if the data are not 28x28
-        images of 784 pixels.
+        file, if its images are not unsigned bytes of shape
+        ``(n_images, 28, 28)`` (checked from the header, before the data are
+        read), or if a label is not a digit 0-9 (from a folder or from
+        OpenML's cache). The message names the file.
     TypeError
         If ``as_frame`` or ``return_X_y`` is not a bool.
     ImportError
@@ -366,9 +537,19 @@ def _load_openml(data_home):
     n_samples = openml.data.shape[0]
     # ARFF allows quotes around nominal values; the pandas parser keeps them.
     labels = np.char.strip(np.asarray(openml.target, dtype=str), "'\"")
+    cache = get_data_home(data_home)
+    digits = np.isin(labels, [str(digit) for digit in range(10)])
+    if not digits.all():
+        bad = np.flatnonzero(~digits)
+        raise ValueError(
+            f"OpenML mnist_784 in the cache in {cache} holds the label "
+            f"{str(labels[bad[0]])!r} at index {bad[0]} ({bad.size} labels in "
+            "all are not digits); MNIST labels are the digits 0-9"
+        )
+    target = labels.astype(np.int64)
     return Bunch(
         data=_scale_pixels(openml.data),
-        target=labels.astype(np.int64),
+        target=target,
         frame=None,
         feature_names=list(openml.feature_names),
         target_names=list(openml.target_names),
@@ -376,7 +557,7 @@ def _load_openml(data_home):
         n_train=min(MNIST_N_TRAIN, n_samples),
         source=(
             f"OpenML mnist_784 version 1 ({openml.url}) via "
-            f"sklearn.datasets.fetch_openml, cached in {get_data_home(data_home)}"
+            f"sklearn.datasets.fetch_openml, cached in {cache}"
         ),
     )
 
@@ -419,13 +600,6 @@ def _load_idx_folder(folder, origin):
     parts = [_read_pair(*(found[name] for name in _TEST_FILES))]
     if n_train_files:
         parts.insert(0, _read_pair(*(found[name] for name in _TRAIN_FILES)))
-    shapes = {images.shape[1:] for images, _ in parts}
-    if len(shapes) > 1:
-        raise ValueError(
-            f"IDX files in {str(folder)!r} mix image sizes {sorted(shapes)}: "
-            "the train and t10k images must have the same size"
-        )
-
     images = np.concatenate([images for images, _ in parts])
     labels = np.concatenate([labels for _, labels in parts])
     n_train = len(parts[0][0]) if n_train_files else 0
@@ -457,27 +631,50 @@ def _load_idx_folder(folder, origin):
 
 
 def _read_pair(images_path, labels_path):
-    """Read and check an images file and its labels file."""
-    images = read_idx(images_path)
-    labels = read_idx(labels_path)
-    if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(
-            f"IDX file {str(images_path)!r} must hold unsigned-byte images of "
-            f"shape (n_images, rows, columns); got {images.dtype.name} data of "
-            f"shape {images.shape}"
-        )
-    if labels.ndim != 1 or labels.dtype != np.uint8:
-        raise ValueError(
-            f"IDX file {str(labels_path)!r} must hold unsigned-byte labels of "
-            f"shape (n_images,); got {labels.dtype.name} data of shape "
-            f"{labels.shape}"
-        )
-    if len(labels) != len(images):
-        raise ValueError(
-            f"IDX file {str(labels_path)!r} holds {len(labels)} labels but "
-            f"{str(images_path)!r} holds {len(images)} images; they must match"
-        )
+    """Read an images file and its labels file, checked as MNIST.
+
+    Their headers are checked before their data are read: the images must be
+    unsigned bytes of shape ``(n_images, 28, 28)``, the labels unsigned bytes
+    of shape ``(n_images,)``. The labels must then be digits 0-9.
+    """
+
+    def check_images(dtype, shape):
+        if dtype != np.uint8 or len(shape) != 3 or shape[1:] != _IMAGE_SHAPE:
+            raise ValueError(
+                f"IDX file {str(images_path)!r} must hold unsigned-byte 28x28 "
+                f"images, of shape (n_images, 28, 28); its header declares "
+                f"{dtype.name} data of shape {shape}"
+            )
+
+    def check_labels(dtype, shape):
+        if dtype != np.uint8 or len(shape) != 1:
+            raise ValueError(
+                f"IDX file {str(labels_path)!r} must hold unsigned-byte labels "
+                f"of shape (n_images,); its header declares {dtype.name} data "
+                f"of shape {shape}"
+            )
+        if shape[0] != n_images:
+            raise ValueError(
+                f"IDX file {str(labels_path)!r} holds {shape[0]} labels but "
+                f"{str(images_path)!r} holds {n_images} images; they must match"
+            )
+
+    images = _read_idx(images_path, IDX_MAX_BYTES, check_images)
+    n_images = len(images)
+    labels = _read_idx(labels_path, IDX_MAX_BYTES, check_labels)
+    _check_digits(labels, f"IDX file {str(labels_path)!r}")
     return images, labels
+
+
+def _check_digits(labels, source):
+    """Raise ValueError unless the integer ``labels`` are all digits 0-9."""
+    bad = np.flatnonzero((labels < 0) | (labels > 9))
+    if bad.size:
+        raise ValueError(
+            f"{source} holds the label {labels[bad[0]]} at index {bad[0]} "
+            f"({bad.size} labels in all are outside 0-9); MNIST labels are "
+            "the digits 0-9"
+        )
 
 
 def _to_frames(bunch):

@@ -9,7 +9,12 @@ import doctest
 import gzip
 import hashlib
 import json
+import re
 import struct
+import subprocess
+import sys
+import tracemalloc
+import zlib
 from urllib.error import URLError
 
 import numpy as np
@@ -18,6 +23,7 @@ import sklearn.datasets._openml
 
 import csoftmax.datasets
 from csoftmax.datasets import (
+    IDX_MAX_NDIM,
     MNIST_N_TRAIN,
     MNISTUnavailableError,
     load_mnist,
@@ -187,6 +193,226 @@ def test_read_idx_rejects_trailing_bytes(tmp_path):
         read_idx(path)
 
 
+def idx_header(type_code, shape):
+    """The bytes of an IDX header declaring ``shape``."""
+    return struct.pack(f">4B{len(shape)}I", 0, 0, type_code, len(shape), *shape)
+
+
+def test_read_idx_dimensions_that_wrap_in_int64(tmp_path):
+    # 2**16 ** 4 = 2**64 is 0 in int64 arithmetic: a header-only file then
+    # looked consistent, and NumPy failed later with "cannot reshape".
+    shape = (2**16,) * 4
+    path = tmp_path / "wrap-idx4-ubyte"
+    path.write_bytes(idx_header(0x08, shape))
+
+    with pytest.raises(ValueError) as excinfo:
+        read_idx(path)
+
+    message = str(excinfo.value)
+    assert str(path) in message
+    assert f"declares the shape {shape} of uint8, {2**64} bytes of data" in message
+    assert "more than max_bytes=4294967296" in message
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gz"])
+def test_read_idx_huge_dimensions_give_a_positive_byte_count(tmp_path, compress):
+    shape = (2**31 + 1, 2**31 + 1, 3)
+    path = tmp_path / "huge-idx3-ubyte"
+    content = idx_header(0x0E, shape) + bytes(64)
+    path.write_bytes(gzip.compress(content) if compress else content)
+
+    with pytest.raises(ValueError) as excinfo:
+        read_idx(path)
+
+    message = str(excinfo.value)
+    assert str(path) in message
+    assert f"{8 * (2**31 + 1) ** 2 * 3} bytes of data" in message
+    assert not re.search(r"-\d", message.replace(str(path), ""))
+
+
+def test_read_idx_empty_array_with_huge_dimensions(tmp_path):
+    # No data, but NumPy could not form the strides of the other dimensions.
+    path = tmp_path / "empty-idx3-ubyte"
+    path.write_bytes(idx_header(0x08, (0, 2**32 - 1, 2**32 - 1)))
+
+    with pytest.raises(ValueError, match="counting its zero-length dimensions as 1"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize("ndim", [33, 255])
+def test_read_idx_rejects_too_many_dimensions(tmp_path, ndim):
+    path = tmp_path / "many-idx-ubyte"
+    path.write_bytes(idx_header(0x08, (1,) * ndim) + b"\x07")
+
+    with pytest.raises(ValueError) as excinfo:
+        read_idx(path)
+
+    message = str(excinfo.value)
+    assert str(path) in message
+    assert f"declares {ndim} dimensions" in message
+    assert f"expected 1 to {IDX_MAX_NDIM}" in message
+
+
+def test_read_idx_reads_the_most_dimensions(tmp_path):
+    array = np.arange(2, dtype=np.int16).reshape((2,) + (1,) * (IDX_MAX_NDIM - 1))
+    path = write_idx(tmp_path / "deep-idx-short", array)
+
+    np.testing.assert_array_equal(read_idx(path), array)
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gz"])
+def test_read_idx_max_bytes(tmp_path, compress):
+    array = np.arange(25, dtype=np.int32)  # 100 data bytes
+    path = write_idx(tmp_path / "data-idx1-int", array, compress)
+
+    np.testing.assert_array_equal(read_idx(path, max_bytes=100), array)
+    with pytest.raises(ValueError, match=r"400 bytes of data|100 bytes of data"):
+        read_idx(path, max_bytes=99)
+
+
+@pytest.mark.parametrize(
+    "max_bytes, error", [("100", TypeError), (1.5, TypeError), (True, TypeError), (-1, ValueError)]
+)
+def test_read_idx_rejects_bad_max_bytes(tmp_path, max_bytes, error):
+    path = write_idx(tmp_path / "data-idx1-ubyte", np.zeros(3, dtype=np.uint8))
+
+    with pytest.raises(error, match="max_bytes"):
+        read_idx(path, max_bytes=max_bytes)
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gz"])
+def test_read_idx_truncated_file_allocates_only_what_it_holds(tmp_path, compress):
+    # The header declares 2 GiB; the file holds 10 data bytes.
+    content = idx_header(0x08, (2**31,)) + bytes(10)
+    path = tmp_path / "short-idx1-ubyte"
+    path.write_bytes(gzip.compress(content) if compress else content)
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="is truncated") as excinfo:
+            read_idx(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert str(path) in str(excinfo.value)
+    assert f"needs {2**31} data bytes but the file has 10" in str(excinfo.value)
+    assert peak < 2**20
+
+
+def test_read_idx_reads_concatenated_gzip_members(tmp_path):
+    # gzip treats consecutive members as one stream; so does read_idx.
+    data = idx_bytes(np.arange(300, dtype=np.int16))
+    path = tmp_path / "members-idx1-short.gz"
+    path.write_bytes(b"".join(gzip.compress(data[i : i + 7]) for i in range(0, len(data), 7)))
+
+    np.testing.assert_array_equal(read_idx(path), np.arange(300, dtype=np.int16))
+
+
+@pytest.mark.parametrize(
+    "suffix, match",
+    [
+        (gzip.compress(b"\x00"), "trailing bytes after the data its header declares"),
+        (b"not gzip", "corrupt or truncated gzip data in gzip member 2"),
+    ],
+    ids=["more-data", "garbage"],
+)
+def test_read_idx_rejects_data_after_the_gzip_stream(tmp_path, suffix, match):
+    path = tmp_path / "labels-idx1-ubyte.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.zeros(4, dtype=np.uint8))) + suffix)
+
+    with pytest.raises(ValueError, match=match) as excinfo:
+        read_idx(path)
+    assert str(path) in str(excinfo.value)
+
+
+def test_read_idx_checks_the_gzip_crc(tmp_path):
+    compressed = bytearray(gzip.compress(idx_bytes(np.arange(50, dtype=np.uint8))))
+    compressed[-8] ^= 0x01  # the CRC-32 of the trailer
+    path = tmp_path / "crc-idx1-ubyte.gz"
+    path.write_bytes(bytes(compressed))
+
+    with pytest.raises(ValueError, match="corrupt or truncated gzip data") as excinfo:
+        read_idx(path)
+    assert str(path) in str(excinfo.value)
+
+
+def write_gzip_bomb(path, header, n_zero_bytes):
+    """Write ``header`` then ``n_zero_bytes`` zeros, gzip-compressed, streaming."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1 << 20)
+    with open(path, "wb") as f:
+        f.write(compressor.compress(header))
+        for _ in range(n_zero_bytes // len(zeros)):
+            f.write(compressor.compress(zeros))
+        f.write(compressor.flush())
+
+
+GZIP_BOMB_CHILD = """
+import builtins, json, sys, time, tracemalloc
+import csoftmax.datasets
+
+class CountingFile:
+    def __init__(self, f):
+        self.f, self.n_read = f, 0
+    def read(self, n=-1):
+        data = self.f.read(n)
+        self.n_read += len(data)
+        return data
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        self.f.close()
+
+opened = []
+def counting_open(*args, **kwargs):
+    opened.append(CountingFile(builtins.open(*args, **kwargs)))
+    return opened[-1]
+
+csoftmax.datasets.open = counting_open
+tracemalloc.start()
+start = time.perf_counter()
+try:
+    csoftmax.datasets.read_idx(sys.argv[1])
+    error = None
+except ValueError as exc:
+    error = str(exc)
+seconds = time.perf_counter() - start
+print(json.dumps({"error": error, "seconds": seconds,
+                  "peak": tracemalloc.get_traced_memory()[1],
+                  "n_read": [f.n_read for f in opened]}))
+"""
+
+
+def test_read_idx_rejects_a_gzip_bomb_after_a_few_kilobytes(tmp_path):
+    # A header declaring 3 images, then 256 MiB of zeros: about 1 MB of
+    # gzip. Reading the whole stream took memory and time in proportion to
+    # its decompressed size; now the reader stops one byte past the data the
+    # header declares.
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    write_gzip_bomb(path, idx_header(0x08, (3, 28, 28)), 256 << 20)
+    assert path.stat().st_size < 4 << 20
+
+    completed = subprocess.run(
+        [sys.executable, "-c", GZIP_BOMB_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["error"] is not None
+    assert str(path) in report["error"]
+    assert "trailing bytes" in report["error"]
+    assert report["n_read"] and sum(report["n_read"]) <= 8192
+    assert report["peak"] < 1 << 20
+    assert report["seconds"] < 5  # milliseconds when the machine is idle
+
+
 def test_read_idx_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_idx(tmp_path / "absent-idx1-ubyte")
@@ -316,15 +542,33 @@ def test_load_mnist_labels_in_images_file(tmp_path, no_mnist_dir):
     write_idx(tmp_path / TEST_IMAGES, np.zeros(3, dtype=np.uint8))
     write_idx(tmp_path / TEST_LABELS, np.zeros(3, dtype=np.uint8))
 
-    with pytest.raises(ValueError, match=TEST_IMAGES + ".*unsigned-byte images"):
+    with pytest.raises(ValueError, match=TEST_IMAGES + ".*unsigned-byte 28x28 images"):
         load_mnist(path=tmp_path)
 
 
-def test_load_mnist_rejects_non_mnist_image_size(tmp_path, no_mnist_dir):
-    write_idx(tmp_path / TEST_IMAGES, np.zeros((3, 8, 8), dtype=np.uint8))
+@pytest.mark.parametrize(
+    "shape", [(3, 1, 784), (3, 784, 1), (3, 8, 8), (3, 784), (3, 28, 28, 1)]
+)
+def test_load_mnist_rejects_images_not_28_by_28(tmp_path, shape, no_mnist_dir):
+    # The header alone decides: the data are absent, and the error is not
+    # that the file is truncated.
+    header = struct.pack(f">4B{len(shape)}I", 0, 0, 0x08, len(shape), *shape)
+    (tmp_path / TEST_IMAGES).write_bytes(header)
     write_idx(tmp_path / TEST_LABELS, np.zeros(3, dtype=np.uint8))
 
-    with pytest.raises(ValueError, match="64 pixels per image; expected 784"):
+    with pytest.raises(ValueError) as excinfo:
+        load_mnist(path=tmp_path)
+
+    message = str(excinfo.value)
+    assert str(tmp_path / TEST_IMAGES) in message
+    assert f"of shape (n_images, 28, 28); its header declares uint8 data of shape {shape}" in message
+
+
+def test_load_mnist_rejects_non_uint8_images(tmp_path, no_mnist_dir):
+    write_idx(tmp_path / TEST_IMAGES, np.zeros((2, 28, 28), dtype=np.float32))
+    write_idx(tmp_path / TEST_LABELS, np.zeros(2, dtype=np.uint8))
+
+    with pytest.raises(ValueError, match="header declares float32 data of shape"):
         load_mnist(path=tmp_path)
 
 
@@ -334,7 +578,39 @@ def test_load_mnist_rejects_mixed_image_sizes(tmp_path, no_mnist_dir):
     write_idx(tmp_path / TEST_IMAGES, np.zeros((2, 14, 56), dtype=np.uint8))
     write_idx(tmp_path / TEST_LABELS, np.zeros(2, dtype=np.uint8))
 
-    with pytest.raises(ValueError, match="mix image sizes"):
+    with pytest.raises(ValueError, match=TEST_IMAGES + ".*28x28 images"):
+        load_mnist(path=tmp_path)
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gz"])
+def test_load_mnist_rejects_labels_above_9(tmp_path, compress, no_mnist_dir):
+    write_idx(tmp_path / TEST_IMAGES, np.zeros((4, 28, 28), dtype=np.uint8))
+    labels = tmp_path / (TEST_LABELS + (".gz" if compress else ""))
+    write_idx(labels, np.array([3, 10, 9, 255], dtype=np.uint8), compress)
+
+    with pytest.raises(ValueError) as excinfo:
+        load_mnist(path=tmp_path)
+
+    message = str(excinfo.value)
+    assert f"IDX file {str(labels)!r} holds the label 10 at index 1" in message
+    assert "(2 labels in all are outside 0-9)" in message
+
+
+def test_load_mnist_rejects_non_uint8_labels(tmp_path, no_mnist_dir):
+    write_idx(tmp_path / TEST_IMAGES, np.zeros((2, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / TEST_LABELS, np.array([-1, 3], dtype=np.int8))
+
+    with pytest.raises(ValueError, match=TEST_LABELS + ".*unsigned-byte labels"):
+        load_mnist(path=tmp_path)
+
+
+def test_load_mnist_label_count_checked_from_the_header(tmp_path, no_mnist_dir):
+    write_idx(tmp_path / TEST_IMAGES, np.zeros((3, 28, 28), dtype=np.uint8))
+    # A header declaring 5 labels and no data: the count is wrong before
+    # the file is found truncated.
+    (tmp_path / TEST_LABELS).write_bytes(struct.pack(">4BI", 0, 0, 0x08, 1, 5))
+
+    with pytest.raises(ValueError, match="holds 5 labels but .* holds 3 images"):
         load_mnist(path=tmp_path)
 
 
@@ -392,10 +668,11 @@ OPENML_DATA_ID = 554
 OPENML_FILE_ID = 52667
 
 
-def write_fake_openml_mnist(data_home, n_samples, rng, quote=""):
+def write_fake_openml_mnist(data_home, n_samples, rng, quote="", labels=None):
     """Write a small ``mnist_784`` version 1 into fetch_openml's cache.
 
     ``quote`` surrounds the labels in the ARFF data, as ARFF allows.
+    ``labels``, if given, replaces the random labels.
 
     The layout mirrors the OpenML URLs that fetch_openml requests, under
     ``<data_home>/openml/openml.org/``, each file gzip-compressed.
@@ -403,7 +680,8 @@ def write_fake_openml_mnist(data_home, n_samples, rng, quote=""):
     """
     root = data_home / "openml" / "openml.org"
     pixels = rng.integers(0, 256, size=(n_samples, 784))
-    labels = rng.integers(0, 10, size=n_samples)
+    if labels is None:
+        labels = rng.integers(0, 10, size=n_samples)
     pixels[0, :3] = [0, 255, 128]
 
     lines = ["@RELATION mnist_784", ""]
@@ -544,6 +822,23 @@ def test_load_mnist_openml_without_pandas(
     np.testing.assert_array_equal(y, labels)
     with pytest.raises(ImportError, match="as_frame=True requires pandas"):
         load_mnist(data_home=tmp_path, as_frame=True)
+
+
+@pytest.mark.parametrize("bad_label", ["12", "x"])
+def test_load_mnist_openml_rejects_labels_that_are_not_digits(
+    tmp_path, bad_label, network_calls, no_mnist_dir
+):
+    labels = ["3", "1", bad_label, "4"]
+    write_fake_openml_mnist(tmp_path, 4, np.random.default_rng(7), labels=labels)
+
+    with pytest.raises(ValueError) as excinfo:
+        load_mnist(data_home=tmp_path)
+
+    message = str(excinfo.value)
+    assert network_calls == []
+    assert f"OpenML mnist_784 in the cache in {tmp_path}" in message
+    assert f"holds the label {bad_label!r} at index 2" in message
+    assert "MNIST labels are the digits 0-9" in message
 
 
 @pytest.mark.filterwarnings("ignore:A network error occurred:UserWarning")
