@@ -10,13 +10,14 @@ trains scikit-learn's ``MLPClassifier`` the same way on the same data.
 
 MNIST comes from ``--data-dir``, else from the folder named by
 ``CSOFTMAX_MNIST_DIR``, else from OpenML. A folder given either way that is
-missing or lacks the IDX files is an error; only when neither is set and OpenML
-cannot be reached does it say so and train on scikit-learn's bundled
-``load_digits`` instead.
+missing or lacks the IDX files is an error. :data:`FALLBACK` says when it
+trains on scikit-learn's bundled 8x8 digits instead; ``--help`` and the
+README's Quick start say the same.
 """
 
 import argparse
 import os
+import shlex
 import sys
 import time
 import warnings
@@ -29,12 +30,26 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 
 from . import MLPClassifier
-from .datasets import MNIST_DIR_ENV, MNISTUnavailableError, load_mnist
+from .datasets import MNIST_DIR_ENV, MNISTUnavailableError, _load_bunch, _Names
 
 #: Fraction of the training split held out to report validation accuracy.
 VALIDATION_FRACTION = 0.1
 #: Fraction used as test set when the data come without a train/test split.
 TEST_FRACTION = 0.2
+
+#: When the job trains on another dataset than MNIST: the sentence ``--help``
+#: and the README's Quick start both print.
+FALLBACK = (
+    "Only when neither --data-dir nor CSOFTMAX_MNIST_DIR is set and OpenML can "
+    "neither be read from scikit-learn's cache nor downloaded does it train on "
+    "scikit-learn's bundled 8x8 digits (load_digits, 1797 images) instead of "
+    "MNIST, with a warning on stderr before and after training; --no-fallback "
+    "makes that an error."
+)
+_DIGITS_NAME = "load_digits (scikit-learn's bundled 8x8 digits, 1797 images)"
+
+# Messages about MNIST's folder speak of --data-dir, not of load_mnist's path=.
+_CLI_NAMES = _Names(lambda folder: f"--data-dir {shlex.quote(str(folder))}", "pass --data-dir")
 
 _BAR_WIDTH = 30
 
@@ -56,7 +71,8 @@ def main(argv=None, *, prog="csoftmax"):
     exit_code : int
         0 on success, 1 if the folder given by ``--data-dir`` (or by
         ``CSOFTMAX_MNIST_DIR``) is missing, lacks the IDX files or cannot be
-        read, or if the plot cannot be saved.
+        read, if MNIST is unavailable under ``--no-fallback``, or if the plot
+        cannot be saved.
         Invalid options exit with status 2 through :mod:`argparse`, before
         any training; so does a ``--plot`` file that cannot be written (its
         folder is missing, matplotlib cannot write its extension, or
@@ -79,15 +95,9 @@ def main(argv=None, *, prog="csoftmax"):
     info = _silent if args.quiet else print
 
     try:
-        data = _load_data(args.data_dir, args.seed, info)
+        data = _load_data(args.data_dir, args.seed, info, fallback=not args.no_fallback)
     except (MNISTUnavailableError, ValueError) as exc:
-        if args.data_dir is not None:
-            source = f"--data-dir {args.data_dir}"
-        elif os.environ.get(MNIST_DIR_ENV):
-            source = f"{MNIST_DIR_ENV}={os.environ[MNIST_DIR_ENV]}"
-        else:
-            source = "MNIST"
-        print(f"error: cannot load {source}: {exc}", file=sys.stderr)
+        print(f"error: cannot load MNIST: {exc}", file=sys.stderr)
         return 1
     dtype = np.dtype(args.dtype)
     X_fit, X_val, y_fit, y_val, X_test = _validation_split(data, dtype, args.seed, info)
@@ -96,7 +106,7 @@ def main(argv=None, *, prog="csoftmax"):
     runs = []
     for name, qualified_name, model, shared in _models(args, dtype, X_fit.shape[0]):
         params = _format_params(model, shared)
-        info(f"training {qualified_name}({params}) for {args.epochs} epochs")
+        info(f"training {qualified_name}({params}) for {_plural(args.epochs, 'epoch')}")
         progress = _Progress(sys.stdout, args.epochs, enabled=not args.quiet)
         run = _train(
             model, name, X_fit, y_fit, X_val, y_val, classes, args.epochs, progress
@@ -105,6 +115,8 @@ def main(argv=None, *, prog="csoftmax"):
         runs.append(run)
 
     _report(runs, args.compare_sklearn)
+    if data.fallback_reason is not None:
+        _warn_fallback(data.fallback_reason, after=True)
     if plot is not None:
         return _save_plot(*plot, runs, data.name)
     return 0
@@ -206,8 +218,7 @@ def _build_parser(prog):
             "MNIST comes from --data-dir, else from the folder in "
             "CSOFTMAX_MNIST_DIR, else from OpenML through scikit-learn's "
             "fetch_openml cache. A folder that is missing or lacks the IDX "
-            "files is an error; with neither set and OpenML unavailable, it "
-            "trains on scikit-learn's bundled load_digits instead."
+            "files is an error. " + FALLBACK
         ),
     )
     parser.add_argument(
@@ -216,6 +227,14 @@ def _build_parser(prog):
         help=(
             "folder of MNIST-format IDX files (t10k-images-idx3-ubyte[.gz], "
             "t10k-labels-idx1-ubyte[.gz] and optionally the train-* pair)"
+        ),
+    )
+    parser.add_argument(
+        "--no-fallback",
+        action="store_true",
+        help=(
+            "exit with an error when MNIST is unavailable instead of training "
+            "on scikit-learn's bundled 8x8 digits"
         ),
     )
     parser.add_argument(
@@ -339,14 +358,17 @@ class _Data:
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
+    #: Why MNIST was unavailable, when the data are load_digits instead.
+    fallback_reason: Exception | None = None
 
 
-def _load_data(data_dir, seed, info):
+def _load_data(data_dir, seed, info, *, fallback=True):
     """Load MNIST (or load_digits when MNIST is unavailable) and split it.
 
     Raises :class:`MNISTUnavailableError` when a folder was given, as
-    ``data_dir`` or through ``CSOFTMAX_MNIST_DIR``; only without either does a
-    missing MNIST fall back to ``load_digits``.
+    ``data_dir`` or through ``CSOFTMAX_MNIST_DIR``, or when ``fallback`` is
+    False; only without either folder does a missing MNIST fall back to
+    ``load_digits``, with a warning.
     """
     try:
         with warnings.catch_warnings():
@@ -354,18 +376,17 @@ def _load_data(data_dir, seed, info):
             warnings.filterwarnings(
                 "ignore", message="A network error occurred", category=UserWarning
             )
-            mnist = load_mnist(path=data_dir, return_X_y=False)
+            mnist = _load_bunch(data_dir, None, _CLI_NAMES)
     except MNISTUnavailableError as exc:
-        if data_dir is not None or os.environ.get(MNIST_DIR_ENV):
+        if data_dir is not None or os.environ.get(MNIST_DIR_ENV) or not fallback:
             raise
-        print(f"MNIST could not be loaded: {exc}")
-        print("(Here, --data-dir DIR is the same as path=DIR.)")
+        _warn_fallback(exc, after=False)
+        info(f"dataset: {_DIGITS_NAME}")
         digits = load_digits()
-        name = "load_digits (scikit-learn's bundled 8x8 digits, 1797 images)"
-        print(f"Training on {name} instead of MNIST.")
-        info(f"dataset: {name}")
         X = (digits.data / 16).astype(np.float32)
-        return _split(name, X, digits.target, seed, info)
+        data = _split(_DIGITS_NAME, X, digits.target, seed, info)
+        data.fallback_reason = exc
+        return data
 
     info(f"dataset: {mnist.source}")
     X, y, n_train = mnist.data, mnist.target, mnist.n_train
@@ -374,6 +395,30 @@ def _load_data(data_dir, seed, info):
     available = "a test set" if n_train == 0 else "a training set"
     info(f"Only {available} is available (n_train={n_train}), so it is split.")
     return _split(mnist.source, X, y, seed, info)
+
+
+def _warn_fallback(reason, *, after):
+    """Say on stderr, before and after training, that the data are not MNIST."""
+    if after:
+        print(
+            f"warning: these results are for {_DIGITS_NAME}, not MNIST, which "
+            "was unavailable (see the warning before training); pass "
+            "--no-fallback to make that an error.",
+            file=sys.stderr,
+        )
+        return
+    print(
+        f"warning: MNIST is unavailable, so this run trains on {_DIGITS_NAME} "
+        "instead: its accuracy and speed are not MNIST's. Pass --no-fallback "
+        "to make this an error.\n"
+        f"warning: why MNIST is unavailable: {reason}",
+        file=sys.stderr,
+    )
+
+
+def _plural(count, noun):
+    """``"1 epoch"``, ``"2 epochs"``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _split(name, X, y, seed, info):
@@ -487,7 +532,7 @@ class _Progress:
         """Return the bar after ``done`` epochs, with the time left."""
         filled = round(_BAR_WIDTH * done / self.n_epochs)
         bar = "#" * filled + "." * (_BAR_WIDTH - filled)
-        text = f"[{bar}] {done}/{self.n_epochs} epochs"
+        text = f"[{bar}] {done}/{_plural(self.n_epochs, 'epoch')}"
         if done:
             remaining = self.elapsed / done * (self.n_epochs - done)
             text += f", about {remaining:.0f} s left"

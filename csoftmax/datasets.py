@@ -458,12 +458,47 @@ def load_mnist(*, data_home=None, as_frame=False, return_X_y=True, path=None):
     if as_frame:
         _require_pandas()
 
+    bunch = _load_bunch(path, data_home, _API_NAMES)
+    if as_frame:
+        _to_frames(bunch)
+    if return_X_y:
+        return bunch.data, bunch.target
+    return bunch
+
+
+class _Names:
+    """How messages name the folder option, for library and command-line users.
+
+    ``folder(path)`` names a folder given through the option, ``env(path)``
+    one given through ``CSOFTMAX_MNIST_DIR``, and ``option`` the option in
+    advice (``"pass path="``).
+    """
+
+    def __init__(self, folder, option):
+        self.folder = folder
+        self.option = option
+
+    @staticmethod
+    def env(folder):
+        return f"{MNIST_DIR_ENV}={str(folder)!r}"
+
+
+_API_NAMES = _Names(lambda folder: f"path={str(folder)!r}", "pass path=")
+
+
+def _load_bunch(path, data_home, names):
+    """Load MNIST as a Bunch from ``path``, ``CSOFTMAX_MNIST_DIR`` or OpenML.
+
+    The work of :func:`load_mnist` without its output options. ``names``
+    (a :class:`_Names`) words the messages: :mod:`csoftmax.__main__` passes
+    its own, which speak of ``--data-dir``.
+    """
     if path is not None:
-        bunch = _load_idx_folder(Path(path), "path")
+        bunch = _load_idx_folder(Path(path), names.folder)
     elif os.environ.get(MNIST_DIR_ENV):
-        bunch = _load_idx_folder(Path(os.environ[MNIST_DIR_ENV]), MNIST_DIR_ENV)
+        bunch = _load_idx_folder(Path(os.environ[MNIST_DIR_ENV]), names.env)
     else:
-        bunch = _load_openml(data_home)
+        bunch = _load_openml(data_home, names.option)
 
     n_features = bunch.data.shape[1]
     if n_features != _N_PIXELS:
@@ -471,10 +506,6 @@ def load_mnist(*, data_home=None, as_frame=False, return_X_y=True, path=None):
             f"MNIST from {bunch.source} has {n_features} pixels per image; "
             f"expected {_N_PIXELS} (28x28)"
         )
-    if as_frame:
-        _to_frames(bunch)
-    if return_X_y:
-        return bunch.data, bunch.target
     return bunch
 
 
@@ -499,8 +530,12 @@ def _scale_pixels(pixels):
     return X
 
 
-def _load_openml(data_home):
-    """Load ``mnist_784`` through :func:`sklearn.datasets.fetch_openml`."""
+def _load_openml(data_home, option):
+    """Load ``mnist_784`` through :func:`sklearn.datasets.fetch_openml`.
+
+    ``option`` names, in the advice of the error when it fails, the way to
+    give a folder instead (``"pass path="``).
+    """
     if _has_pandas():
         # The "pandas" parser is much faster on MNIST than "liac-arff". Its
         # columns are positional: 784 pixels, then the "class" label. Reading
@@ -527,7 +562,7 @@ def _load_openml(data_home):
             "sklearn.datasets.fetch_openml could not load 'mnist_784' from its "
             f"cache in {cache} nor download it ({exc}). "
             "To fix this, do one of:\n"
-            f"  - set the environment variable {MNIST_DIR_ENV} or pass path= to "
+            f"  - set the environment variable {MNIST_DIR_ENV} or {option} to "
             "a folder holding the MNIST IDX files "
             f"{_expected_files_text()};\n"
             "  - connect to the internet so that fetch_openml can download "
@@ -571,6 +606,21 @@ def _expected_files_text():
     )
 
 
+def _subfolders_with_test_pair(folder, limit=3):
+    """Up to ``limit`` direct subfolders of ``folder`` that hold the t10k pair."""
+    try:
+        entries = sorted(entry for entry in folder.iterdir() if entry.is_dir())
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        if all(_find_file(entry, name) is not None for name in _TEST_FILES):
+            found.append(entry)
+            if len(found) == limit:
+                break
+    return found
+
+
 def _find_file(folder, name):
     """Return ``folder/name`` or ``folder/name.gz``, whichever exists, or None."""
     for candidate in (folder / name, folder / (name + ".gz")):
@@ -579,11 +629,11 @@ def _find_file(folder, name):
     return None
 
 
-def _load_idx_folder(folder, origin):
-    """Load the IDX files in ``folder``; ``origin`` names where it came from."""
+def _load_idx_folder(folder, describe):
+    """Load the IDX files in ``folder``; ``describe(folder)`` names it in messages."""
     hint = (
-        f"{origin}={str(folder)!r} must name a folder holding the MNIST IDX "
-        f"files {_expected_files_text()}"
+        f"{describe(folder)} must name a folder holding the MNIST IDX files "
+        f"{_expected_files_text()}"
     )
     if not folder.is_dir():
         raise MNISTUnavailableError(f"{hint}, but it is not a folder.")
@@ -593,9 +643,16 @@ def _load_idx_folder(folder, origin):
     if n_train_files == 1:
         missing += [name for name in _TRAIN_FILES if found[name] is None]
     if missing:
-        raise MNISTUnavailableError(
-            f"{hint}, but it lacks {', '.join(missing)} (with or without .gz)."
-        )
+        message = f"{hint}, but it lacks {', '.join(missing)} (with or without .gz)."
+        subfolders = _subfolders_with_test_pair(folder)
+        if subfolders:
+            which = ", ".join(repr(sub.name) for sub in subfolders)
+            uses = " or ".join(describe(sub) for sub in subfolders)
+            if len(subfolders) == 1:
+                message += f" Its subfolder {which} holds them: use {uses}."
+            else:
+                message += f" Its subfolders {which} hold them: use {uses}."
+        raise MNISTUnavailableError(message)
 
     parts = [_read_pair(*(found[name] for name in _TEST_FILES))]
     if n_train_files:

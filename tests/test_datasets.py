@@ -646,6 +646,23 @@ def test_load_mnist_folder_missing_files(tmp_path, present, missing, no_mnist_di
     assert isinstance(excinfo.value, OSError)
 
 
+def test_load_mnist_suggests_subfolders_that_hold_the_files(tmp_path, no_mnist_dir):
+    rng = np.random.default_rng(8)
+    for name in ("mnist", "fashion-mnist"):
+        (tmp_path / name).mkdir()
+        write_mnist_pair(tmp_path / name, TEST_IMAGES, TEST_LABELS, 2, rng, True)
+    (tmp_path / "other").mkdir()
+
+    with pytest.raises(MNISTUnavailableError) as excinfo:
+        load_mnist(path=tmp_path)
+
+    fashion, mnist = tmp_path / "fashion-mnist", tmp_path / "mnist"
+    assert str(excinfo.value).endswith(
+        "(with or without .gz). Its subfolders 'fashion-mnist', 'mnist' hold them: "
+        f"use path={str(fashion)!r} or path={str(mnist)!r}."
+    )
+
+
 def test_load_mnist_bad_environment_variable_names_it(tmp_path, monkeypatch):
     monkeypatch.setenv("CSOFTMAX_MNIST_DIR", str(tmp_path / "nowhere"))
 

@@ -20,7 +20,7 @@ import sklearn.datasets._openml
 from sklearn.exceptions import ConvergenceWarning
 
 import csoftmax
-from csoftmax.__main__ import main
+from csoftmax.__main__ import FALLBACK, main
 
 TINY = ["--epochs", "2", "--hidden", "8", "--batch-size", "50"]
 
@@ -63,22 +63,40 @@ def result(output, name):
     return float(match.group(1))
 
 
-def test_offline_falls_back_to_load_digits(offline, capsys):
+DIGITS = "load_digits (scikit-learn's bundled 8x8 digits, 1797 images)"
+
+
+def test_offline_falls_back_to_load_digits_loudly(offline, capsys):
     code = main(["--epochs", "3", "--hidden", "16"])
 
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert code == 0
-    assert "MNIST could not be loaded: " in out
-    assert "network disabled in tests" in out
-    assert "CSOFTMAX_MNIST_DIR" in out
+    # Before training, on stderr: that the data are not MNIST, why, and the fix.
+    before = err.index("warning: MNIST is unavailable")
+    assert err.startswith(
+        f"warning: MNIST is unavailable, so this run trains on {DIGITS} instead: "
+        "its accuracy and speed are not MNIST's. Pass --no-fallback to make this "
+        "an error.\nwarning: why MNIST is unavailable: "
+    )
+    assert "network disabled in tests" in err
+    assert "set the environment variable CSOFTMAX_MNIST_DIR or pass --data-dir to" in err
     assert (
         "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] "
-        "(only this test pair is required;" in out
+        "(only this test pair is required;" in err
     )
-    assert "--data-dir DIR is the same as path=DIR" in out
-    assert "Training on load_digits" in out
-    assert "dataset: load_digits" in out
+    # After training, the last line on stderr says it again.
+    after = err.rstrip().splitlines()[-1]
+    assert after == (
+        f"warning: these results are for {DIGITS}, not MNIST, which was "
+        "unavailable (see the warning before training); pass --no-fallback to "
+        "make that an error."
+    )
+    assert before == 0
+    # A command-line user has no path= argument to pass.
+    assert "path=" not in out + err
+    assert f"dataset: {DIGITS}" in out
     assert "train: 1293 x 64, validation: 144 x 64, test: 360 x 64" in out
+    assert "for 3 epochs\n" in out
     assert 0.0 <= result(out, "test accuracy") <= 1.0
     assert result(out, "fit time") >= 0
     assert result(out, "samples/s") > 0
@@ -87,13 +105,43 @@ def test_offline_falls_back_to_load_digits(offline, capsys):
 def test_quiet_still_names_the_fallback_dataset(offline, capsys):
     code = main(["--epochs", "1", "--hidden", "8", "--quiet"])
 
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert code == 0
-    assert "MNIST could not be loaded" in out
-    assert "Training on load_digits" in out
+    assert err.startswith(f"warning: MNIST is unavailable, so this run trains on {DIGITS}")
+    assert err.rstrip().splitlines()[-1].startswith(f"warning: these results are for {DIGITS}")
     assert "epoch" not in out
     assert "train:" not in out
     assert out.rstrip().splitlines()[-3].startswith("test accuracy: ")
+
+
+def test_no_fallback_makes_an_unavailable_mnist_an_error(offline, capsys):
+    code = main(["--epochs", "1", "--hidden", "8", "--no-fallback"])
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert err.startswith(
+        "error: cannot load MNIST: sklearn.datasets.fetch_openml could not load "
+        "'mnist_784'"
+    )
+    assert "pass --data-dir to a folder" in err
+    assert "load_digits" not in out + err
+    assert "test accuracy" not in out
+
+
+def test_readme_and_help_say_the_same_about_the_fallback(capsys):
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    if not readme.is_file():
+        pytest.skip("README.md is not here (not a source checkout)")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = capsys.readouterr().out
+    quick_start = readme.read_text().split("## Quick start")[1].split("\n## ")[0]
+
+    def words(text):
+        return "".join(text.replace("`", "").split())
+
+    assert words(FALLBACK) in words(help_text)
+    assert words(FALLBACK) in words(quick_start)
 
 
 def test_data_dir_with_real_mnist_test_set(mnist_dir, capsys):
@@ -327,8 +375,42 @@ def test_bad_data_dir_is_an_error(tmp_path, capsys):
 
     err = capsys.readouterr().err
     assert code == 1
-    assert f"error: cannot load --data-dir {tmp_path}" in err
-    assert "t10k-images-idx3-ubyte" in err
+    assert err.startswith(
+        f"error: cannot load MNIST: --data-dir {tmp_path} must name a folder "
+        "holding the MNIST IDX files t10k-images-idx3-ubyte[.gz]"
+    )
+    assert "but it lacks t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte" in err
+    assert "path=" not in err
+    assert "subfolder" not in err
+
+
+def test_data_dir_holding_an_mnist_subfolder_suggests_it(tiny_mnist_dir, tmp_path, capsys):
+    # tiny_mnist_dir is tmp_path: move its files to tmp_path/data/mnist
+    parent = tmp_path / "data"
+    (parent / "mnist").mkdir(parents=True)
+    (parent / "notes").mkdir()
+    for file in tiny_mnist_dir.glob("*-ubyte.gz"):
+        file.rename(parent / "mnist" / file.name)
+
+    code = main(["--data-dir", str(parent), *TINY])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"error: cannot load MNIST: --data-dir {parent} must name a folder" in err
+    assert (
+        f"Its subfolder 'mnist' holds them: use --data-dir {parent / 'mnist'}." in err
+    )
+    # and the suggestion works
+    assert main(["--data-dir", str(parent / "mnist"), *TINY]) == 0
+
+
+def test_one_epoch_is_singular(tiny_mnist_dir, capsys):
+    code = main(["--data-dir", str(tiny_mnist_dir), *TINY, "--epochs", "1"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.search(r"^training csoftmax\.MLPClassifier\(.*\) for 1 epoch$", out, re.MULTILINE)
+    assert "1 epochs" not in out
 
 
 @pytest.mark.parametrize("problem", ["missing", "empty"])
@@ -340,7 +422,7 @@ def test_bad_environment_folder_is_an_error(problem, offline, tmp_path, monkeypa
 
     out, err = capsys.readouterr()
     assert code == 1
-    assert f"error: cannot load CSOFTMAX_MNIST_DIR={folder}: " in err
+    assert f"error: cannot load MNIST: CSOFTMAX_MNIST_DIR={str(folder)!r} must name" in err
     expected = "it is not a folder" if problem == "missing" else "it lacks t10k-images"
     assert expected in err
     assert "load_digits" not in out
@@ -352,7 +434,9 @@ def test_empty_environment_variable_counts_as_unset(offline, monkeypatch, capsys
     code = main(["--epochs", "1", "--hidden", "8"])
 
     assert code == 0
-    assert "Training on load_digits" in capsys.readouterr().out
+    assert "warning: MNIST is unavailable, so this run trains on load_digits" in (
+        capsys.readouterr().err
+    )
 
 
 @pytest.mark.parametrize(
