@@ -1,8 +1,9 @@
 """The main job: train ``csoftmax.MLPClassifier`` on MNIST and report its speed.
 
 Run it as ``python -m csoftmax`` or with the ``csoftmax`` console script; see
-``--help`` for the options. It loads MNIST with
-:func:`csoftmax.datasets.load_mnist`, trains one epoch per
+``--help`` for the options. It loads MNIST as
+:func:`csoftmax.datasets.load_mnist` does (its messages name ``--data-dir``
+rather than ``path=``), trains one epoch per
 :meth:`~csoftmax.MLPClassifier.partial_fit` call while it reports the loss,
 the validation accuracy and the time of every epoch, then prints the test
 accuracy, the fit time and the training throughput. ``--compare-sklearn``
