@@ -130,8 +130,10 @@ def read_idx(path, *, max_bytes=IDX_MAX_BYTES):
         If the file is not valid IDX: the magic number does not start with two
         zero bytes, the type code is unknown, there are no dimensions or more
         than :data:`IDX_MAX_NDIM`, the declared data exceed ``max_bytes``, the
-        file is truncated or has trailing bytes, or the gzip stream is corrupt.
-        The message names the file.
+        file is truncated or has trailing bytes, or the gzip stream is corrupt
+        (its CRC-32 included) or followed by bytes that are not another gzip
+        member (zero padding included, which :mod:`gzip` skips). The message
+        names the file.
     TypeError
         If ``max_bytes`` is not an integer.
     OSError
