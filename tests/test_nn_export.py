@@ -21,10 +21,12 @@ hidden layer of 16, largest difference over every case below):
 """
 
 import copy
+import os
 import pickle
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -414,3 +416,22 @@ def test_from_sklearn_is_a_class_method_of_subclasses():
 
     sk = fitted(dict(solver="lbfgs"), "binary", library=SKMLPClassifier)
     assert type(Sub.from_sklearn(sk)) is Sub
+
+
+# ---------------------------------------------------------------------------
+# The deployment benchmark runs (its figures are not checked)
+# ---------------------------------------------------------------------------
+DEPLOYMENT_BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "deployment.py"
+
+
+@pytest.mark.skipif(not DEPLOYMENT_BENCHMARK.is_file(),
+                    reason="benchmarks/deployment.py is not here (not a source checkout)")
+def test_deployment_benchmark_quick_run():
+    # The child imports the csoftmax this process imports, built in place or installed.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, str(DEPLOYMENT_BENCHMARK), "--quick"],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    for route in ("csoftmax", "scikit-learn", "scikit-learn unpickled"):
+        assert f"{route} best / median" in done.stdout
+    assert done.stdout.count("vs csoftmax") == 3  # 1, 10 and 1,000 rows
