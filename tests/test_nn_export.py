@@ -391,6 +391,40 @@ def test_the_source_is_left_alone():
     assert pickle.dumps(sk) == saved
 
 
+@IGNORE_CONVERGENCE
+def test_without_sklearn_optimizer_classes_the_rest_converts(monkeypatch):
+    # Should scikit-learn move its private optimizer classes, conversions still work.
+    from csoftmax.neural_network import _export
+
+    clf = fitted(dict(solver="adam"), "multiclass")
+    sk_fitted = fitted(dict(solver="adam"), "multiclass", library=SKMLPClassifier)
+    monkeypatch.setattr(_export, "_sklearn_optimizers", lambda: None)
+    X, y = data("multiclass")
+
+    with pytest.warns(UserWarning, match="without its optimizer state"):
+        sk = clf.to_sklearn()
+    with pytest.warns(UserWarning, match="without its optimizer state"):
+        cs = MLPClassifier.from_sklearn(sk_fitted)
+
+    assert not hasattr(sk, "_optimizer") and not hasattr(cs, "_optimizer")
+    assert_array_equal(sk.predict(X), clf.predict(X))
+    assert_array_equal(cs.predict(X), sk_fitted.predict(X))
+    sk.partial_fit(X, y)  # with a new optimizer
+    cs.partial_fit(X, y)
+    assert sk._optimizer.t == cs._optimizer.t == 3  # 500 rows in batches of 200
+
+
+@IGNORE_CONVERGENCE
+def test_unknown_sklearn_optimizer_is_left_behind():
+    sk = fitted(dict(solver="sgd"), "binary", library=SKMLPClassifier)
+    sk._optimizer = object()
+
+    with pytest.warns(UserWarning, match="unknown optimizer 'object'"):
+        cs = MLPClassifier.from_sklearn(sk)
+
+    assert not hasattr(cs, "_optimizer")
+
+
 # ---------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------
@@ -427,9 +461,10 @@ DEPLOYMENT_BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "dep
 @pytest.mark.skipif(not DEPLOYMENT_BENCHMARK.is_file(),
                     reason="benchmarks/deployment.py is not here (not a source checkout)")
 def test_deployment_benchmark_quick_run():
+    script = DEPLOYMENT_BENCHMARK
     # The child imports the csoftmax this process imports, built in place or installed.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run([sys.executable, str(DEPLOYMENT_BENCHMARK), "--quick"],
+    done = subprocess.run([sys.executable, str(script), "--quick"],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     for route in ("csoftmax", "scikit-learn", "scikit-learn unpickled"):

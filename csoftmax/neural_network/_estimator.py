@@ -643,9 +643,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """A fitted :class:`sklearn.neural_network.MLPClassifier` equal to this model.
 
         It predicts the same labels and, to rounding, the same probabilities, pickles and
-        loads where csoftmax is not installed, converts to ONNX with ``skl2onnx``, and its
-        ``partial_fit`` and warm-started ``fit`` continue training from this model's
-        optimizer state. Nothing is shared with this model.
+        loads where csoftmax is not installed, converts to ONNX with ``skl2onnx``, and
+        continues training as this model would: ``partial_fit`` from its optimizer state,
+        a warm-started ``fit`` from its weights. Nothing is shared with this model.
 
         Returns
         -------

@@ -10,8 +10,9 @@ conversion copies state rather than refitting:
 * the fitted attributes, deep-copied together so that lists the source shares (after
   early stopping ``coefs_`` *is* ``_best_coefs``) are shared in the copy too;
 * the optimizer state of 'sgd' and 'adam': SGD's velocities and current learning rate,
-  Adam's moments, step count and learning rate, so that ``partial_fit`` and a
-  ``warm_start`` fit continue where the source stopped.
+  Adam's moments, step count and learning rate, so that ``partial_fit`` continues where
+  the source stopped (a ``fit``, warm-started or not, starts a new optimizer in both
+  libraries; a warm start goes on from the weights and stopping counters).
 
 The optimizer is the one private part of scikit-learn used here, and only because it is
 unavoidable: scikit-learn's ``partial_fit`` continues the object in ``_optimizer``, which
@@ -66,14 +67,17 @@ def _fitted_state(source):
     return copy.deepcopy(state)
 
 
-def _missing_optimizer_warning(kind):
+def _optimizer_warning(why):
     warnings.warn(
-        f"this scikit-learn has no {kind} optimizer class where csoftmax looks for it: "
-        "the model is converted without its optimizer state, and a later partial_fit "
-        "starts a new one.",
+        f"{why}: the model is converted without its optimizer state, and a later "
+        "partial_fit starts a new one.",
         UserWarning,
         stacklevel=4,
     )
+
+
+_MOVED = ("scikit-learn's optimizer classes are not in "
+          "sklearn.neural_network._stochastic_optimizers")
 
 
 def _to_sklearn_optimizer(state, params):
@@ -82,7 +86,7 @@ def _to_sklearn_optimizer(state, params):
     if state is None:
         return None
     if classes is None:
-        _missing_optimizer_warning(type(state).__name__)
+        _optimizer_warning(_MOVED)
         return None
     sgd_class, adam_class = classes
     opt = state.optimizer
@@ -111,7 +115,7 @@ def _from_sklearn_optimizer(sk):
     if sk is None:
         return None
     if classes is None:
-        _missing_optimizer_warning(type(sk).__name__)
+        _optimizer_warning(_MOVED)
         return None
     sgd_class, adam_class = classes
     # csoftmax's state classes read scikit-learn's attribute names (they are the names
@@ -121,12 +125,7 @@ def _from_sklearn_optimizer(sk):
     elif isinstance(sk, adam_class):
         state = _AdamState.__new__(_AdamState)
     else:
-        warnings.warn(
-            f"unknown optimizer {type(sk).__name__!r}: the model is converted without "
-            "its optimizer state, and a later partial_fit starts a new one.",
-            UserWarning,
-            stacklevel=3,
-        )
+        _optimizer_warning(f"unknown optimizer {type(sk).__name__!r}")
         return None
     state.__setstate__(dict(vars(sk)))
     return state
