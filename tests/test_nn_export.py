@@ -26,7 +26,6 @@ import pickle
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,6 +36,7 @@ from sklearn.neural_network import MLPClassifier as SKMLPClassifier
 
 from csoftmax import MLPClassifier
 
+from helpers.checkout import checkout_file
 from helpers.estimator import IGNORE_CONVERGENCE, TARGETS, X_DIGITS, Y_DIGITS
 
 DTYPES = [np.float64, np.float32]
@@ -455,13 +455,8 @@ def test_from_sklearn_is_a_class_method_of_subclasses():
 # ---------------------------------------------------------------------------
 # The deployment benchmark runs (its figures are not checked)
 # ---------------------------------------------------------------------------
-DEPLOYMENT_BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "deployment.py"
-
-
-@pytest.mark.skipif(not DEPLOYMENT_BENCHMARK.is_file(),
-                    reason="benchmarks/deployment.py is not here (not a source checkout)")
 def test_deployment_benchmark_quick_run():
-    script = DEPLOYMENT_BENCHMARK
+    script = checkout_file("benchmarks", "deployment.py")
     # The child imports the csoftmax this process imports, built in place or installed.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     done = subprocess.run([sys.executable, str(script), "--quick"],
