@@ -52,7 +52,7 @@ html_math_renderer = "mathml"
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 2
 
-autodoc_default_options = {"members": False}
+autodoc_default_options = {}
 autosummary_generate = False
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False

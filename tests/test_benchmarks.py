@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers.checkout import needs_checkout_file
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
+pytestmark = needs_checkout_file("benchmarks", "suite.py")
 
 
 def _suite():

@@ -22,6 +22,8 @@ from sklearn.exceptions import ConvergenceWarning
 import csoftmax
 from csoftmax.__main__ import FALLBACK, main
 
+from helpers.checkout import checkout_file
+
 TINY = ["--epochs", "2", "--hidden", "8", "--batch-size", "50"]
 
 
@@ -481,7 +483,7 @@ def test_console_script_names_itself_csoftmax(monkeypatch, capsys):
     # What the installed ``csoftmax`` script runs: the [project.scripts]
     # entry point, called without arguments.
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
-    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    pyproject = tomllib.loads(checkout_file("pyproject.toml").read_text())
     module, function = pyproject["project"]["scripts"]["csoftmax"].split(":")
     entry_point = getattr(importlib.import_module(module), function)
     monkeypatch.setattr(sys, "argv", ["/venv/bin/csoftmax", "--help"])

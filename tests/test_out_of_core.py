@@ -11,9 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from helpers.checkout import needs_checkout_file
+
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="reads /proc/self/status (Linux)")
+pytestmark = [
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="reads /proc/self/status (Linux)"),
+    needs_checkout_file("benchmarks", "out_of_core.py"),
+]
 
 
 def _benchmark():

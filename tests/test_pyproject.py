@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers.checkout import needs_checkout_file
+
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = needs_checkout_file("pyproject.toml")
 
 
 def pytest_options():

@@ -17,7 +17,9 @@ Design
 * Optimizer state (velocities, or Adam's moments and step count, and the current
   learning rate) lives in a picklable C optimizer (src_c/cs_optim.h) on the estimator
   so that ``partial_fit`` continues it across calls, pickles and joblib memmap reloads.
-* Only public scikit-learn API is used.  Parameter validation, the sample-weight
+* Only public scikit-learn API is used, with one exception: ``to_sklearn`` and
+  ``from_sklearn`` build and read scikit-learn's optimizer objects, the state its
+  ``partial_fit`` continues (see ``_export``).  Parameter validation, the sample-weight
   check, the ``partial_fit`` first-call logic and the L-BFGS result check are small
   local equivalents of scikit-learn's private helpers.
 
@@ -39,6 +41,9 @@ Modules, one job each:
     Engine inputs, prepared in one place: the arrays, data and targets the engine
     accepts, the engines for training and for prediction, and the packed parameter
     vector of L-BFGS.  The only module that builds an engine.
+``_export``
+    ``to_sklearn`` and ``from_sklearn``: a fitted model, its optimizer state included,
+    copied to scikit-learn's ``MLPClassifier`` and back.
 ``_params``
     Parameter validation and :class:`InvalidParameterError`.
 ``_sklearn_compat``

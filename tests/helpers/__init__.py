@@ -7,6 +7,10 @@
   :mod:`csoftmax.functional`;
 - :mod:`helpers.mlp_reference`: a plain-NumPy oracle for the compiled MLP engine;
 - :mod:`helpers.markdown`: the fenced code blocks of a Markdown file;
+- :mod:`helpers.rst`: the code-block directives of a reStructuredText file;
+- :mod:`helpers.checkout`: files of the source checkout (README.md, pyproject.toml,
+  docs/, benchmarks/) and the skip of the tests that read them when the suite runs
+  against an installed package from outside the tree;
 - :mod:`helpers.estimator`: data, parameters and comparisons of the
   ``MLPClassifier`` tests.
 """
