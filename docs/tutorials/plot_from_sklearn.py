@@ -54,7 +54,8 @@ ax.set(xlabel="epoch", ylabel="training loss", yscale="log", title="loss_curve_"
 ax.legend()
 diff = np.abs(np.array(ours.loss_curve_) - np.array(theirs.loss_curve_))
 ax_diff.semilogy(epochs, np.maximum(diff, 1e-17))
-ax_diff.set(xlabel="epoch", title="|difference| of the two curves (0 drawn at 1e-17)")
+ax_diff.set(xlabel="epoch", ylabel="|difference| (0 drawn at 1e-17)",
+            title="difference of the two curves")
 
 agree = np.mean(ours.predict(X_test) == theirs.predict(X_test))
 print(f"test accuracy: csoftmax {ours.score(X_test, y_test):.4f}, "
