@@ -4,14 +4,15 @@ import numpy as np
 
 from bench import data, fits, gemm, peers
 from bench.report import Figure, Section, Table, print_table
-from bench.timing import Timing, alternate, measure
+from bench.timing import Timing, alternate, interleave, measure
 
 INTRO = (
     "How the times grow. *Threads*: the kernels on {kernel_shape} float32 logits and a "
     "csoftmax fit ({fit_rows:,} rows, {layers}) at each `n_threads`. *Samples*: one "
     "epoch of csoftmax (`dtype=np.float32`) and scikit-learn on the training set tiled "
     "to more rows. *Classes*: the kernels on {class_rows:,} rows of float32 logits, "
-    "nanoseconds per logit, against NumPy and PyTorch. *Hidden width*: seconds per epoch "
+    "nanoseconds per logit, against NumPy and PyTorch, taking turns as in the kernels "
+    "section. *Hidden width*: seconds per epoch "
     "on {fit_rows:,} rows as the hidden layer widens, with the time of its matrix "
     "products alone (GEMM bound). Best and median of {repeats} runs, or best of "
     "{call_repeats} calls for kernels."
@@ -85,7 +86,13 @@ def classes_table(ctx, sizes):
         if ctx.torch is not None:
             calls["PyTorch"] = peers.torch_calls(ctx.torch, x, y, s, g)
         for op in ("xent+grad", "softmax"):
-            ns = {n: measure(calls[n][op], ctx.call_repeats).best / x.size * 1e9 for n in names}
+            # The libraries take turns, as in the kernels section. Back-to-back calls of one
+            # library can all fall into one slow stretch of the shared machine: the likely
+            # cause of a row that once read 0.06x (softmax on 100 classes, csoftmax 8 times
+            # slower a logit than on 10 or 1,000, and PyTorch 70 times faster than on 10).
+            times = interleave({n: calls[n][op] for n in names}, ctx.call_repeats,
+                               min_seconds=0.0 if ctx.quick else 0.3)
+            ns = {n: times[n].best / x.size * 1e9 for n in names}
             found[(n_classes, op)] = ns
             peer = min(v for n, v in ns.items() if n != "csoftmax")
             table.rows.append([f"{n_classes:,}", op, *(f"{ns[n]:.2f}" for n in names),
