@@ -86,10 +86,13 @@ def classes_table(ctx, sizes):
         if ctx.torch is not None:
             calls["PyTorch"] = peers.torch_calls(ctx.torch, x, y, s, g)
         for op in ("xent+grad", "softmax"):
-            # The libraries take turns, as in the kernels section. Back-to-back calls of one
-            # library can all fall into one slow stretch of the shared machine: the likely
-            # cause of a row that once read 0.06x (softmax on 100 classes, csoftmax 8 times
-            # slower a logit than on 10 or 1,000, and PyTorch 70 times faster than on 10).
+            # The libraries take turns, as in the kernels section, so that a slow stretch of
+            # the shared machine falls on all of them. A row once read 0.06x (softmax on 100
+            # classes, csoftmax 8 times slower a logit than on 10 or 1,000 classes, though
+            # callgrind counts 12 instructions a logit there against 8 on 1,000): while
+            # another process keeps the second core busy, a two-thread call of this size
+            # waits for its descheduled partner, and takes several times as long as on one
+            # thread. Back-to-back calls put all of one library's samples in such a stretch.
             times = interleave({n: calls[n][op] for n in names}, ctx.call_repeats,
                                min_seconds=0.0 if ctx.quick else 0.3)
             ns = {n: times[n].best / x.size * 1e9 for n in names}
