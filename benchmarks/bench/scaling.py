@@ -134,21 +134,23 @@ def run(ctx):
     intro = INTRO.format(layers=ds.layers(100), repeats=ctx.repeats,
                          call_repeats=ctx.call_repeats, **sizes)
     figure = Figure("scaling", "Scaling with threads, samples, classes and width",
-                    _draw([found for _, found in parts]), size=(10, 6.5))
+                    _draw([found for _, found in parts]), size=(7.8, 6.6))
     return Section("scaling", "Scaling", intro, [t for t, _ in parts], [figure])
 
 
 def _draw(found):
+    """Four panels, sized to be shown at their own width on the performance page (about
+    860 px at 110 dpi), so that no text reads smaller than about 11 px."""
     threads, samples, classes, widths = found
 
     def draw(fig):
         axes = fig.subplots(2, 2)
         _draw_threads(axes[0, 0], threads)
-        _draw_lines(axes[0, 1], samples, "training rows", "seconds per epoch")
+        _draw_lines(axes[0, 1], samples, "training rows", "seconds per epoch", thousands=True)
         _draw_classes(axes[1, 0], classes)
         _draw_lines(axes[1, 1], widths, "hidden units", "seconds per epoch")
         for ax, title in zip(axes.flat, ("Threads", "Samples", "Classes", "Hidden width")):
-            ax.set_title(title, fontsize=9)
+            ax.set_title(title, fontsize=10)
     return draw
 
 
@@ -159,18 +161,24 @@ def _draw_threads(ax, found):
         ax.bar(np.arange(len(whats)) + (k - (len(counts) - 1) / 2) * 0.35,
                [found[(what, 1)].best / found[(what, n)].best for what in whats], 0.35,
                label=f"{n} thread(s)")
-    ax.set_xticks(np.arange(len(whats)), [w.rsplit(",", 1)[0] for w in whats], fontsize=7)
+    ax.set_xticks(np.arange(len(whats)), [w.rsplit(",", 1)[0].replace(" (", "\n(")
+                                          for w in whats], fontsize=8)
     ax.set_ylabel("speed-up over 1 thread")
-    ax.legend(fontsize=7)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.25)  # headroom, so that the legend covers no bar
+    ax.legend(fontsize=8, loc="upper center", ncols=len(counts))
 
 
-def _draw_lines(ax, found, xlabel, ylabel):
+def _draw_lines(ax, found, xlabel, ylabel, thousands=False):
+    from matplotlib.ticker import EngFormatter
+
     xs = list(found)
     for lib in next(iter(found.values())):
         ax.plot(xs, [found[x][lib].median for x in xs], marker="o", label=lib)
+    if thousands:
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 600k, not 600000
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
 
 
 def _draw_classes(ax, found):
@@ -183,4 +191,6 @@ def _draw_classes(ax, found):
     ax.set_yscale("log")
     ax.set_xlabel("classes")
     ax.set_ylabel("ns per logit")
-    ax.legend(fontsize=6)
+    # Below the panel: inside, six entries would cover the lines.
+    ax.legend(fontsize=7.5, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              frameon=False)
