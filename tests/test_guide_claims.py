@@ -114,7 +114,7 @@ def test_distillation_teacher_gradient_is_pytorchs():
 
 # Mistake 3: autograd through the true softmax gives s_j / N off the true class, where the
 # elementwise s(1 - s) chained with -t/(N s) gives 0, and the same (s_y - 1)/N on it.
-def test_elementwise_mistake_against_autograd():
+def test_elementwise_mistake_against_pytorch_autograd():
     torch = _torch()
     rng = np.random.default_rng(3)
     z = rng.normal(size=(6, 4))
