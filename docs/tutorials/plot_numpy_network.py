@@ -36,7 +36,7 @@ def backward(params, cache, dloss=1.0):
     W1, b1, W2, b2 = params
     X, H, dZ2 = cache
     dZ2 = dloss * dZ2
-    dW2, db2 = H.T @ dZ2, dZ2.sum(axis=0)       # dW = Xᵀδ, db = Σδ
+    dW2, db2 = H.T @ dZ2, dZ2.sum(axis=0)       # dW = (layer input)ᵀ dZ, db = Σ dZ
     dH = dZ2 @ W2.T
     dZ1 = dH * (H > 0)                         # ReLU passes the gradient where it was active
     dW1, db1 = X.T @ dZ1, dZ1.sum(axis=0)
