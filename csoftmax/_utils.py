@@ -159,8 +159,17 @@ def direct_target(out, layout, dtype, inputs):
 
 
 def simd_backend():
-    """The SIMD path the kernels use now: "avx512", "avx2" or "portable" on x86-64;
-    "portable" elsewhere (on ARM64 that path is NEON code, NEON being part of its baseline).
+    """The SIMD path the kernels use now.
+
+    Returns
+    -------
+    name : str
+        "avx512", "avx2" or "portable" on x86-64; "portable" elsewhere (on ARM64 that path
+        is NEON code, NEON being part of its baseline).
+
+    See Also
+    --------
+    set_simd_backend : Choose the path.
 
     Examples
     --------
@@ -172,13 +181,29 @@ def simd_backend():
 
 
 def set_simd_backend(name):
-    """Choose the SIMD path: "auto" (the best this CPU has), "avx512", "avx2" or "portable".
+    """Choose the SIMD path the kernels use, for the whole process.
 
-    The portable path is the C code compiled for the architecture's baseline (SSE2 on
-    x86-64, NEON on ARM64); on x86-64 the AVX2+FMA and AVX-512 paths are compiled in too and
-    chosen at run time from the CPU's features. Other architectures have "portable" only.
-    The environment variable CSOFTMAX_SIMD, read once at import, takes the same names. Raises ValueError for an unknown name or a path this CPU
-    cannot run.
+    Parameters
+    ----------
+    name : {"auto", "avx512", "avx2", "portable"}
+        "auto" is the best path this CPU has. The portable path is the C code compiled for
+        the architecture's baseline (SSE2 on x86-64, NEON on ARM64); on x86-64 the AVX2+FMA
+        and AVX-512 paths are compiled in too and chosen at run time from the CPU's
+        features. Other architectures have "portable" only. Every path computes the same
+        bits.
+
+    Raises
+    ------
+    ValueError
+        If `name` is not one of the names above, or names a path this CPU cannot run.
+
+    See Also
+    --------
+    simd_backend : The path in use.
+
+    Notes
+    -----
+    The environment variable CSOFTMAX_SIMD, read once at import, takes the same names.
 
     Examples
     --------

@@ -69,7 +69,7 @@ def _run(op, kernel, inputs, axis, out, n_threads):
 
 
 def softmax(x, axis=-1, *, out=None, n_threads=None):
-    """Softmax along an axis, ``exp(x - max) / sum(exp(x - max))``.
+    r"""Softmax along an axis, ``exp(x - max) / sum(exp(x - max))``.
 
     Parameters
     ----------
@@ -92,6 +92,19 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     s : ndarray of the same shape as `x`
         Probabilities. A 0-d input gives 1.0.
 
+    Raises
+    ------
+    TypeError
+        If `x` does not hold real numbers (strings, complex or object arrays), or if
+        `axis` or `n_threads` is not an integer (or, for `axis`, a tuple of them or None).
+    ValueError
+        If `axis` is an empty tuple or repeats an axis; if `out` is not a writeable
+        ndarray of `x`'s shape and of the result dtype or a wider float dtype; if
+        `n_threads` is 0.
+    numpy.exceptions.AxisError
+        If `axis` is out of bounds for `x`. It is a subclass of ValueError (and of
+        IndexError), as NumPy raises it.
+
     See Also
     --------
     log_softmax : Its log, computed without forming the probabilities.
@@ -100,7 +113,14 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
 
     Notes
     -----
-    The row maximum is subtracted before exponentiating, so logits of any magnitude are
+    For each slice :math:`x` along `axis`, with :math:`m = \max_k x_k`,
+
+    .. math::
+
+        \operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_k e^{x_k - m}}
+        = \frac{e^{x_i}}{\sum_k e^{x_k}} .
+
+    The maximum is subtracted before exponentiating, so logits of any magnitude are
     safe, and sums accumulate in double. An entry of -inf means "masked" and gets
     probability exactly 0. A row that is entirely -inf, or holds +inf or NaN, has no defined
     softmax and becomes NaN (as in PyTorch and SciPy); other rows are unaffected. This shifted
@@ -121,6 +141,38 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     array([0.09  , 0.2447, 0.6652])
     >>> csoftmax.softmax(np.array([0.0, -np.inf]))
     array([1., 0.])
+
+    The axis decides what sums to 1. Along the last axis (the default), each row:
+
+    >>> x = np.array([[1.0, 0.5, 0.2, 3.0],
+    ...               [1.0, -1.0, 7.0, 3.0],
+    ...               [2.0, 12.0, 13.0, 3.0]])
+    >>> s = csoftmax.softmax(x)
+    >>> s.round(3)
+    array([[0.106, 0.064, 0.048, 0.782],
+           [0.002, 0.   , 0.979, 0.018],
+           [0.   , 0.269, 0.731, 0.   ]])
+    >>> s.sum(axis=1)
+    array([1., 1., 1.])
+
+    Along the first axis, each column:
+
+    >>> csoftmax.softmax(x, axis=0).round(3)
+    array([[0.212, 0.   , 0.   , 0.333],
+           [0.212, 0.   , 0.002, 0.333],
+           [0.576, 1.   , 0.998, 0.333]])
+
+    Over the whole array (``axis=None``), or over several axes together (a tuple):
+
+    >>> m = csoftmax.softmax(x, axis=None)
+    >>> m.round(3)
+    array([[0.   , 0.   , 0.   , 0.   ],
+           [0.   , 0.   , 0.002, 0.   ],
+           [0.   , 0.268, 0.73 , 0.   ]])
+    >>> float(m.sum())
+    1.0
+    >>> csoftmax.softmax(np.zeros((2, 3, 4)), axis=(1, 2)).sum(axis=(1, 2))
+    array([1., 1.])
     """
     res = _core.rows_direct(_core.ROW_SOFTMAX, x, None, out, axis, n_threads)
     if res is not None:  # the plain call, checked in C
@@ -130,7 +182,7 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
 
 
 def log_softmax(x, axis=-1, *, out=None, n_threads=None):
-    """Log of the softmax along an axis, ``(x - max) - log(sum(exp(x - max)))``.
+    r"""Log of the softmax along an axis, ``(x - max) - log(sum(exp(x - max)))``.
 
     Parameters
     ----------
@@ -148,6 +200,19 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     log_s : ndarray of the same shape as `x`
         Log-probabilities. A 0-d input gives 0.0.
 
+    Raises
+    ------
+    TypeError
+        If `x` does not hold real numbers (strings, complex or object arrays), or if
+        `axis` or `n_threads` is not an integer (or, for `axis`, a tuple of them or None).
+    ValueError
+        If `axis` is an empty tuple or repeats an axis; if `out` is not a writeable
+        ndarray of `x`'s shape and of the result dtype or a wider float dtype; if
+        `n_threads` is 0.
+    numpy.exceptions.AxisError
+        If `axis` is out of bounds for `x`. It is a subclass of ValueError (and of
+        IndexError), as NumPy raises it.
+
     See Also
     --------
     log_softmax_vjp : Backpropagate through it.
@@ -155,7 +220,15 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
 
     Notes
     -----
-    Computed with log-sum-exp, never as ``log(softmax(x))``: a probability that underflows
+    For each slice :math:`x` along `axis`, with :math:`m = \max_k x_k`,
+
+    .. math::
+
+        \log \operatorname{softmax}(x)_i = x_i - \operatorname{lse}(x),
+        \qquad \operatorname{lse}(x) = m + \log \sum_k e^{x_k - m} ,
+
+    the log-sum-exp :math:`\operatorname{lse}(x) = \log \sum_k e^{x_k}`, whose gradient is
+    the softmax. It is never computed as ``log(softmax(x))``: a probability that underflows
     to 0 still has its finite log, accurate to a few ulp of ``max(1, |value|)`` [1]_. -inf
     entries give -inf; undefined rows (see :func:`softmax`) give NaN.
 
@@ -171,6 +244,25 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     >>> import csoftmax
     >>> csoftmax.log_softmax(np.array([0.0, -1000.0]))
     array([    0., -1000.])
+
+    Along the last axis (the default) or the first:
+
+    >>> x = np.array([[1.0, 0.5, 0.2, 3.0],
+    ...               [1.0, -1.0, 7.0, 3.0],
+    ...               [2.0, 12.0, 13.0, 3.0]])
+    >>> csoftmax.log_softmax(x).round(3)
+    array([[ -2.245,  -2.745,  -3.045,  -0.245],
+           [ -6.021,  -8.021,  -0.021,  -4.021],
+           [-11.313,  -1.313,  -0.313, -10.313]])
+    >>> np.exp(csoftmax.log_softmax(x, axis=0)).sum(axis=0)
+    array([1., 1., 1., 1.])
+
+    Over the whole array, every entry is shifted by the same log-sum-exp:
+
+    >>> (x - csoftmax.log_softmax(x, axis=None)).round(3)
+    array([[13.315, 13.315, 13.315, 13.315],
+           [13.315, 13.315, 13.315, 13.315],
+           [13.315, 13.315, 13.315, 13.315]])
     """
     res = _core.rows_direct(_core.ROW_LOG_SOFTMAX, x, None, out, axis, n_threads)
     if res is not None:  # the plain call, checked in C
@@ -180,7 +272,7 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
 
 
 def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
-    """Jacobian of the softmax, ``J = diag(s) - s s^T`` for every slice along `axis`.
+    r"""Jacobian of the softmax, ``J = diag(s) - s s^T`` for every slice along `axis`.
 
     Parameters
     ----------
@@ -204,7 +296,10 @@ def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
     ------
     ValueError
         When J would take more than ``JACOBIAN_MAX_BYTES`` (1 GiB) and `out` is not given:
-        J grows as C^2 per slice, and :func:`softmax_vjp` gives ``J^T g`` without it.
+        J grows as C^2 per slice, and :func:`softmax_vjp` gives ``J^T g`` without it. Also
+        for the invalid `axis`, `out` and `n_threads` values :func:`softmax` refuses.
+    TypeError, numpy.exceptions.AxisError
+        As :func:`softmax`.
 
     See Also
     --------
@@ -212,6 +307,13 @@ def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
 
     Notes
     -----
+    With :math:`s = \operatorname{softmax}(x)` and :math:`\delta_{ij}` the Kronecker delta,
+
+    .. math::
+
+        J_{ij} = \frac{\partial s_i}{\partial x_j} = s_i (\delta_{ij} - s_j),
+        \qquad J = \operatorname{diag}(s) - s s^\top .
+
     The derivative of softmax is a full matrix, not the elementwise ``s * (1 - s)``, which is
     only its diagonal. J is symmetric and its rows sum to 0. Building J costs O(C^2) per row;
     to backpropagate, use :func:`softmax_vjp`, which costs O(C). The diagonal entry of a
@@ -273,7 +375,7 @@ def _check_pair(y, dy):
 
 
 def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
-    """Vector-Jacobian product of the softmax: ``y * (dy - sum(dy * y))``.
+    r"""Vector-Jacobian product of the softmax: ``y * (dy - sum(dy * y))``.
 
     Parameters
     ----------
@@ -294,6 +396,18 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
         ``J^T dy`` for each slice, which equals ``J dy`` (the JVP) because J is symmetric.
         float32 only when both `y` and `dy` are float32.
 
+    Raises
+    ------
+    TypeError
+        If `y` or `dy` does not hold real numbers, or if `axis` or `n_threads` is not an
+        integer (or, for `axis`, a tuple of them or None).
+    ValueError
+        If `dy` does not have `y`'s shape; if `axis` is an empty tuple or repeats an
+        axis; if `out` is not a writeable ndarray of `y`'s shape and of the result dtype
+        or a wider float dtype; if `n_threads` is 0.
+    numpy.exceptions.AxisError
+        If `axis` is out of bounds for `y` (a subclass of ValueError).
+
     See Also
     --------
     softmax_jacobian : The matrix J itself.
@@ -301,8 +415,19 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
 
     Notes
     -----
-    With ``J = diag(y) - y y^T``, ``J^T dy = y * dy - y (y . dy)``: O(C) per row instead of
-    the O(C^2) of forming J.
+    With :math:`J = \operatorname{diag}(y) - y y^\top`, for each slice
+
+    .. math::
+
+        J^\top dy = y \odot dy - y \, \langle y, dy \rangle
+        = y \odot \big(dy - \langle y, dy \rangle\big) ,
+
+    O(C) per row instead of the O(C^2) of forming J.
+
+    The forward output comes first and the upstream gradient second, as in thinc's
+    ``backprop_softmax(Y, dY)``; :func:`csoftmax.testing.check_vjp` calls the backward
+    pass it checks the other way round, ``backward(dy, *x)``, so wrap this function as
+    ``lambda dy, x: softmax_vjp(softmax(x), dy)``.
 
     Examples
     --------
@@ -321,7 +446,7 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
 
 
 def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
-    """Vector-Jacobian product of the log-softmax: ``dy - exp(y) * sum(dy)``.
+    r"""Vector-Jacobian product of the log-softmax: ``dy - exp(y) * sum(dy)``.
 
     Parameters
     ----------
@@ -340,14 +465,32 @@ def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     -------
     dx : ndarray of the same shape as `y`
 
+    Raises
+    ------
+    TypeError
+        If `y` or `dy` does not hold real numbers, or if `axis` or `n_threads` is not an
+        integer (or, for `axis`, a tuple of them or None).
+    ValueError
+        If `dy` does not have `y`'s shape; if `axis` is an empty tuple or repeats an
+        axis; if `out` is not a writeable ndarray of `y`'s shape and of the result dtype
+        or a wider float dtype; if `n_threads` is 0.
+    numpy.exceptions.AxisError
+        If `axis` is out of bounds for `y` (a subclass of ValueError).
+
     See Also
     --------
     softmax_vjp : The same for the softmax.
 
     Notes
     -----
-    The Jacobian of log-softmax is ``I - 1 s^T``, so its transpose applied to dy is
-    ``dy - s * sum(dy)`` with ``s = exp(y)``.
+    The Jacobian of log-softmax is :math:`I - \mathbf{1} s^\top`, so with
+    :math:`s = e^{y}` for each slice
+
+    .. math::
+
+        (I - \mathbf{1} s^\top)^\top dy = dy - s \sum_j dy_j .
+
+    Arguments come in the order of :func:`softmax_vjp`.
 
     Examples
     --------

@@ -141,7 +141,7 @@ def cross_entropy(
     out=None,
     n_threads=None,
 ):
-    """Cross-entropy of softmax(logits) against a target, with its gradient, fused.
+    r"""Cross-entropy of softmax(logits) against a target, with its gradient, fused.
 
     The semantics are those of :func:`torch.nn.functional.cross_entropy` (class axis 1,
     ``weight``, ``ignore_index``, ``label_smoothing``, ``reduction``), computed from the
@@ -195,6 +195,24 @@ def cross_entropy(
         Only with ``return_grad=True``. For ``"none"``, each sample's slice is the gradient
         of its own returned loss, ``w (softmax(z) * sum(t') - t')``.
 
+    Raises
+    ------
+    TypeError
+        If `logits`, `weight` or `sample_weight` does not hold real numbers; if `target`
+        is boolean or does not hold numbers; if `axis`, `ignore_index` or `n_threads` is
+        not an integer.
+    ValueError
+        If `logits` is 0-d or has no classes; if `axis` is a tuple or None; if `target`
+        has neither the labels' shape nor the logits'; if a label is outside
+        ``[0, n_classes)`` (other than `ignore_index`) or not integral; if `weight` is not
+        of shape (n_classes,), or a weight is negative, NaN or infinite; if `sample_weight`
+        does not broadcast to the labels' shape, or sums to 0 with ``reduction="mean"``; if
+        `reduction` or `label_smoothing` is not one of the values above; if `out` is given
+        without ``return_grad=True`` or is not a writeable ndarray of the logits' shape and
+        of the result dtype or a wider float dtype; if `n_threads` is 0.
+    numpy.exceptions.AxisError
+        If `axis` is out of bounds for `logits` (a subclass of ValueError).
+
     See Also
     --------
     csoftmax.log_softmax : The log-probabilities the loss is computed from.
@@ -202,18 +220,28 @@ def cross_entropy(
 
     Notes
     -----
-    Per sample, ``l = -sum_j t'_j log_softmax(z)_j`` with ``log_softmax(z) = (z - max z) -
-    log sum exp(z - max z)``: the logits are never turned into probabilities and back, so
-    the loss stays finite, and accurate to a few ulp, where ``log(softmax(z))`` would give
-    -inf. Terms with ``t'_j = 0`` contribute 0 even where ``z_j = -inf``; label smoothing
+    Per sample, with :math:`t'` the target after class weights and smoothing,
+
+    .. math::
+
+        \ell = -\sum_j t'_j \log \operatorname{softmax}(z)_j, \qquad
+        \log \operatorname{softmax}(z)_j = (z_j - \max z) - \log \sum_k e^{z_k - \max z} :
+
+    the logits are never turned into probabilities and back, so the loss stays finite,
+    and accurate to a few ulp, where ``log(softmax(z))`` would give -inf. Terms with ``t'_j = 0`` contribute 0 even where ``z_j = -inf``; label smoothing
     gives every class a positive target, so a -inf (masked) class then makes the loss
     infinite, as in PyTorch.
 
-    The gradient of sample n is ``(w_n / D) (softmax(z_n) * sum_j t'_nj - t'_n)``, with
-    ``t'`` the target after class weights and smoothing and D the divisor of the
-    reduction (1 for ``"sum"``). Without weights, with targets that sum to 1 (labels,
-    smoothed or not, or probabilities) and with the mean, it is the familiar
-    ``(softmax(z) - t) / N``.
+    The gradient of sample n is
+
+    .. math::
+
+        \frac{\partial L}{\partial z_n}
+        = \frac{w_n}{D} \Big(\operatorname{softmax}(z_n) \sum_j t'_{nj} - t'_n\Big),
+
+    with D the divisor of the reduction (1 for ``"sum"``). Without weights, with targets
+    that sum to 1 (labels, smoothed or not, or probabilities) and with the mean, it is the
+    familiar :math:`(\operatorname{softmax}(z) - t) / N`.
 
     A sample whose logits are entirely -inf, or hold +inf or NaN, gives a NaN loss and NaN
     gradient (unless its label is ignored). The log-sum-exp with the maximum subtracted is

@@ -143,7 +143,7 @@ def _relative_errors(analytic, numeric):
 
 
 def check_vjp(forward, backward, x, *, dy=None, eps=None, rtol=None):
-    """Compare a hand-written backward pass with central finite differences.
+    r"""Compare a hand-written backward pass with central finite differences.
 
     For a function ``y = forward(*x)`` the backward pass (vector-Jacobian product) maps an
     upstream gradient ``dy = dL/dy`` to ``dL/dx = J^T dy``. Each of its entries is the
@@ -162,7 +162,10 @@ def check_vjp(forward, backward, x, *, dy=None, eps=None, rtol=None):
         ``backward(dy, *x)`` returns ``d<dy, forward(*x)>/dx``: one array of the input's
         shape, or with several inputs a tuple of arrays, one per input, in order. Arguments that
         are not differentiated (labels, flags) belong inside both functions, for example
-        with ``lambda z: loss(z, labels)``.
+        with ``lambda z: loss(z, labels)``. The upstream gradient comes first because the
+        inputs are any number; :func:`csoftmax.softmax_vjp` takes its arguments the other
+        way round, ``softmax_vjp(y, dy)``, so wrap it as
+        ``lambda dy, x: softmax_vjp(softmax(x), dy)``.
     x : array-like or tuple of array-like
         The point at which to check; a tuple means several inputs. Converted to float64.
     dy : array-like of the output's shape, default=None
@@ -197,7 +200,9 @@ def check_vjp(forward, backward, x, *, dy=None, eps=None, rtol=None):
     For input ``k`` with analytic gradient ``a`` (from `backward`) and finite-difference
     gradient ``n``, the relative error of an element is
 
-        ``|a_i - n_i| / max(|a_i|, |n_i|, 1e-3 * max_j |n_j|)``,
+    .. math::
+
+        \frac{|a_i - n_i|}{\max\left(|a_i|, |n_i|, 10^{-3} \max_j |n_j|\right)} ,
 
     so an entry that should be 0 is judged on the scale of its input's gradient. An entry
     that is NaN or infinite on one side only has error ``inf``. The check passes when the

@@ -16,6 +16,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
+# Document this checkout, not whichever csoftmax is installed: sphinx-build's own directory,
+# not the working directory, heads sys.path. (A checkout without the compiled extension
+# falls back to the installed package.)
+if any((HERE.parent / "csoftmax").glob("_core*.so")) or any(
+        (HERE.parent / "csoftmax").glob("_core*.pyd")):
+    sys.path.insert(0, str(HERE.parent))
 
 # A checkout with ../shared/data/mnist beside it (as on CI) trains the tutorials on MNIST.
 _shared_mnist = HERE.parents[1] / "shared" / "data" / "mnist"
@@ -38,6 +44,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "matplotlib.sphinxext.plot_directive",
     "mathml",
+    "sklearn_docstrings",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -52,6 +59,7 @@ html_math_renderer = "mathml"
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 2
 
+# No default options: a directive's own :members: list would be overridden by them.
 autodoc_default_options = {}
 autosummary_generate = False
 numpydoc_show_class_members = False

@@ -3,7 +3,8 @@
 Blocks are found as a Markdown renderer finds them (``tests/helpers/markdown.py``): any
 fence of backticks or tildes whose language is Python, in any spelling, indented or nested
 in a MyST directive. A fence with no language fails the test rather than being skipped.
-Blocks written as a ``>>>`` session run as doctests.
+Blocks written as a ``>>>`` session run as doctests, in the same namespace: a name a
+session defines is seen by the blocks after it.
 
 Blocks that load MNIST run separately, against the folder of IDX files the
 ``mnist_dir`` fixture finds (``CSOFTMAX_MNIST_DIR``, else ../shared/data/mnist),
@@ -80,6 +81,7 @@ def run_blocks(path, blocks):
             report = []
             runner.run(test, out=report.append, clear_globs=False)
             assert runner.failures == 0, "".join(report)
+            namespace.update(test.globs)  # a session's names serve the blocks after it
         else:
             source = "\n" * block.line + block.code
             exec(compile(source, str(path), "exec"), namespace)

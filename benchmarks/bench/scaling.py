@@ -4,14 +4,15 @@ import numpy as np
 
 from bench import data, fits, gemm, peers
 from bench.report import Figure, Section, Table, print_table
-from bench.timing import Timing, alternate, measure
+from bench.timing import Timing, alternate, interleave, measure
 
 INTRO = (
     "How the times grow. *Threads*: the kernels on {kernel_shape} float32 logits and a "
     "csoftmax fit ({fit_rows:,} rows, {layers}) at each `n_threads`. *Samples*: one "
     "epoch of csoftmax (`dtype=np.float32`) and scikit-learn on the training set tiled "
     "to more rows. *Classes*: the kernels on {class_rows:,} rows of float32 logits, "
-    "nanoseconds per logit, against NumPy and PyTorch. *Hidden width*: seconds per epoch "
+    "nanoseconds per logit, against NumPy and PyTorch, taking turns as in the kernels "
+    "section. *Hidden width*: seconds per epoch "
     "on {fit_rows:,} rows as the hidden layer widens, with the time of its matrix "
     "products alone (GEMM bound). Best and median of {repeats} runs, or best of "
     "{call_repeats} calls for kernels."
@@ -85,7 +86,16 @@ def classes_table(ctx, sizes):
         if ctx.torch is not None:
             calls["PyTorch"] = peers.torch_calls(ctx.torch, x, y, s, g)
         for op in ("xent+grad", "softmax"):
-            ns = {n: measure(calls[n][op], ctx.call_repeats).best / x.size * 1e9 for n in names}
+            # The libraries take turns, as in the kernels section, so that a slow stretch of
+            # the shared machine falls on all of them. A row once read 0.06x (softmax on 100
+            # classes, csoftmax 8 times slower a logit than on 10 or 1,000 classes, though
+            # callgrind counts 12 instructions a logit there against 8 on 1,000): while
+            # another process keeps the second core busy, a two-thread call of this size
+            # waits for its descheduled partner, and takes several times as long as on one
+            # thread. Back-to-back calls put all of one library's samples in such a stretch.
+            times = interleave({n: calls[n][op] for n in names}, ctx.call_repeats,
+                               min_seconds=0.0 if ctx.quick else 0.3)
+            ns = {n: times[n].best / x.size * 1e9 for n in names}
             found[(n_classes, op)] = ns
             peer = min(v for n, v in ns.items() if n != "csoftmax")
             table.rows.append([f"{n_classes:,}", op, *(f"{ns[n]:.2f}" for n in names),
@@ -124,21 +134,23 @@ def run(ctx):
     intro = INTRO.format(layers=ds.layers(100), repeats=ctx.repeats,
                          call_repeats=ctx.call_repeats, **sizes)
     figure = Figure("scaling", "Scaling with threads, samples, classes and width",
-                    _draw([found for _, found in parts]), size=(10, 6.5))
+                    _draw([found for _, found in parts]), size=(7.8, 6.6))
     return Section("scaling", "Scaling", intro, [t for t, _ in parts], [figure])
 
 
 def _draw(found):
+    """Four panels, sized to be shown at their own width on the performance page (about
+    860 px at 110 dpi), so that no text reads smaller than about 11 px."""
     threads, samples, classes, widths = found
 
     def draw(fig):
         axes = fig.subplots(2, 2)
         _draw_threads(axes[0, 0], threads)
-        _draw_lines(axes[0, 1], samples, "training rows", "seconds per epoch")
+        _draw_lines(axes[0, 1], samples, "training rows", "seconds per epoch", thousands=True)
         _draw_classes(axes[1, 0], classes)
         _draw_lines(axes[1, 1], widths, "hidden units", "seconds per epoch")
         for ax, title in zip(axes.flat, ("Threads", "Samples", "Classes", "Hidden width")):
-            ax.set_title(title, fontsize=9)
+            ax.set_title(title, fontsize=10)
     return draw
 
 
@@ -149,18 +161,24 @@ def _draw_threads(ax, found):
         ax.bar(np.arange(len(whats)) + (k - (len(counts) - 1) / 2) * 0.35,
                [found[(what, 1)].best / found[(what, n)].best for what in whats], 0.35,
                label=f"{n} thread(s)")
-    ax.set_xticks(np.arange(len(whats)), [w.rsplit(",", 1)[0] for w in whats], fontsize=7)
+    ax.set_xticks(np.arange(len(whats)), [w.rsplit(",", 1)[0].replace(" (", "\n(")
+                                          for w in whats], fontsize=8)
     ax.set_ylabel("speed-up over 1 thread")
-    ax.legend(fontsize=7)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.25)  # headroom, so that the legend covers no bar
+    ax.legend(fontsize=8, loc="upper center", ncols=len(counts))
 
 
-def _draw_lines(ax, found, xlabel, ylabel):
+def _draw_lines(ax, found, xlabel, ylabel, thousands=False):
+    from matplotlib.ticker import EngFormatter
+
     xs = list(found)
     for lib in next(iter(found.values())):
         ax.plot(xs, [found[x][lib].median for x in xs], marker="o", label=lib)
+    if thousands:
+        ax.xaxis.set_major_formatter(EngFormatter(sep=""))  # 600k, not 600000
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
 
 
 def _draw_classes(ax, found):
@@ -173,4 +191,6 @@ def _draw_classes(ax, found):
     ax.set_yscale("log")
     ax.set_xlabel("classes")
     ax.set_ylabel("ns per logit")
-    ax.legend(fontsize=6)
+    # Below the panel: inside, six entries would cover the lines.
+    ax.legend(fontsize=7.5, ncols=2, loc="upper center", bbox_to_anchor=(0.5, -0.2),
+              frameon=False)

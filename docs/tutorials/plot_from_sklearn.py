@@ -54,7 +54,8 @@ ax.set(xlabel="epoch", ylabel="training loss", yscale="log", title="loss_curve_"
 ax.legend()
 diff = np.abs(np.array(ours.loss_curve_) - np.array(theirs.loss_curve_))
 ax_diff.semilogy(epochs, np.maximum(diff, 1e-17))
-ax_diff.set(xlabel="epoch", title="|difference| of the two curves (0 drawn at 1e-17)")
+ax_diff.set(xlabel="epoch", ylabel="|difference| (0 drawn at 1e-17)",
+            title="difference of the two curves")
 
 agree = np.mean(ours.predict(X_test) == theirs.predict(X_test))
 print(f"test accuracy: csoftmax {ours.score(X_test, y_test):.4f}, "
@@ -85,9 +86,8 @@ print(clf.coefs_[0].dtype, f"accuracy {clf.score(X_test, y_test):.4f}")
 # ------------
 # Each epoch runs in one compiled call: the matrix products, the fused softmax
 # cross-entropy gradient, the activations and the optimizer update, without the GIL and
-# without returning to Python between minibatches. On Fashion-MNIST's 60,000 training
-# images with a 784-100-10 network in float32, csoftmax trains an epoch in 0.450 s where
-# scikit-learn takes 0.596 s (medians; 1.32x), on the machine described on the
-# :doc:`/performance` page, which also shows the benchmark suite
-# (``python benchmarks/suite.py``) and its figures. This page
-# times nothing: the machines that build it are shared.
+# without returning to Python between minibatches. The :doc:`/performance` page shows
+# what that gives on Fashion-MNIST's 60,000 training images with a 784-100-10 network:
+# seconds per epoch against scikit-learn and PyTorch, as the benchmark suite
+# (``python benchmarks/suite.py``) last measured them, with the machine it ran on. This
+# page times nothing: the machines that build it are shared.
