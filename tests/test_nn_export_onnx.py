@@ -4,7 +4,7 @@ Needs the ``export`` extra (skl2onnx, onnxruntime); skipped without it. CI insta
 extra and runs this file with the imports checked first, so there it cannot skip.
 
 Tolerances, measured on these data (``helpers.estimator.TARGETS``, one hidden layer of
-16): labels equal; probabilities within 1.0e-6 of csoftmax's for float32 input (the graph
+16): labels equal (string class labels and labels that are not 0..n-1 included); probabilities within 1.0e-6 of csoftmax's for float32 input (the graph
 computes in float32, csoftmax in the model's dtype; the largest difference is for the
 float64 L-BFGS models, whose logits are the largest) and 1.7e-16 for float64 input to a
 float64 model. The tests allow 1e-5 and 8 ulp of float64.
@@ -44,7 +44,8 @@ def fitted(target, solver, dtype):
 @IGNORE_CONVERGENCE
 @pytest.mark.parametrize("model_dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
-@pytest.mark.parametrize("target", ["multiclass", "binary", "multilabel"])
+@pytest.mark.parametrize("target", ["multiclass", "binary", "multilabel", "string",
+                                    "odd-int-labels"])
 def test_onnx_float32_predicts_as_csoftmax(target, solver, model_dtype):
     clf = fitted(target, solver, model_dtype)
     X = TARGETS[target][0].astype(np.float32)
