@@ -30,7 +30,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT = 1280, 1000
-TALL = (16000, 48000)  # window heights to try: a page must end inside the window
+TALL = (16000, 24000, 48000)  # window heights to try: a page must end inside the window
 SKIP = {"genindex.html", "search.html", "py-modindex.html", "sg_execution_times.html"}
 # Pages written with formulas (the API page: its docstrings' :math:) must show MathML.
 MATH_PAGES = {"index.html", "softmax_backprop.html", "api.html"}
