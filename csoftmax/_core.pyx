@@ -1,14 +1,13 @@
 """csoftmax's one compiled extension: thin wrappers over the C kernels of src_c/.
 
-Design: the public Python modules validate and prepare every argument; each wrapper here
-takes C-contiguous arrays of the right dtype, releases the GIL for one C call and maps the
-returned status to an exception. Kernel inputs are `const` memoryviews, so read-only and
-memory-mapped arrays are accepted. Three entries check their own arguments in C:
-rows_direct and xent_direct, the commonest calls of csoftmax.functional and
-csoftmax.losses, which hand anything unusual back to the validating path, and all_finite.
+Design: one entry per operation. An entry takes ndarrays, checks in C that they are in
+its kernel's layout (shapes, dtype, contiguity, outputs writeable and apart from the
+inputs), so that no call reads or writes out of bounds, releases the GIL for one C call
+and maps the returned status to an exception. The public Python modules validate and
+convert everything else, and resolve the thread count, which the entries pass on
+unchanged. Inputs are only read, so read-only and memory-mapped arrays are accepted.
 The extension holds the one SIMD state (cs_dispatch.h).
 """
-from cython cimport floating
 from libc.stddef cimport ptrdiff_t
 from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
@@ -124,94 +123,25 @@ def compiler():
 
 
 # ---- softmax family (cs_softmax.h) and cross-entropy (cs_xent.h) -------------------------
-
-cdef int _same_rows(tuple a, tuple b) except -1:
-    """The wrappers trust their caller's validation, but never write out of bounds."""
-    if a != b:
-        raise ValueError(f"csoftmax: array shapes {a} and {b} do not match")
-    return 0
-
-
-REDUCTIONS = {"none": CS_REDUCE_NONE, "sum": CS_REDUCE_SUM, "mean": CS_REDUCE_MEAN}
-
-
-def softmax(const floating[:, ::1] x not None, floating[:, ::1] out not None, int n_threads):
-    cdef int status
-    _same_rows((x.shape[0], x.shape[1]), (out.shape[0], out.shape[1]))
-    with nogil:
-        if floating is float:
-            status = cs_softmax_f32(&x[0, 0], &out[0, 0], x.shape[0], x.shape[1], n_threads)
-        else:
-            status = cs_softmax_f64(&x[0, 0], &out[0, 0], x.shape[0], x.shape[1], n_threads)
-    _raise_for(status)
-
-
-def log_softmax(const floating[:, ::1] x not None, floating[:, ::1] out not None, int n_threads):
-    cdef int status
-    _same_rows((x.shape[0], x.shape[1]), (out.shape[0], out.shape[1]))
-    with nogil:
-        if floating is float:
-            status = cs_log_softmax_f32(&x[0, 0], &out[0, 0], x.shape[0], x.shape[1],
-                                        n_threads)
-        else:
-            status = cs_log_softmax_f64(&x[0, 0], &out[0, 0], x.shape[0], x.shape[1],
-                                        n_threads)
-    _raise_for(status)
-
-
-def softmax_jacobian(const floating[:, ::1] x not None, floating[:, :, ::1] out not None,
-                     int n_threads):
-    cdef int status
-    _same_rows((x.shape[0], x.shape[1], x.shape[1]), (out.shape[0], out.shape[1], out.shape[2]))
-    with nogil:
-        if floating is float:
-            status = cs_softmax_jacobian_f32(&x[0, 0], &out[0, 0, 0], x.shape[0], x.shape[1],
-                                             n_threads)
-        else:
-            status = cs_softmax_jacobian_f64(&x[0, 0], &out[0, 0, 0], x.shape[0], x.shape[1],
-                                             n_threads)
-    _raise_for(status)
-
-
-def softmax_vjp(const floating[:, ::1] y not None, const floating[:, ::1] dy not None,
-        floating[:, ::1] out not None,
-                int n_threads):
-    cdef int status
-    _same_rows((y.shape[0], y.shape[1]), (dy.shape[0], dy.shape[1]))
-    _same_rows((y.shape[0], y.shape[1]), (out.shape[0], out.shape[1]))
-    with nogil:
-        if floating is float:
-            status = cs_softmax_vjp_f32(&y[0, 0], &dy[0, 0], &out[0, 0], y.shape[0],
-                                        y.shape[1], n_threads)
-        else:
-            status = cs_softmax_vjp_f64(&y[0, 0], &dy[0, 0], &out[0, 0], y.shape[0],
-                                        y.shape[1], n_threads)
-    _raise_for(status)
-
-
-def log_softmax_vjp(const floating[:, ::1] y not None, const floating[:, ::1] dy not None,
-        floating[:, ::1] out not None,
-                    int n_threads):
-    cdef int status
-    _same_rows((y.shape[0], y.shape[1]), (dy.shape[0], dy.shape[1]))
-    _same_rows((y.shape[0], y.shape[1]), (out.shape[0], out.shape[1]))
-    with nogil:
-        if floating is float:
-            status = cs_log_softmax_vjp_f32(&y[0, 0], &dy[0, 0], &out[0, 0], y.shape[0],
-                                            y.shape[1], n_threads)
-        else:
-            status = cs_log_softmax_vjp_f64(&y[0, 0], &dy[0, 0], &out[0, 0], y.shape[0],
-                                            y.shape[1], n_threads)
-    _raise_for(status)
-
-
-# ---- the direct call: plain arrays straight to a row kernel ------------------------------
+#
+# One entry per operation: `rows` (softmax, log_softmax and their VJPs), `softmax_jacobian`
+# and `cross_entropy`. Each checks in C, before any read, that the arrays are in the
+# kernel's layout: exact ndarrays, C-contiguous, native byte order, of the kernel's dtype
+# and of matching shapes, outputs writeable and apart from every input (or, where the
+# kernel allows it, the very same memory). csoftmax.functional and csoftmax.losses call
+# them with the user's arrays first: the commonest call is already in that layout and
+# costs no conversion. Anything else gets None back and is validated and converted there,
+# then passed to the same entry, where it is in the layout.
 
 cdef enum:
     _SOFTMAX, _LOG_SOFTMAX, _SOFTMAX_VJP, _LOG_SOFTMAX_VJP
 
 ROW_SOFTMAX, ROW_LOG_SOFTMAX = _SOFTMAX, _LOG_SOFTMAX
 ROW_SOFTMAX_VJP, ROW_LOG_SOFTMAX_VJP = _SOFTMAX_VJP, _LOG_SOFTMAX_VJP
+
+REDUCTIONS = {"none": CS_REDUCE_NONE, "sum": CS_REDUCE_SUM, "mean": CS_REDUCE_MEAN}
+#: The ignore_index that ignores no label (the labels are checked to be classes first).
+NO_IGNORE = CS_XENT_NO_IGNORE
 
 
 cdef inline bint _plain(object a, int ndim, int typenum, cnp.npy_intp *shape):
@@ -234,24 +164,56 @@ cdef inline bint _plain(object a, int ndim, int typenum, cnp.npy_intp *shape):
     return True
 
 
-cdef inline bint _apart(cnp.ndarray a, cnp.ndarray b):
-    """a and b are the same memory exactly, or share none (same shape and dtype given)."""
-    cdef char *pa = <char *>cnp.PyArray_DATA(a)
-    cdef char *pb = <char *>cnp.PyArray_DATA(b)
-    cdef cnp.npy_intp n = cnp.PyArray_NBYTES(a)
-    return pa == pb or pa + n <= pb or pb + n <= pa
+cdef inline bint _writeable(object out, int ndim, int typenum, cnp.npy_intp *shape):
+    return _plain(out, ndim, typenum, shape) and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out)
 
 
-def rows_direct(int op, x, dy, out, axis, n_threads):
-    """Row kernel `op` (ROW_*) over the last axis of x, with dy for a VJP, written to out
-    (a new array when None); returns the result, or None when the call needs the general
-    path of csoftmax.functional.
+cdef inline bint _apart(object a, object b):
+    """a and b (C-contiguous ndarrays, or None) share no byte."""
+    if a is None or b is None:
+        return True
+    cdef char *pa = <char *>cnp.PyArray_DATA(<cnp.ndarray>a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(<cnp.ndarray>b)
+    return (pa + cnp.PyArray_NBYTES(<cnp.ndarray>a) <= pb
+            or pb + cnp.PyArray_NBYTES(<cnp.ndarray>b) <= pa)
 
-    This is the commonest call, handled with a few C checks: x (and dy) exact ndarrays,
-    C-contiguous float32 or float64 of one dtype and shape, 1 or 2 dimensions, not empty;
-    axis -1 or the last; out None, or such an array of x's dtype and shape, writeable, and
-    the very memory of an input or apart from them; n_threads None or a positive int. The
-    general path gives the same bits.
+
+cdef inline bint _same_or_apart(object a, object b):
+    """a and b (C-contiguous ndarrays of one shape and dtype) are the same memory exactly,
+    or share none."""
+    return cnp.PyArray_DATA(<cnp.ndarray>a) == cnp.PyArray_DATA(<cnp.ndarray>b) or _apart(a, b)
+
+
+cdef int _row_kernel(int op, bint f32, const void *x, const void *dy, void *out, ptrdiff_t n,
+                     ptrdiff_t c, int n_threads) noexcept nogil:
+    if op == _SOFTMAX:
+        return (cs_softmax_f32(<const float *>x, <float *>out, n, c, n_threads) if f32 else
+                cs_softmax_f64(<const double *>x, <double *>out, n, c, n_threads))
+    if op == _LOG_SOFTMAX:
+        return (cs_log_softmax_f32(<const float *>x, <float *>out, n, c, n_threads) if f32
+                else cs_log_softmax_f64(<const double *>x, <double *>out, n, c, n_threads))
+    if op == _SOFTMAX_VJP:
+        return (cs_softmax_vjp_f32(<const float *>x, <const float *>dy, <float *>out, n, c,
+                                   n_threads) if f32 else
+                cs_softmax_vjp_f64(<const double *>x, <const double *>dy, <double *>out, n,
+                                   c, n_threads))
+    if op == _LOG_SOFTMAX_VJP:
+        return (cs_log_softmax_vjp_f32(<const float *>x, <const float *>dy, <float *>out, n,
+                                       c, n_threads) if f32 else
+                cs_log_softmax_vjp_f64(<const double *>x, <const double *>dy, <double *>out,
+                                       n, c, n_threads))
+    return CS_EINVAL
+
+
+def rows(int op, x, dy, out, axis, int n_threads):
+    """Row kernel `op` (ROW_*) over the last axis of x, with dy for a VJP, written to out (a
+    new array when None), on `n_threads` threads (a count csoftmax._utils resolved): the
+    result, or None when the arrays are not in the kernel's layout.
+
+    That layout: x (and dy) exact ndarrays, C-contiguous float32 or float64 of one dtype and
+    shape, 1 or 2 dimensions, not empty; axis an int naming the last axis; out None, or
+    such an array of x's dtype and shape, writeable, and the very memory of an input or
+    apart from them.
     """
     if type(x) is not np.ndarray or type(axis) is not int:
         return None
@@ -267,193 +229,155 @@ def rows_direct(int op, x, dy, out, axis, n_threads):
     cdef bint vjp = op == _SOFTMAX_VJP or op == _LOG_SOFTMAX_VJP
     if vjp and not _plain(dy, ndim, typenum, shape):
         return None
-    cdef int nt = _direct_threads(n_threads)
-    if nt < 1:
-        return None
     cdef cnp.ndarray res
     if out is None:
         res = cnp.PyArray_EMPTY(ndim, shape, typenum, 0)
-    elif (_plain(out, ndim, typenum, shape) and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out)
-          and _apart(<cnp.ndarray>out, xa) and (not vjp or _apart(<cnp.ndarray>out, dy))):
+    elif (_writeable(out, ndim, typenum, shape) and _same_or_apart(out, x)
+          and (not vjp or _same_or_apart(out, dy))):
         res = <cnp.ndarray>out
     else:
         return None
     cdef ptrdiff_t n = shape[0] if ndim == 2 else 1
     cdef ptrdiff_t c = shape[ndim - 1]
-    cdef void *px = cnp.PyArray_DATA(xa)
-    cdef void *pd = cnp.PyArray_DATA(<cnp.ndarray>dy) if vjp else NULL
+    cdef const void *px = cnp.PyArray_DATA(xa)
+    cdef const void *pd = cnp.PyArray_DATA(<cnp.ndarray>dy) if vjp else NULL
     cdef void *po = cnp.PyArray_DATA(res)
-    cdef int status = CS_EINVAL
     cdef bint f32 = typenum == cnp.NPY_FLOAT
+    cdef int status
     with nogil:
-        if op == _SOFTMAX:
-            status = (cs_softmax_f32(<float *>px, <float *>po, n, c, nt) if f32 else
-                      cs_softmax_f64(<double *>px, <double *>po, n, c, nt))
-        elif op == _LOG_SOFTMAX:
-            status = (cs_log_softmax_f32(<float *>px, <float *>po, n, c, nt) if f32 else
-                      cs_log_softmax_f64(<double *>px, <double *>po, n, c, nt))
-        elif op == _SOFTMAX_VJP:
-            status = (cs_softmax_vjp_f32(<float *>px, <float *>pd, <float *>po, n, c, nt)
-                      if f32 else
-                      cs_softmax_vjp_f64(<double *>px, <double *>pd, <double *>po, n, c, nt))
-        elif op == _LOG_SOFTMAX_VJP:
-            status = (cs_log_softmax_vjp_f32(<float *>px, <float *>pd, <float *>po, n, c, nt)
-                      if f32 else
-                      cs_log_softmax_vjp_f64(<double *>px, <double *>pd, <double *>po, n, c,
-                                             nt))
+        status = _row_kernel(op, f32, px, pd, po, n, c, n_threads)
     _raise_for(status)
     return res
 
 
-cdef cs_xent_opts _xent_opts(const double[::1] sample_weight, const double[::1] class_weight,
-                            ignore_index, double label_smoothing, int reduction):
-    cdef cs_xent_opts o
-    o.sample_weight = NULL if sample_weight is None else &sample_weight[0]
-    o.class_weight = NULL if class_weight is None else &class_weight[0]
-    o.ignore_index = CS_XENT_NO_IGNORE if ignore_index is None else ignore_index
-    o.label_smoothing = label_smoothing
-    o.reduction = reduction
-    return o
-
-
-cdef int _xent_shapes(const floating[:, ::1] logits, floating[:, ::1] grad, Py_ssize_t n_target,
-                      double[::1] loss_rows, const double[::1] sample_weight,
-                      Py_ssize_t n_class_weight) except -1:
-    cdef Py_ssize_t n = logits.shape[0]
-    if n == 0 or loss_rows is None or n_target != n or loss_rows.shape[0] != n:
-        raise ValueError("csoftmax: cross-entropy rows, targets and loss_rows do not match")
-    if grad is not None:
-        _same_rows((logits.shape[0], logits.shape[1]), (grad.shape[0], grad.shape[1]))
-    if sample_weight is not None and sample_weight.shape[0] != n:
-        raise ValueError("csoftmax: sample_weight does not match the rows")
-    if n_class_weight >= 0 and n_class_weight != logits.shape[1]:
-        raise ValueError("csoftmax: class_weight does not match the classes")
-    return 0
-
-
-def cross_entropy_hard(const floating[:, ::1] logits not None, const int64_t[::1] target not None,
-                       const double[::1] sample_weight, const double[::1] class_weight,
-                       ignore_index, double label_smoothing, int reduction,
-                       double[::1] loss_rows, floating[:, ::1] grad, int n_threads):
-    """Loss (reduced per `reduction`) for integer labels; fills loss_rows and grad."""
+def softmax_jacobian(x, out, int n_threads):
+    """out[i] = the softmax Jacobian of row x[i], on `n_threads` threads: x a C-contiguous
+    float32 or float64 (n_rows, n_cols) ndarray, not empty, out a writeable C-contiguous
+    (n_rows, n_cols, n_cols) ndarray of its dtype that shares no memory with it."""
+    if type(x) is not np.ndarray or cnp.PyArray_NDIM(<cnp.ndarray>x) != 2:
+        raise ValueError("csoftmax: softmax_jacobian takes 2-D rows")
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef int typenum = cnp.PyArray_TYPE(xa)
+    cdef cnp.npy_intp shape[3]
+    shape[0] = cnp.PyArray_DIMS(xa)[0]
+    shape[1] = shape[2] = cnp.PyArray_DIMS(xa)[1]
+    if ((typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE)
+            or not _plain(x, 2, typenum, shape) or cnp.PyArray_SIZE(xa) == 0
+            or not _writeable(out, 3, typenum, shape) or not _apart(out, x)):
+        raise ValueError("csoftmax: softmax_jacobian's arrays are not in the kernel's layout")
+    cdef const void *px = cnp.PyArray_DATA(xa)
+    cdef void *po = cnp.PyArray_DATA(<cnp.ndarray>out)
     cdef int status
-    cdef double loss = 0.0
-    cdef cs_xent_opts o = _xent_opts(sample_weight, class_weight, ignore_index,
-                                     label_smoothing, reduction)
-    cdef floating *g = NULL if grad is None else &grad[0, 0]
-    _xent_shapes(logits, grad, target.shape[0], loss_rows, sample_weight,
-                 -1 if class_weight is None else class_weight.shape[0])
     with nogil:
-        if floating is float:
-            status = cs_xent_hard_f32(&logits[0, 0], &target[0], &o, &loss_rows[0], &loss, g,
-                                      logits.shape[0], logits.shape[1], n_threads)
+        if typenum == cnp.NPY_FLOAT:
+            status = cs_softmax_jacobian_f32(<const float *>px, <float *>po, shape[0],
+                                             shape[1], n_threads)
         else:
-            status = cs_xent_hard_f64(&logits[0, 0], &target[0], &o, &loss_rows[0], &loss, g,
-                                      logits.shape[0], logits.shape[1], n_threads)
+            status = cs_softmax_jacobian_f64(<const double *>px, <double *>po, shape[0],
+                                             shape[1], n_threads)
     _raise_for(status)
-    return loss
+    return out
 
 
-cdef int _direct_threads(object n_threads) except -2:
-    """The thread count of a direct call: n_threads None (OpenMP's default team) or a
-    positive int (cs_run_rows caps it by the processors); -1 for anything else, which the
-    general path resolves or rejects."""
-    if n_threads is None:
-        return max(1, cs_max_threads())
-    if type(n_threads) is int and 0 < n_threads <= 65536:
-        return n_threads
-    return -1
+cdef int _xent_kernel(bint hard, bint f32, const void *z, const void *t, cs_xent_opts *o,
+                      double *loss_rows, double *loss, void *g, ptrdiff_t n, ptrdiff_t c,
+                      int n_threads) noexcept nogil:
+    if hard:
+        return (cs_xent_hard_f32(<const float *>z, <const int64_t *>t, o, loss_rows, loss,
+                                 <float *>g, n, c, n_threads) if f32 else
+                cs_xent_hard_f64(<const double *>z, <const int64_t *>t, o, loss_rows, loss,
+                                 <double *>g, n, c, n_threads))
+    return (cs_xent_soft_f32(<const float *>z, <const float *>t, o, loss_rows, loss,
+                             <float *>g, n, c, n_threads) if f32 else
+            cs_xent_soft_f64(<const double *>z, <const double *>t, o, loss_rows, loss,
+                             <double *>g, n, c, n_threads))
 
 
-def xent_direct(logits, target, axis, ignore_index, label_smoothing, reduction,
-                bint return_grad, out, n_threads):
-    """cross_entropy's result for its commonest call, or None when the call needs the
-    general path of csoftmax.losses.
+cdef bint _xent_options(cs_xent_opts *o, tuple options, bint hard):
+    """Fill o from options = (axis, ignore_index, label_smoothing, reduction); False when
+    they are not of the kernel's types and ranges (axis the int 1)."""
+    if options is None or len(options) != 4:
+        return False
+    axis, ignore_index, label_smoothing, reduction = options
+    if (type(axis) is not int or axis != 1 or type(ignore_index) is not int
+            or type(label_smoothing) is not float or type(reduction) is not str):
+        return False
+    code = REDUCTIONS.get(reduction)
+    if (code is None or not 0.0 <= <double>label_smoothing <= 1.0
+            or not -0x8000000000000000 <= ignore_index <= 0x7fffffffffffffff):
+        return False
+    o.ignore_index = ignore_index if hard else CS_XENT_NO_IGNORE
+    o.label_smoothing = label_smoothing
+    o.reduction = code
+    return True
 
-    That call, checked here in C: C-contiguous 2-D float32/float64 logits in native byte
-    order with classes on axis 1, a C-contiguous int64 label per row, an int ignore_index,
-    a float label_smoothing in [0, 1], a known reduction, n_threads None or a positive int,
-    and for the gradient a new array or an `out` of the logits' dtype and shape,
-    C-contiguous, writeable and apart from the logits (class and sample weights take the
-    general path). Labels the kernel rejects also go back to the general path, which
-    names the culprit. The general path gives the same bits.
+
+def cross_entropy(logits, target, class_weight, sample_weight, tuple options,
+                  bint return_grad, out, int n_threads):
+    """Softmax cross-entropy of (n_rows, n_cols) logits on `n_threads` threads (a count
+    csoftmax._utils resolved): the loss (reduced per options[2]), with the gradient when
+    `return_grad` (written to out, or a new array when out is None), as
+    csoftmax.cross_entropy returns them for such logits; or None when the arguments are
+    not in the kernel's layout, or a label is not a class.
+
+    That layout: logits an exact C-contiguous float32/float64 2-D ndarray, not empty;
+    target its int64 label per row (hard) or probabilities of its dtype and shape (soft);
+    class_weight (hard labels only) and sample_weight None or C-contiguous float64 arrays
+    of one weight per class and per row, finite and non-negative (the caller checks their
+    values); options (axis, ignore_index, label_smoothing, reduction) the class axis 1, an
+    int, a float in [0, 1] and a key of REDUCTIONS; out None, or with return_grad an array of the logits' dtype
+    and shape, writeable and apart from every input.
     """
-    if (type(logits) is not np.ndarray or type(axis) is not int or axis != 1
-            or type(ignore_index) is not int or type(label_smoothing) is not float
-            or type(reduction) is not str):
+    if type(logits) is not np.ndarray or cnp.PyArray_NDIM(<cnp.ndarray>logits) != 2:
         return None
     cdef cnp.ndarray z = <cnp.ndarray>logits
-    if cnp.PyArray_NDIM(z) != 2 or cnp.PyArray_SIZE(z) == 0:
-        return None
     cdef int typenum = cnp.PyArray_TYPE(z)
     if ((typenum != cnp.NPY_FLOAT and typenum != cnp.NPY_DOUBLE)
-            or not _plain(logits, 2, typenum, NULL)):
+            or not _plain(logits, 2, typenum, NULL) or cnp.PyArray_SIZE(z) == 0):
         return None
     cdef cnp.npy_intp *shape = cnp.PyArray_DIMS(z)
-    if not _plain(target, 1, cnp.NPY_INT64, shape):
+    cdef bint hard = _plain(target, 1, cnp.NPY_INT64, shape)
+    if not hard and not (_plain(target, 2, typenum, shape) and class_weight is None):
         return None
-    code = REDUCTIONS.get(reduction)
-    if (code is None or not 0.0 <= label_smoothing <= 1.0
-            or not -0x8000000000000000 <= ignore_index <= 0x7fffffffffffffff):
+    cdef cs_xent_opts o
+    if not _xent_options(&o, options, hard):
         return None
-    cdef int nt = _direct_threads(n_threads)
-    if nt < 1:
+    if ((class_weight is not None and not _plain(class_weight, 1, cnp.NPY_DOUBLE, shape + 1))
+            or (sample_weight is not None
+                and not _plain(sample_weight, 1, cnp.NPY_DOUBLE, shape))):
         return None
-    cdef cs_xent_opts o = _xent_opts(None, None, ignore_index, label_smoothing, code)
+    o.class_weight = o.sample_weight = NULL
+    if class_weight is not None:
+        o.class_weight = <const double *>cnp.PyArray_DATA(<cnp.ndarray>class_weight)
+    if sample_weight is not None:
+        o.sample_weight = <const double *>cnp.PyArray_DATA(<cnp.ndarray>sample_weight)
     cdef cnp.ndarray grad = None
-    if out is not None:  # (the kernel reads the logits after writing the gradient)
-        if not (return_grad and _plain(out, 2, typenum, shape)
-                and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out) and _apart(<cnp.ndarray>out, z)
-                and cnp.PyArray_DATA(<cnp.ndarray>out) != cnp.PyArray_DATA(z)):
+    if out is not None:  # the kernel reads every input after writing the gradient
+        if not (return_grad and _writeable(out, 2, typenum, shape) and _apart(out, z)
+                and _apart(out, target) and _apart(out, class_weight)
+                and _apart(out, sample_weight)):
             return None
         grad = <cnp.ndarray>out
     elif return_grad:
         grad = cnp.PyArray_EMPTY(2, shape, typenum, 0)
     cdef cnp.ndarray loss_rows = cnp.PyArray_EMPTY(1, shape, cnp.NPY_DOUBLE, 0)
-    cdef void *pz = cnp.PyArray_DATA(z)
+    cdef const void *pz = cnp.PyArray_DATA(z)
+    cdef const void *pt = cnp.PyArray_DATA(<cnp.ndarray>target)
     cdef void *pg = cnp.PyArray_DATA(grad) if return_grad else NULL
-    cdef const int64_t *py = <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>target)
     cdef double *pl = <double *>cnp.PyArray_DATA(loss_rows)
     cdef double loss = 0.0
+    cdef bint f32 = typenum == cnp.NPY_FLOAT
     cdef int status
-    cdef ptrdiff_t n = shape[0], c = shape[1]
     with nogil:
-        if typenum == cnp.NPY_FLOAT:
-            status = cs_xent_hard_f32(<const float *>pz, py, &o, pl, &loss, <float *>pg, n, c,
-                                      nt)
-        else:
-            status = cs_xent_hard_f64(<const double *>pz, py, &o, pl, &loss, <double *>pg, n,
-                                      c, nt)
-    if status == CS_ENOMEM:
-        _raise_for(status)
-    if status != CS_OK:
-        return None  # a label out of range: the general path reports it
-    dtype = z.dtype
-    result = loss_rows.astype(dtype, copy=False) if code == CS_REDUCE_NONE else dtype.type(loss)
-    return (result, grad) if return_grad else result
-
-
-def cross_entropy_soft(const floating[:, ::1] logits not None,
-                       const floating[:, ::1] target not None,
-                       const double[::1] sample_weight, double label_smoothing,
-                       int reduction, double[::1] loss_rows, floating[:, ::1] grad,
-                       int n_threads):
-    """Loss (reduced per `reduction`) for probability targets; fills loss_rows and grad."""
-    cdef int status
-    cdef double loss = 0.0
-    cdef cs_xent_opts o = _xent_opts(sample_weight, None, None, label_smoothing, reduction)
-    cdef floating *g = NULL if grad is None else &grad[0, 0]
-    _same_rows((logits.shape[0], logits.shape[1]), (target.shape[0], target.shape[1]))
-    _xent_shapes(logits, grad, target.shape[0], loss_rows, sample_weight, -1)
-    with nogil:
-        if floating is float:
-            status = cs_xent_soft_f32(&logits[0, 0], &target[0, 0], &o, &loss_rows[0], &loss,
-                                      g, logits.shape[0], logits.shape[1], n_threads)
-        else:
-            status = cs_xent_soft_f64(&logits[0, 0], &target[0, 0], &o, &loss_rows[0], &loss,
-                                      g, logits.shape[0], logits.shape[1], n_threads)
+        status = _xent_kernel(hard, f32, pz, pt, &o, pl, &loss, pg, shape[0], shape[1],
+                              n_threads)
+    if status == CS_EINVAL and hard:
+        return None  # a label out of range: csoftmax.losses names it
     _raise_for(status)
-    return loss
+    dtype = z.dtype
+    result = (loss_rows.astype(dtype, copy=False) if o.reduction == CS_REDUCE_NONE
+              else dtype.type(loss))
+    return (result, grad) if return_grad else result
 
 
 # ---- the MLP engine (cs_optim.h, cs_mlp.h) -------------------------------------------------

@@ -38,9 +38,9 @@ def check_n_threads(n_threads):
     OpenMP cannot start a team there).
     """
     if n_threads is None:
-        return max(1, _core.max_threads())
+        return _core.max_threads()  # at least 1
     if type(n_threads) is int and n_threads > 0:  # the common case, without the ABC check
-        return min(n_threads, _CPU_COUNT)
+        return n_threads if n_threads < _CPU_COUNT else _CPU_COUNT
     if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
         raise TypeError(f"n_threads must be an int or None; got {n_threads!r}.")
     n_threads = int(n_threads)
@@ -147,7 +147,7 @@ def direct_target(out, layout, dtype, inputs):
     when the kernel allows it, which the caller says by listing only such inputs)."""
     if out is None or out.dtype != dtype:
         return None
-    target = layout.rows_view(out)
+    target = layout.rows_view(np.asarray(out))  # an ndarray view of a subclass too
     if target is None:
         return None
     for r in inputs:

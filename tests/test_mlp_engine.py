@@ -195,22 +195,22 @@ def test_float16_weights_set_by_hand_raise_instead_of_crashing():
         clf.predict(X)
 
 
-def test_kernel_wrappers_check_shapes_and_none():
+def test_kernel_entries_never_run_on_arrays_out_of_their_layout():
     from csoftmax import _core
 
     x = np.zeros((4, 3))
     with pytest.raises(TypeError):
-        _core.softmax(x, None, 1)
-    with pytest.raises(ValueError, match="do not match"):
-        _core.softmax(x, np.empty((2, 3)), 1)
-    with pytest.raises(ValueError, match="do not match"):
-        _core.softmax_vjp(x, x, np.empty((4, 2)), 1)
-    with pytest.raises(ValueError, match="do not match"):
-        _core.cross_entropy_hard(x, np.zeros(2, np.int64), None, None, None, 0.0, 2,
-                                 np.empty(4), None, 1)
-    with pytest.raises(ValueError, match="class_weight"):
-        _core.cross_entropy_hard(x, np.zeros(4, np.int64), None, np.ones(2), None, 0.0, 2,
-                                 np.empty(4), None, 1)
+        _core.rows(_core.ROW_SOFTMAX, x, None, None, -1, None)
+    assert _core.rows(_core.ROW_SOFTMAX, x, None, np.empty((2, 3)), -1, 1) is None
+    assert _core.rows(_core.ROW_SOFTMAX_VJP, x, x, np.empty((4, 2)), -1, 1) is None
+    for out in (None, np.empty((4, 3, 2)), np.empty((4, 3, 3), np.float32), x):
+        with pytest.raises(ValueError, match="layout"):
+            _core.softmax_jacobian(x, out, 1)
+    options = (1, -100, 0.0, "mean")
+    assert _core.cross_entropy(x, np.zeros(2, np.int64), None, None, options, False, None,
+                               1) is None
+    assert _core.cross_entropy(x, np.zeros(4, np.int64), np.ones(2), None, options, False,
+                               None, 1) is None
 
 
 def test_wide_sparse_input_predicts_in_batches_past_two_to_the_31_elements():
