@@ -30,7 +30,8 @@ Modules, one job each:
     ``_BaseMLP``, the fitting machinery ``MLPClassifier`` inherits: input and target
     checks, class weights, weight initialization, the L-BFGS solver and the epoch loop
     of the stochastic solvers (early-stopping split, batch size, one epoch and its
-    bookkeeping, the stopping decision).
+    bookkeeping, the stopping decision), and the output layer's labels and logistic
+    probabilities.
 ``_optimizers``
     The optimizer state of 'sgd' and 'adam' (``_SGDState``, ``_AdamState``) around the
     C optimizer: learning-rate schedules, the reaction to a stalled loss, and the one

@@ -5,7 +5,6 @@ in an engine built by ``_engine``.
 """
 
 import numpy as np
-from scipy.special import expit
 from sklearn import config_context, get_config
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import NotFittedError
@@ -556,18 +555,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return softmax(logits, axis=1, out=logits, n_threads=self.n_threads)
         return self._logistic_proba(logits, out=logits)
 
-    def _logistic_proba(self, logits, out=None):
-        """``predict_proba`` of logistic outputs: sigmoid of the logits.
-
-        A single output (binary target) gives the two columns ``1 - p, p``, as
-        scikit-learn computes them.
-        """
-        proba = expit(logits, out=out)
-        if self.n_outputs_ == 1:
-            proba = proba.ravel()
-            return np.vstack([1 - proba, proba]).T
-        return proba
-
     def predict_log_proba(self, X):
         """Return the log of probability estimates.
 
@@ -598,23 +585,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 logits, axis=1, out=logits, n_threads=self.n_threads
             )
         return self._logistic_log_proba(logits)
-
-    def _logistic_log_proba(self, logits):
-        """``predict_log_proba`` of logistic outputs.
-
-        The log of exactly what ``predict_proba`` returns keeps its ties and
-        its order (a probability that rounds to 1.0 has log 0, as in
-        scikit-learn); only where that probability is 0 is the accurate
-        log-sigmoid ``log(sigmoid(z)) = -log(1 + exp(-z))`` used instead of -inf.
-        """
-        proba = self._logistic_proba(logits)
-        # Column j of ``proba`` is sigmoid(signed_logits[:, j]); 1 - sigmoid(z) = sigmoid(-z).
-        signed_logits = np.hstack([-logits, logits]) if self.n_outputs_ == 1 else logits
-        underflow = proba == 0
-        with np.errstate(divide="ignore"):
-            log_proba = np.log(proba, out=proba)
-        log_proba[underflow] = -np.logaddexp(0, -signed_logits[underflow])
-        return log_proba
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
