@@ -61,6 +61,12 @@ def max_threads():
     return cs_max_threads()
 
 
+def parallel_forked():
+    """Whether this process is a child forked after a parallel kernel ran, where kernels
+    must run on one thread (csoftmax._utils.check_n_threads reads it after a fork)."""
+    return bool(cs_parallel_forked())
+
+
 def cast_f64_f32(const double[::1] x not None, float[::1] out not None, int n_threads,
                  bint fresh=False):
     """out[:] = x as float32, in one pass that also reports whether every value came out
