@@ -1,3 +1,6 @@
+# cython: boundscheck=True, wraparound=True, initializedcheck=True
+# The boundary runs with bounds checks (setup.py turns them off by default): a wrong shape
+# raises IndexError or ValueError, never reads out of bounds. The hot loops are in C.
 """csoftmax's one compiled extension: thin wrappers over the C kernels of src_c/.
 
 Design: one entry per operation. An entry takes ndarrays, checks in C that they are in

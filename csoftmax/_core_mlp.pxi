@@ -154,6 +154,40 @@ def _rebuild_optimizer(kind, state, hyperparameters, t):
     return Optimizer(kind, state, t, **hyperparameters)
 
 
+def _describe(a):
+    if isinstance(a, np.ndarray):
+        return f"a {a.ndim}-D array of shape {a.shape}"
+    return f"a {type(a).__name__}"
+
+
+cdef list _layer_units(list coefs, list intercepts):
+    """[fan_in, fan_out of each layer], once the fitted state is checked to be what the
+    engine reads: coefs_ 2-D arrays whose shapes chain layer to layer, intercepts_ 1-D
+    arrays of their layer's fan_out, every layer with at least one unit. A tampered or
+    corrupted model gives a ValueError naming the attribute, never a read out of bounds."""
+    units = []
+    for l, c in enumerate(coefs):
+        if not isinstance(c, np.ndarray) or c.ndim != 2:
+            raise ValueError(f"coefs_[{l}] must be a 2-D (fan_in, fan_out) array; got "
+                             f"{_describe(c)}")
+        if l and c.shape[0] != units[l]:
+            raise ValueError(f"coefs_[{l}] has shape {c.shape}, but the layer before it has "
+                             f"{units[l]} units: the shapes of coefs_ must chain")
+        if not l:
+            units.append(c.shape[0])
+        units.append(c.shape[1])
+    for l, b in enumerate(intercepts):
+        if not isinstance(b, np.ndarray) or b.shape != (units[l + 1],):
+            raise ValueError(f"intercepts_[{l}] must be a 1-D array of shape ({units[l + 1]},)"
+                             f", the fan_out of coefs_[{l}]; got {_describe(b)}")
+    if min(units) < 1:
+        raise ValueError(f"every layer needs at least one unit; coefs_ give {units}")
+    if any(c.dtype != coefs[0].dtype for c in coefs + intercepts):
+        raise ValueError("coefs_ and intercepts_ must all have one dtype; got "
+                         f"{sorted({str(c.dtype) for c in coefs + intercepts})}")
+    return units
+
+
 cdef class MLPEngine:
     """A cs_mlp engine over the parameter arrays `coefs` (fan_in, fan_out) and `intercepts`
     (fan_out,): C-contiguous, writeable, of one float dtype, referenced (the epochs update
@@ -179,10 +213,10 @@ cdef class MLPEngine:
             raise ValueError(f"unknown activation {activation!r}")
         if out_activation not in ("softmax", "logistic"):
             raise ValueError(f"unknown out_activation {out_activation!r}")
-        self.dtype = np.dtype(getattr(coefs[0], "dtype", None))
+        self.units = _layer_units(coefs, intercepts)
+        self.dtype = coefs[0].dtype
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"coefs must be float32 or float64 arrays; got {self.dtype}")
-        self.units = [coefs[0].shape[0]] + [c.shape[1] for c in coefs]
         self.n_out = self.units[L]
         self.params = list(coefs) + list(intercepts)
         self.softmax_out = out_activation == "softmax"

@@ -154,10 +154,13 @@ def test_engine_rejects_bad_arguments():
     with pytest.raises(ValueError, match="rejected"):  # batch_size above batch_rows
         eng.epoch(X, y, None, np.arange(N), N + 1, 0.0,
                   Optimizer("sgd", [np.zeros_like(p) for p in coefs + intercepts]))
-    with pytest.raises(ValueError, match="intercepts: expected a float32"):
+    with pytest.raises(ValueError, match="one dtype"):
         MLPEngine([c.astype(np.float32) for c in coefs], intercepts, "relu", "softmax", N, 1)
-    with pytest.raises(ValueError, match="coefs: expected"):
+    with pytest.raises(ValueError, match=r"coefs_\[1\] has shape .* must chain"):
         MLPEngine([coefs[0], coefs[1].T.copy(), coefs[2]], intercepts, "relu", "softmax", N, 1)
+    with pytest.raises(ValueError, match="coefs: expected a C-contiguous"):
+        MLPEngine([np.asfortranarray(coefs[0])] + coefs[1:], intercepts, "relu", "softmax", N,
+                  1)
     Xs = sp.csr_matrix(X)
     Xs.indices, Xs.indptr = Xs.indices.astype(np.int64), Xs.indptr.astype(np.int64)
     Xs.indices[0] = 99  # a column index past n_features is refused, never read

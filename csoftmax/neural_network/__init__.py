@@ -49,8 +49,4 @@ Modules, one job each:
 from csoftmax.neural_network._estimator import MLPClassifier
 from csoftmax.neural_network._params import InvalidParameterError
 
-# Estimators pickled by csoftmax 0.1.0, when this package was one module, name their
-# optimizer state csoftmax.neural_network._SGDState / _AdamState (converted on load).
-from csoftmax.neural_network._optimizers import _AdamState, _SGDState  # noqa: F401
-
 __all__ = ["MLPClassifier", "InvalidParameterError"]

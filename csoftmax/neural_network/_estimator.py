@@ -509,7 +509,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         feature count and names: for a few rows that costs a microsecond, against hundreds
         for ``check_array``. Anything else is checked and converted by ``check_array``.
         """
-        dtype = self.coefs_[0].dtype
+        dtype = np.asarray(self.coefs_[0]).dtype
         X_engine, finite = _checked_input(X, dtype, self.n_threads)
         if finite:
             validate_data(self, X, reset=False, skip_check_array=True)
