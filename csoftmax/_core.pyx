@@ -49,7 +49,10 @@ def simd_names():
 
 
 def simd_parse(str name):
-    """Level named `name`: -1 for "auto", -2 for a name that is not a level."""
+    """Level named `name`: -1 for "auto", -2 for a name that is not a level (one holding a
+    NUL too, which C would read as its end)."""
+    if "\x00" in name:
+        return -2
     return cs_simd_parse(name.encode())
 
 
