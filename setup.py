@@ -296,7 +296,7 @@ def _up_to_date(built, stamp, key):
             return False
     here = os.path.dirname(os.path.abspath(__file__))
     sources = [os.path.join(here, "setup.py")]
-    for pattern in ("src_c/*.[ch]", "csoftmax/*.pyx", "csoftmax/*.pxd"):
+    for pattern in ("src_c/*.[ch]", "csoftmax/*.pyx", "csoftmax/*.pxi", "csoftmax/*.pxd"):
         sources += glob.glob(os.path.join(here, pattern))
     return os.path.getmtime(built) > max(os.path.getmtime(f) for f in sources)
 

@@ -110,7 +110,7 @@ def main(argv=None, *, prog="csoftmax"):
         info(f"training {qualified_name}({params}) for {_plural(args.epochs, 'epoch')}")
         progress = _Progress(sys.stdout, args.epochs, enabled=not args.quiet)
         run = _train(
-            model, name, X_fit, y_fit, X_val, y_val, classes, args.epochs, progress
+            model, name, X_fit, y_fit, (X_val, y_val), classes, args.epochs, progress
         )
         run.test_accuracy = model.score(X_test, data.y_test)
         runs.append(run)
@@ -246,6 +246,25 @@ def _build_parser(prog):
             "the extension picks the format, .png is added to a name without one"
         ),
     )
+    _add_training_options(parser)
+    parser.add_argument(
+        "--compare-sklearn",
+        action="store_true",
+        help=(
+            "also train scikit-learn's MLPClassifier with the same parameters "
+            "on the same data and print the speed-up"
+        ),
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only notices and the final results",
+    )
+    return parser
+
+
+def _add_training_options(parser):
+    """The options of the training run: epochs, network, optimizer, dtype, threads, seed."""
     parser.add_argument(
         "--epochs", type=_positive_int, default=20, help="epochs (default: 20)"
     )
@@ -293,20 +312,6 @@ def _build_parser(prog):
         default=0,
         help="seed of the data splits, weights and shuffling (default: 0)",
     )
-    parser.add_argument(
-        "--compare-sklearn",
-        action="store_true",
-        help=(
-            "also train scikit-learn's MLPClassifier with the same parameters "
-            "on the same data and print the speed-up"
-        ),
-    )
-    parser.add_argument(
-        "--quiet",
-        action="store_true",
-        help="print only notices and the final results",
-    )
-    return parser
 
 
 def _positive_int(text):
@@ -466,8 +471,9 @@ class _Run:
         return self.n_samples * len(self.loss_curve) / self.fit_time
 
 
-def _train(model, name, X, y, X_val, y_val, classes, n_epochs, progress):
-    """Train ``model`` for ``n_epochs`` epochs, one ``partial_fit`` each.
+def _train(model, name, X, y, validation, classes, n_epochs, progress):
+    """Train ``model`` for ``n_epochs`` epochs, one ``partial_fit`` each, scoring it on
+    ``validation`` (``(X_val, y_val)``) after each.
 
     Each ``partial_fit`` call runs one shuffled epoch and keeps the Adam state
     of the previous calls, so the loop trains like ``fit`` with
@@ -485,7 +491,7 @@ def _train(model, name, X, y, X_val, y_val, classes, n_epochs, progress):
         seconds = time.perf_counter() - start
         run.fit_time += seconds
         run.loss_curve.append(model.loss_)
-        run.validation_scores.append(model.score(X_val, y_val))
+        run.validation_scores.append(model.score(*validation))
         progress.epoch(epoch, model.loss_, run.validation_scores[-1], seconds)
     return run
 

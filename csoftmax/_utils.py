@@ -17,6 +17,12 @@ NATIVE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: microseconds here, longer than a whole softmax of 200 x 10).
 _CPU_COUNT = os.cpu_count() or 1
 
+#: [True] in a child forked after a parallel kernel ran (GNU OpenMP cannot start a team
+#: there): set once, right after the fork, so that check_n_threads reads a flag.
+_FORKED = [False]
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _FORKED.__setitem__(0, _core.parallel_forked()))
+
 
 def _usable_cores():
     try:
@@ -26,21 +32,22 @@ def _usable_cores():
 
 
 def check_n_threads(n_threads):
-    """Resolve `n_threads` to a thread count >= 1.
+    """Resolve `n_threads` to a thread count >= 1: the one rule, which every kernel and
+    engine receives unchanged from here.
 
     None means all usable cores: OpenMP's default team size (which follows OMP_NUM_THREADS,
-    OMP_THREAD_LIMIT and threadpoolctl's limits); the kernels cap every count by the
-    processors OpenMP saw at the first parallel kernel (cs_run_rows reads it once), so this
-    common case costs no system call. A negative value counts back from the usable cores,
-    as in joblib: -1 is all, -2 all but one. A positive value is capped by the machine's CPU
-    count: more threads cannot run at once, and OpenMP fails to start tens of thousands of
-    them. In a child forked after a parallel kernel ran, kernels run on one thread (GNU
-    OpenMP cannot start a team there).
+    OMP_THREAD_LIMIT and threadpoolctl's limits), read without a system call. A negative
+    value counts back from the usable cores, as in joblib: -1 is all, -2 all but one. 0 is
+    an error. A positive value is capped by the machine's CPU count: more threads cannot
+    run at once, and OpenMP fails to start tens of thousands of them. In a child forked
+    after a parallel kernel ran, every count is 1 (GNU OpenMP cannot start a team there).
     """
     if n_threads is None:
-        return max(1, _core.max_threads())
+        return _core.max_threads()  # at least 1, and 1 in a fork child after a team ran
     if type(n_threads) is int and n_threads > 0:  # the common case, without the ABC check
-        return min(n_threads, _CPU_COUNT)
+        if _FORKED[0]:
+            return 1
+        return n_threads if n_threads < _CPU_COUNT else _CPU_COUNT
     if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
         raise TypeError(f"n_threads must be an int or None; got {n_threads!r}.")
     n_threads = int(n_threads)
@@ -49,6 +56,8 @@ def check_n_threads(n_threads):
             "n_threads=0 is not a thread count: use None for all usable cores, a positive "
             "count, or a negative one (-1 = all cores, -2 = all but one)."
         )
+    if _FORKED[0]:
+        return 1
     if n_threads < 0:
         n_max = max(1, min(_core.max_threads(), _usable_cores()))
         return max(1, n_max + 1 + n_threads)
@@ -147,7 +156,7 @@ def direct_target(out, layout, dtype, inputs):
     when the kernel allows it, which the caller says by listing only such inputs)."""
     if out is None or out.dtype != dtype:
         return None
-    target = layout.rows_view(out)
+    target = layout.rows_view(np.asarray(out))  # an ndarray view of a subclass too
     if target is None:
         return None
     for r in inputs:

@@ -25,30 +25,29 @@ __all__ = ["softmax", "log_softmax", "softmax_jacobian", "softmax_vjp", "log_sof
 JACOBIAN_MAX_BYTES = 1 << 30
 
 
-def _run(op, kernel, inputs, axis, out, n_threads):
-    """Apply a row kernel to `inputs` (same shape) along `axis`; returns the result.
+def _run(op, x, dy, axis, out, n_threads):
+    """Apply the row kernel `op` (_core.ROW_*) to x (and dy, for a VJP) along `axis`; the
+    one path of the row operations, and where their arguments are validated.
 
-    The commonest call (C-contiguous float arrays, last axis, see _core.rows_direct) goes
-    straight to the kernel `op`, checked in C: the general path's layout, dtype and
-    aliasing checks below cost microseconds, as much as the kernel takes on a small batch.
-    Both paths give the same bits. The public functions try the direct call before they
-    convert anything; it is tried again here for array-likes converted to plain arrays.
+    The thread count is resolved first; arrays already in the kernel's layout (the common
+    call: C-contiguous float arrays, last axis, see _core.rows) go to the kernel as they
+    are, checked in C. Anything else is validated and brought into that layout here, then
+    handed to the same entry.
     """
-    res = _core.rows_direct(op, inputs[0], inputs[1] if len(inputs) > 1 else None, out,
-                            axis, n_threads)
+    n_threads = check_n_threads(n_threads)
+    res = _core.rows(op, x, dy, out, axis, n_threads)
     if res is not None:
         return res
+    inputs = (check_real(x, "x"),) if dy is None else _check_pair(x, dy)
     dtype = result_dtype(*inputs)
     x = inputs[0]
     if out is not None:
         check_out(out, x.shape, dtype)
-    n_threads = check_n_threads(n_threads)
     if x.ndim == 0:
         if axis not in (None, -1, 0, ()):
             normalize_axes(axis, 0)  # raises the usual AxisError
         rows = [np.ascontiguousarray(a, dtype=dtype).reshape(1, 1) for a in inputs]
-        res = np.empty((1, 1), dtype=dtype)
-        kernel(*rows, res, n_threads)
+        res = _kernel_rows(op, rows, np.empty((1, 1), dtype=dtype), n_threads)
         if out is None:
             return res.reshape(())
         out[...] = res.reshape(())
@@ -60,12 +59,19 @@ def _run(op, kernel, inputs, axis, out, n_threads):
     target = direct_target(out, layout, dtype, rows)
     res = target if target is not None else np.empty(rows[0].shape, dtype=dtype)
     if res.size:
-        kernel(*rows, res, n_threads)
+        _kernel_rows(op, rows, res, n_threads)
     if out is None:
         return layout.unrows(res)
     if target is None:
         layout.move(out)[...] = res.reshape(layout.moved_shape)
     return out
+
+
+def _kernel_rows(op, rows, res, n_threads):
+    """_core.rows on arrays _run brought into the kernel's layout."""
+    if _core.rows(op, rows[0], rows[1] if len(rows) > 1 else None, res, -1, n_threads) is None:
+        raise RuntimeError("csoftmax: prepared rows are not in the kernel's layout")
+    return res
 
 
 def softmax(x, axis=-1, *, out=None, n_threads=None):
@@ -174,11 +180,7 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.softmax(np.zeros((2, 3, 4)), axis=(1, 2)).sum(axis=(1, 2))
     array([1., 1.])
     """
-    res = _core.rows_direct(_core.ROW_SOFTMAX, x, None, out, axis, n_threads)
-    if res is not None:  # the plain call, checked in C
-        return res
-    x = check_real(x, "x")
-    return _run(_core.ROW_SOFTMAX, _core.softmax, (x,), axis, out, n_threads)
+    return _run(_core.ROW_SOFTMAX, x, None, axis, out, n_threads)
 
 
 def log_softmax(x, axis=-1, *, out=None, n_threads=None):
@@ -264,11 +266,7 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
            [13.315, 13.315, 13.315, 13.315],
            [13.315, 13.315, 13.315, 13.315]])
     """
-    res = _core.rows_direct(_core.ROW_LOG_SOFTMAX, x, None, out, axis, n_threads)
-    if res is not None:  # the plain call, checked in C
-        return res
-    x = check_real(x, "x")
-    return _run(_core.ROW_LOG_SOFTMAX, _core.log_softmax, (x,), axis, out, n_threads)
+    return _run(_core.ROW_LOG_SOFTMAX, x, None, axis, out, n_threads)
 
 
 def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
@@ -356,7 +354,8 @@ def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
         out is not None and out.dtype == dtype and out.flags.c_contiguous
         and not np.may_share_memory(out, rows)
     )
-    res = out.reshape(layout.n_rows, n, n) if direct else np.empty((layout.n_rows, n, n), dtype)
+    res = (np.asarray(out).reshape(layout.n_rows, n, n) if direct
+           else np.empty((layout.n_rows, n, n), dtype))
     if res.size:
         _core.softmax_jacobian(rows, res, n_threads)
     if out is None:
@@ -438,11 +437,7 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     >>> np.allclose(csoftmax.softmax_vjp(y, dy), csoftmax.softmax_jacobian([1.0, 2.0, 3.0]).T @ dy)
     True
     """
-    res = _core.rows_direct(_core.ROW_SOFTMAX_VJP, y, dy, out, axis, n_threads)
-    if res is not None:  # the plain call, checked in C
-        return res
-    y, dy = _check_pair(y, dy)
-    return _run(_core.ROW_SOFTMAX_VJP, _core.softmax_vjp, (y, dy), axis, out, n_threads)
+    return _run(_core.ROW_SOFTMAX_VJP, y, dy, axis, out, n_threads)
 
 
 def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
@@ -500,8 +495,4 @@ def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.log_softmax_vjp(y, np.array([1.0, 0.0]))
     array([ 0.5, -0.5])
     """
-    res = _core.rows_direct(_core.ROW_LOG_SOFTMAX_VJP, y, dy, out, axis, n_threads)
-    if res is not None:  # the plain call, checked in C
-        return res
-    y, dy = _check_pair(y, dy)
-    return _run(_core.ROW_LOG_SOFTMAX_VJP, _core.log_softmax_vjp, (y, dy), axis, out, n_threads)
+    return _run(_core.ROW_LOG_SOFTMAX_VJP, y, dy, axis, out, n_threads)

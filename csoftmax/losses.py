@@ -112,6 +112,14 @@ def _check_weights(weight, sample_weight, n_classes, hard_shape, reduction):
     return weight, sample_weight
 
 
+def _kernel_ignore_index(ignore_index):
+    """The kernel's int64 ignore_index for checked labels (no label can equal one beyond
+    int64, so that one ignores nothing)."""
+    if ignore_index is None or not -2**63 <= int(ignore_index) < 2**63:
+        return _core.NO_IGNORE
+    return int(ignore_index)
+
+
 def _check_options(label_smoothing, reduction, ignore_index):
     if reduction not in _core.REDUCTIONS:
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}.")
@@ -272,9 +280,11 @@ def cross_entropy(
     >>> bool(np.isclose(csoftmax.cross_entropy(z, y, weight=[1.0, 2.0, 1.0]), np.log(3)))
     True
     """
-    if weight is None and sample_weight is None and (out is None or return_grad):
-        res = _core.xent_direct(logits, target, axis, ignore_index, label_smoothing,
-                                reduction, return_grad, out, n_threads)  # the plain call, in C
+    n_threads = check_n_threads(n_threads)
+    options = (axis, ignore_index, label_smoothing, reduction)
+    if weight is None and sample_weight is None:  # the common call may be in the layout
+        res = _core.cross_entropy(logits, target, None, None, options, return_grad, out,
+                                  n_threads)
         if res is not None:
             return res
     logits = check_real(logits, "logits")
@@ -284,7 +294,6 @@ def cross_entropy(
     layout = RowLayout(logits.shape, (axis,))
     if layout.n_rows and not n_classes:
         raise ValueError("logits has no classes (its class axis has length 0).")
-    n_threads = check_n_threads(n_threads)
     dtype = result_dtype(logits)
     target = np.asarray(target)
     hard = _check_target(target, logits.shape, axis, layout.batch_shape)
@@ -294,39 +303,39 @@ def cross_entropy(
         if not return_grad:
             raise ValueError("out= receives the gradient: pass return_grad=True as well.")
         check_out(out, logits.shape, dtype)
+    if not layout.n_rows:
+        loss = dtype.type(np.nan if reduction == "mean" else 0.0)
+        if reduction == "none":
+            loss = np.empty(layout.batch_shape, dtype=dtype)
+        if not return_grad:
+            return loss
+        return loss, (np.empty(logits.shape, dtype=dtype) if out is None else out)
 
     rows = layout.rows(logits, dtype)
+    eps = float(label_smoothing)
+    if hard:
+        target = _check_labels(target, n_classes, ignore_index)
+        options = (1, _kernel_ignore_index(ignore_index), eps, reduction)
+    else:
+        target = layout.rows(target, dtype)
+        if weight is not None:  # c_j ((1 - eps) t_j + eps / C), smoothing folded in
+            target = (weight * ((1.0 - eps) * target + eps / n_classes)).astype(dtype)
+            weight, eps = None, 0.0
+        options = (1, 0, eps, reduction)
     grad = None
     if return_grad:
         grad = direct_target(out, layout, dtype, [])
-        if grad is not None and np.may_share_memory(grad, rows):
-            grad = None  # the kernel reads the logits after writing the gradient
-        if grad is None:
-            grad = np.empty(rows.shape, dtype=dtype)
-    loss_rows = np.empty(layout.n_rows, dtype=np.float64)
-    code = _core.REDUCTIONS[reduction]
-    if not layout.n_rows:
-        loss = np.nan if reduction == "mean" else 0.0
-    elif hard:
-        labels = _check_labels(target, n_classes, ignore_index)
-        loss = _core.cross_entropy_hard(
-            rows, labels, sample_weight, weight, ignore_index, float(label_smoothing), code,
-            loss_rows, grad, n_threads,
-        )
-    else:
-        probs = layout.rows(target, dtype)
-        eps = float(label_smoothing)
-        if weight is not None:  # c_j ((1 - eps) t_j + eps / C), smoothing folded in
-            probs = (weight * ((1.0 - eps) * probs + eps / n_classes)).astype(dtype)
-            eps = 0.0
-        loss = _core.cross_entropy_soft(
-            rows, probs, sample_weight, eps, code, loss_rows, grad, n_threads
-        )
-
+        if grad is not None and any(np.may_share_memory(grad, a) for a in
+                                    (rows, target, weight, sample_weight) if a is not None):
+            grad = None  # the kernel reads every input after writing the gradient
+    res = _core.cross_entropy(rows, target, weight, sample_weight, options, return_grad, grad,
+                              n_threads)
+    if res is None:
+        raise ValueError("cross_entropy: the kernel refused the checked labels (were they "
+                         "changed during the call?)")
+    loss, grad = res if return_grad else (res, None)
     if reduction == "none":
-        loss = loss_rows.astype(dtype, copy=False).reshape(layout.batch_shape)
-    else:
-        loss = dtype.type(loss)
+        loss = loss.reshape(layout.batch_shape)
     if not return_grad:
         return loss
     if out is None:

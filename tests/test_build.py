@@ -165,6 +165,16 @@ def test_set_simd_backend_switches_and_validates(restore_simd_backend):
     assert "portable" in available_backends()
 
 
+def test_backend_name_with_a_nul_is_refused(restore_simd_backend):
+    before = csoftmax.simd_backend()
+    for name in ("portable\x00garbage", "auto\x00", "\x00"):
+        with pytest.raises(ValueError, match="name must be one of"):
+            csoftmax.set_simd_backend(name)
+        assert csoftmax.simd_backend() == before
+    assert csoftmax._core.simd_parse("portable\x00") == -2
+    assert csoftmax._core.simd_parse("portable") >= 0
+
+
 def test_auto_picks_a_vector_path_when_the_cpu_has_avx2(restore_simd_backend):
     try:
         flags = Path("/proc/cpuinfo").read_text()

@@ -673,48 +673,57 @@ def test_direct_vjp_matches_general_path(fn, shape, dtype):
         fn(y, dy[..., :-1])
 
 
-def test_direct_entry_takes_only_the_plain_call():
-    # _core.rows_direct serves the plain call and hands everything else back (None) to the
-    # general path, which validates it; what it serves has the general path's bits.
+def test_row_entry_takes_arrays_in_the_kernel_layout_only():
+    # _core.rows, the one entry of the row kernels, runs arrays already in the kernel's
+    # layout and hands everything else back (None) to csoftmax.functional, which validates
+    # and converts it; what it runs has the bits of the converted call.
     from csoftmax import _core
 
     rng = np.random.default_rng(4)
     x = rng.standard_normal((6, 5)).astype(np.float32)
     dy = rng.standard_normal((6, 5)).astype(np.float32)
     sm, vjp = _core.ROW_SOFTMAX, _core.ROW_SOFTMAX_VJP
-    got = _core.rows_direct(sm, x, None, None, -1, None)
+    got = _core.rows(sm, x, None, None, -1, 2)
     assert got.tobytes() == csoftmax.softmax(x, axis=(1,)).tobytes()
     read_only = x.copy()
     read_only.flags.writeable = False
-    assert _core.rows_direct(sm, read_only, None, None, 1, 2).tobytes() == got.tobytes()
+    assert _core.rows(sm, read_only, None, None, 1, 2).tobytes() == got.tobytes()
     out = np.empty_like(x)
-    assert _core.rows_direct(sm, x, None, out, -1, 1) is out
-    assert _core.rows_direct(sm, x[0], None, None, 0, None).tobytes() == got[0].tobytes()
-    assert _core.rows_direct(vjp, got, dy, dy, -1, None) is dy  # in place into dy
+    assert _core.rows(sm, x, None, out, -1, 1) is out
+    assert _core.rows(sm, x[0], None, None, 0, 1).tobytes() == got[0].tobytes()
+    assert _core.rows(vjp, got, dy, dy, -1, 1) is dy  # in place into dy
 
     buf = np.zeros(31, np.float32)
     x_in_buf = buf[:30].reshape(6, 5)
     x_in_buf[...] = x
     handed_back = [
-        (sm, x.T, None, None, -1, None),  # not C-contiguous
-        (sm, x.astype(np.float16), None, None, -1, None),  # not a native dtype
-        (sm, x.astype(x.dtype.newbyteorder()), None, None, -1, None),  # byte-swapped
-        (sm, x.reshape(2, 3, 5), None, None, -1, None),  # 3-D
-        (sm, x[:0], None, None, -1, None),  # empty
-        (sm, x.view(np.matrix), None, None, -1, None),  # a subclass
-        (sm, x, None, None, 0, None),  # not the last axis
-        (sm, x, None, None, np.int64(-1), None),  # a NumPy int axis
-        (sm, x, None, None, (-1,), None),  # a tuple axis
-        (sm, x, None, None, -1, 0),  # n_threads the general path rejects
-        (sm, x, None, None, -1, -1),  # counted back from the cores
-        (sm, x, None, None, -1, True),  # a bool
-        (sm, x, None, np.empty((6, 5)), -1, None),  # out of another dtype
-        (sm, x, None, np.empty((5, 6), np.float32), -1, None),  # out of another shape
-        (sm, x, None, read_only, -1, None),  # out not writeable
-        (sm, x_in_buf, None, buf[1:].reshape(6, 5), -1, None),  # out overlaps x partly
-        (vjp, got, dy.astype(np.float64), None, -1, None),  # dy of another dtype
-        (vjp, got, dy[:, :4].copy(), None, -1, None),  # dy of another shape
-        (vjp, got, dy.T.copy().T, None, -1, None),  # dy not C-contiguous
+        (sm, x.T, None, None, -1, 1),  # not C-contiguous
+        (sm, x.astype(np.float16), None, None, -1, 1),  # not a native dtype
+        (sm, x.astype(x.dtype.newbyteorder()), None, None, -1, 1),  # byte-swapped
+        (sm, x.reshape(2, 3, 5), None, None, -1, 1),  # 3-D
+        (sm, x[:0], None, None, -1, 1),  # empty
+        (sm, x.view(np.matrix), None, None, -1, 1),  # a subclass
+        (sm, x.tolist(), None, None, -1, 1),  # not an array
+        (sm, x, None, None, 0, 1),  # not the last axis
+        (sm, x, None, None, np.int64(-1), 1),  # a NumPy int axis
+        (sm, x, None, None, (-1,), 1),  # a tuple axis
+        (sm, x, None, np.empty((6, 5)), -1, 1),  # out of another dtype
+        (sm, x, None, np.empty((5, 6), np.float32), -1, 1),  # out of another shape
+        (sm, x, None, read_only, -1, 1),  # out not writeable
+        (sm, x_in_buf, None, buf[1:].reshape(6, 5), -1, 1),  # out overlaps x partly
+        (vjp, got, dy.astype(np.float64), None, -1, 1),  # dy of another dtype
+        (vjp, got, dy[:, :4].copy(), None, -1, 1),  # dy of another shape
+        (vjp, got, dy.T.copy().T, None, -1, 1),  # dy not C-contiguous
+        (vjp, got, None, None, -1, 1),  # no dy
     ]
     for args in handed_back:
-        assert _core.rows_direct(*args) is None, args
+        assert _core.rows(*args) is None, args
+    # the thread count reaches the entry resolved, by csoftmax._utils.check_n_threads
+    with pytest.raises(TypeError):
+        _core.rows(sm, x, None, None, -1, None)
+    for n_threads in (-1, -2, 1, 2, 10**6):
+        assert csoftmax.softmax(x, n_threads=n_threads).tobytes() == got.tobytes()
+    with pytest.raises(ValueError, match="n_threads=0"):
+        csoftmax.softmax(x, n_threads=0)
+    with pytest.raises(TypeError, match="n_threads"):
+        csoftmax.softmax(x, n_threads=True)

@@ -640,29 +640,40 @@ def test_direct_call_keeps_the_general_checks_of_axis_and_ignore_index():
         csoftmax.cross_entropy(z, np.array([0, -2**63]), ignore_index=None)
 
 
-def test_direct_entry_takes_only_the_plain_call():
-    # _core.xent_direct serves the plain call (checked in C) and hands everything else back
-    # (None) to the general path, which validates it
+def test_cross_entropy_entry_takes_arguments_in_the_kernel_layout_only():
+    # _core.cross_entropy, the one entry of the cross-entropy kernels, runs arguments
+    # already in the kernel's layout and hands everything else back (None) to
+    # csoftmax.losses, which validates and converts it
     from csoftmax import _core
 
     rng = np.random.default_rng(5)
     z = rng.standard_normal((6, 4)).astype(np.float32)
     y = rng.integers(0, 4, 6)
-    plain = (z, y, 1, -100, 0.0, "mean", True, None, None)
-    loss, grad = _core.xent_direct(*plain)
+    options = (1, -100, 0.0, "mean")
+    plain = (z, y, None, None, options, True, None, 2)
+    loss, grad = _core.cross_entropy(*plain)
     want_loss, want_grad = csoftmax.cross_entropy(z, y.astype(np.int32), return_grad=True)
     assert type(loss) is np.float32 and loss.tobytes() == want_loss.tobytes()
     assert grad.tobytes() == want_grad.tobytes()
-    rows = _core.xent_direct(z, y, 1, -100, 0.0, "none", False, None, 2)
+    rows = _core.cross_entropy(z, y, None, None, (1, -100, 0.0, "none"), False, None, 2)
     assert rows.dtype == np.float32 and rows.shape == (6,)
     out = np.empty_like(z)
-    assert _core.xent_direct(*plain[:7], out, None)[1] is out
+    assert _core.cross_entropy(*plain[:6], out, 1)[1] is out
     assert out.tobytes() == want_grad.tobytes()
+    P = csoftmax.softmax(rng.standard_normal((6, 4)).astype(np.float32))
+    soft = _core.cross_entropy(z, P, None, None, options, True, None, 1)
+    want_soft = csoftmax.cross_entropy(z, P.astype(np.float64).astype(np.float32).tolist(),
+                                       return_grad=True)
+    assert soft[0].tobytes() == want_soft[0].tobytes()
+    assert soft[1].tobytes() == want_soft[1].tobytes()
     buf = np.zeros(25, np.float32)
     z_in_buf = buf[:24].reshape(6, 4)
     z_in_buf[...] = z
     read_only = out.copy()
     read_only.flags.writeable = False
+    labels_buf = np.zeros(24, np.float64)
+    labels_in_out = labels_buf.view(np.int64)[:6]
+    labels_in_out[:] = y
 
     def but(i, value):
         args = list(plain)
@@ -679,22 +690,24 @@ def test_direct_entry_takes_only_the_plain_call():
         but(1, y.astype(np.int32)),  # labels not int64
         but(1, y[:5]),  # one label short
         but(1, np.repeat(y, 2)[::2]),  # labels not contiguous
-        but(2, 0),  # classes not on axis 1
-        but(2, np.int64(1)),  # a NumPy int axis
-        but(3, None),  # no ignore_index
-        but(3, 2**63),  # beyond int64
-        but(4, 0),  # an int label_smoothing
-        but(4, 1.5),  # out of [0, 1]
-        but(5, "avg"),  # an unknown reduction
-        but(8, 0),  # n_threads the general path rejects
-        but(8, -1),  # counted back from the cores
-        but(7, np.empty((6, 4))),  # out of another dtype
-        but(7, np.empty((4, 6), np.float32)),  # out of another shape
-        but(7, read_only),  # out not writeable
-        but(7, z),  # out the logits themselves
-        [z_in_buf, *plain[1:7], buf[1:].reshape(6, 4), None],  # out overlapping them
-        [*plain[:6], False, out, None],  # out without the gradient
+        but(1, P.astype(np.float64)),  # probabilities of another dtype
+        but(2, np.ones(3)),  # a class weight short
+        but(3, np.ones(6, np.float32)),  # float32 sample weights
+        but(4, (0, -100, 0.0, "mean")),  # classes not on axis 1
+        but(4, (np.int64(1), -100, 0.0, "mean")),  # a NumPy int axis
+        but(4, (1, None, 0.0, "mean")),  # no ignore_index
+        but(4, (1, 2**63, 0.0, "mean")),  # beyond int64
+        but(4, (1, -100, 0, "mean")),  # an int label_smoothing
+        but(4, (1, -100, 1.5, "mean")),  # out of [0, 1]
+        but(4, (1, -100, 0.0, "avg")),  # an unknown reduction
+        but(6, np.empty((6, 4))),  # out of another dtype
+        but(6, np.empty((4, 6), np.float32)),  # out of another shape
+        but(6, read_only),  # out not writeable
+        but(6, z),  # out the logits themselves
+        [z_in_buf, *plain[1:6], buf[1:].reshape(6, 4), 1],  # out overlapping them
+        [z.astype(np.float64), labels_in_out, *plain[2:6], labels_buf.reshape(6, 4), 1],
+        [*plain[:5], False, out, 1],  # out without the gradient
         but(1, np.array([0, 1, 4, 2, 3, 1])),  # a label out of range
     ]
     for args in handed_back:
-        assert _core.xent_direct(*args) is None, args
+        assert _core.cross_entropy(*args) is None, args

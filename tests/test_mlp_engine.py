@@ -154,10 +154,13 @@ def test_engine_rejects_bad_arguments():
     with pytest.raises(ValueError, match="rejected"):  # batch_size above batch_rows
         eng.epoch(X, y, None, np.arange(N), N + 1, 0.0,
                   Optimizer("sgd", [np.zeros_like(p) for p in coefs + intercepts]))
-    with pytest.raises(ValueError, match="intercepts: expected a float32"):
+    with pytest.raises(ValueError, match="one dtype"):
         MLPEngine([c.astype(np.float32) for c in coefs], intercepts, "relu", "softmax", N, 1)
-    with pytest.raises(ValueError, match="coefs: expected"):
+    with pytest.raises(ValueError, match=r"coefs_\[1\] has shape .* must chain"):
         MLPEngine([coefs[0], coefs[1].T.copy(), coefs[2]], intercepts, "relu", "softmax", N, 1)
+    with pytest.raises(ValueError, match="coefs: expected a C-contiguous"):
+        MLPEngine([np.asfortranarray(coefs[0])] + coefs[1:], intercepts, "relu", "softmax", N,
+                  1)
     Xs = sp.csr_matrix(X)
     Xs.indices, Xs.indptr = Xs.indices.astype(np.int64), Xs.indptr.astype(np.int64)
     Xs.indices[0] = 99  # a column index past n_features is refused, never read
@@ -195,22 +198,22 @@ def test_float16_weights_set_by_hand_raise_instead_of_crashing():
         clf.predict(X)
 
 
-def test_kernel_wrappers_check_shapes_and_none():
+def test_kernel_entries_never_run_on_arrays_out_of_their_layout():
     from csoftmax import _core
 
     x = np.zeros((4, 3))
     with pytest.raises(TypeError):
-        _core.softmax(x, None, 1)
-    with pytest.raises(ValueError, match="do not match"):
-        _core.softmax(x, np.empty((2, 3)), 1)
-    with pytest.raises(ValueError, match="do not match"):
-        _core.softmax_vjp(x, x, np.empty((4, 2)), 1)
-    with pytest.raises(ValueError, match="do not match"):
-        _core.cross_entropy_hard(x, np.zeros(2, np.int64), None, None, None, 0.0, 2,
-                                 np.empty(4), None, 1)
-    with pytest.raises(ValueError, match="class_weight"):
-        _core.cross_entropy_hard(x, np.zeros(4, np.int64), None, np.ones(2), None, 0.0, 2,
-                                 np.empty(4), None, 1)
+        _core.rows(_core.ROW_SOFTMAX, x, None, None, -1, None)
+    assert _core.rows(_core.ROW_SOFTMAX, x, None, np.empty((2, 3)), -1, 1) is None
+    assert _core.rows(_core.ROW_SOFTMAX_VJP, x, x, np.empty((4, 2)), -1, 1) is None
+    for out in (None, np.empty((4, 3, 2)), np.empty((4, 3, 3), np.float32), x):
+        with pytest.raises(ValueError, match="layout"):
+            _core.softmax_jacobian(x, out, 1)
+    options = (1, -100, 0.0, "mean")
+    assert _core.cross_entropy(x, np.zeros(2, np.int64), None, None, options, False, None,
+                               1) is None
+    assert _core.cross_entropy(x, np.zeros(4, np.int64), np.ones(2), None, options, False,
+                               None, 1) is None
 
 
 def test_wide_sparse_input_predicts_in_batches_past_two_to_the_31_elements():

@@ -32,7 +32,8 @@ Modules, one job each:
     ``_BaseMLP``, the fitting machinery ``MLPClassifier`` inherits: input and target
     checks, class weights, weight initialization, the L-BFGS solver and the epoch loop
     of the stochastic solvers (early-stopping split, batch size, one epoch and its
-    bookkeeping, the stopping decision).
+    bookkeeping, the stopping decision), and the output layer's labels and logistic
+    probabilities.
 ``_optimizers``
     The optimizer state of 'sgd' and 'adam' (``_SGDState``, ``_AdamState``) around the
     C optimizer: learning-rate schedules, the reaction to a stalled loss, and the one
@@ -52,9 +53,5 @@ Modules, one job each:
 
 from csoftmax.neural_network._estimator import MLPClassifier
 from csoftmax.neural_network._params import InvalidParameterError
-
-# Estimators pickled by csoftmax 0.1.0, when this package was one module, name their
-# optimizer state csoftmax.neural_network._SGDState / _AdamState (converted on load).
-from csoftmax.neural_network._optimizers import _AdamState, _SGDState  # noqa: F401
 
 __all__ = ["MLPClassifier", "InvalidParameterError"]

@@ -120,7 +120,7 @@ def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,
     prediction_cache(estimator): the engine built for these weights is kept there and reused by
     the next call, so that a prediction does not allocate the engine's buffers again.
     """
-    dtype = coefs[0].dtype
+    dtype = np.asarray(coefs[0]).dtype
     X = _engine_input(X, dtype)
     out = np.empty((X.shape[0], n_outputs), dtype=dtype)
     spec = (activation, out_activation, check_n_threads(n_threads))
@@ -142,8 +142,8 @@ def _cached_engine(cache, coefs, intercepts, spec):
     if (kept is not None and cache["spec"] == spec and len(kept) == len(arrays)
             and all(a is b for a, b in zip(arrays, kept))):
         return cache["engine"]
-    dtype = coefs[0].dtype
-    params = [_engine_array(a, dtype) for a in arrays]
+    dtype = np.asarray(coefs[0]).dtype
+    params = [_engine_array(a, dtype) for a in arrays]  # MLPEngine checks their shapes
     n_layers = len(coefs)
     engine = MLPEngine(params[:n_layers], params[n_layers:], spec[0], spec[1],
                        _PREDICT_BATCH_ROWS, spec[2])

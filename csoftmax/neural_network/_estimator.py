@@ -5,7 +5,6 @@ in an engine built by ``_engine``.
 """
 
 import numpy as np
-from scipy.special import expit
 from sklearn import config_context, get_config
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import NotFittedError
@@ -495,45 +494,29 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _forward_logits(self, X, check_input=True):
         """Output-layer values (before softmax/logistic), in the weights' dtype."""
         if check_input:
-            X_plain = self._plain_input(X)
-            if X_plain is not None:
-                X = X_plain
-            else:
-                X = validate_data(
-                    self, X, accept_sparse=["csr", "csc"], dtype=self.coefs_[0].dtype,
-                    order="C", reset=False,
-                )
+            X = self._validated_input(X)
         return _predict_logits(
             X, self.coefs_, self.intercepts_, self.activation, self.out_activation_,
             self.n_outputs_, self.n_threads, cache=prediction_cache(self),
         )
 
-    def _plain_input(self, X):
-        """X as the engine reads it, when it is a plain float ndarray that passes every
-        check ``validate_data`` makes here; else None (and validate_data decides).
+    def _validated_input(self, X):
+        """X checked by ``validate_data``, as the engine reads it.
 
-        A plain array needs only its shape, dtype and finiteness checked, which costs well
-        under a microsecond for a row against validate_data's hundreds; the values are
-        converted to the weights' dtype at most once.
+        One C pass checks that a C-contiguous 2-D float array is finite, and casts it to the
+        weights' dtype if needed (``_checked_input``). Such an array then has nothing left
+        for ``check_array`` to check or convert, so ``validate_data`` checks only its
+        feature count and names: for a few rows that costs a microsecond, against hundreds
+        for ``check_array``. Anything else is checked and converted by ``check_array``.
         """
-        if (type(X) is not np.ndarray or X.ndim != 2 or X.dtype.kind != "f" or not X.shape[0]
-                or X.shape[1] != self.n_features_in_ or hasattr(self, "feature_names_in_")):
-            return None
-        dtype = self.coefs_[0].dtype
-        X_engine, finite = _checked_input(X, dtype, self.n_threads)  # one pass, when it can
+        dtype = np.asarray(self.coefs_[0]).dtype
+        X_engine, finite = _checked_input(X, dtype, self.n_threads)
         if finite:
+            validate_data(self, X, reset=False, skip_check_array=True)
             return X_engine
-        # A finite sum means finite entries; an infinite or NaN sum goes to validate_data
-        # with the caller's X, which finds the culprit (or accepts data whose sum merely
-        # overflowed). Overflow here is expected, never a warning (as in scikit-learn).
-        with np.errstate(over="ignore", invalid="ignore"):
-            finite = np.isfinite(np.add.reduce(X, axis=None))
-            if not finite:
-                return None
-            X_cast = np.ascontiguousarray(X, dtype=dtype)
-            if X_cast is not X and not np.isfinite(np.add.reduce(X_cast, axis=None)):
-                return None  # the cast overflowed: validate_data reports it
-        return X_cast
+        return validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=dtype, order="C", reset=False,
+        )
 
     def predict(self, X):
         """Predict using the multi-layer perceptron classifier.
@@ -572,18 +555,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return softmax(logits, axis=1, out=logits, n_threads=self.n_threads)
         return self._logistic_proba(logits, out=logits)
 
-    def _logistic_proba(self, logits, out=None):
-        """``predict_proba`` of logistic outputs: sigmoid of the logits.
-
-        A single output (binary target) gives the two columns ``1 - p, p``, as
-        scikit-learn computes them.
-        """
-        proba = expit(logits, out=out)
-        if self.n_outputs_ == 1:
-            proba = proba.ravel()
-            return np.vstack([1 - proba, proba]).T
-        return proba
-
     def predict_log_proba(self, X):
         """Return the log of probability estimates.
 
@@ -614,23 +585,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 logits, axis=1, out=logits, n_threads=self.n_threads
             )
         return self._logistic_log_proba(logits)
-
-    def _logistic_log_proba(self, logits):
-        """``predict_log_proba`` of logistic outputs.
-
-        The log of exactly what ``predict_proba`` returns keeps its ties and
-        its order (a probability that rounds to 1.0 has log 0, as in
-        scikit-learn); only where that probability is 0 is the accurate
-        log-sigmoid ``log(sigmoid(z)) = -log(1 + exp(-z))`` used instead of -inf.
-        """
-        proba = self._logistic_proba(logits)
-        # Column j of ``proba`` is sigmoid(signed_logits[:, j]); 1 - sigmoid(z) = sigmoid(-z).
-        signed_logits = np.hstack([-logits, logits]) if self.n_outputs_ == 1 else logits
-        underflow = proba == 0
-        with np.errstate(divide="ignore"):
-            log_proba = np.log(proba, out=proba)
-        log_proba[underflow] = -np.logaddexp(0, -signed_logits[underflow])
-        return log_proba
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

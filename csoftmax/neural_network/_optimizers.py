@@ -34,11 +34,6 @@ class _OptimizerState:
     def run_epoch(self, engine, X, y, sample_weight, order, batch_size, alpha):
         return engine.epoch(X, y, sample_weight, order, batch_size, alpha, self.optimizer)
 
-    def __setstate__(self, state):
-        if "optimizer" not in state:  # pickled by csoftmax 0.1.0, before the C optimizer
-            state = self._from_python_state(dict(state))
-        self.__dict__.update(state)
-
 
 class _SGDState(_OptimizerState):
     """Minibatch SGD with momentum, and its learning-rate schedule."""
@@ -56,16 +51,6 @@ class _SGDState(_OptimizerState):
     @_OptimizerState.learning_rate.setter
     def learning_rate(self, value):
         self.optimizer.learning_rate = value
-
-    @staticmethod
-    def _from_python_state(old):
-        return dict(
-            learning_rate_init=old["learning_rate_init"], lr_schedule=old["lr_schedule"],
-            power_t=old["power_t"],
-            optimizer=Optimizer("sgd", list(old["velocities"]),
-                                learning_rate=float(old["learning_rate"]),
-                                momentum=float(old["momentum"]), nesterov=bool(old["nesterov"])),
-        )
 
     def iteration_ends(self, time_step):
         if self.lr_schedule == "invscaling":
@@ -103,16 +88,6 @@ class _AdamState(_OptimizerState):
     def t(self):
         """Steps taken."""
         return self.optimizer.t
-
-    @staticmethod
-    def _from_python_state(old):
-        return dict(
-            learning_rate_init=old["learning_rate_init"],
-            optimizer=Optimizer("adam", list(old["ms"]) + list(old["vs"]), int(old["t"]),
-                                learning_rate=float(old["learning_rate_init"]),
-                                beta_1=float(old["beta_1"]), beta_2=float(old["beta_2"]),
-                                epsilon=float(old["epsilon"])),
-        )
 
     def iteration_ends(self, time_step):
         pass

@@ -5,7 +5,8 @@
 (or per ``partial_fit`` call): input validation, shuffling of the sample order, the
 early-stopping split and score, the learning-rate schedule (through the optimizer
 state), verbose output and stopping decisions.  The per-minibatch work runs in the
-engine built by ``_engine``.
+engine built by ``_engine``.  The output layer's values become labels and logistic
+probabilities here too.
 """
 
 import contextlib
@@ -16,6 +17,7 @@ from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
@@ -519,3 +521,32 @@ class _BaseMLP(BaseEstimator):
         if self.n_outputs_ == 1:
             scores = scores.ravel()
         return self._label_binarizer.inverse_transform(scores)
+
+    def _logistic_proba(self, logits, out=None):
+        """``predict_proba`` of logistic outputs: sigmoid of the logits.
+
+        A single output (binary target) gives the two columns ``1 - p, p``, as
+        scikit-learn computes them.
+        """
+        proba = expit(logits, out=out)
+        if self.n_outputs_ == 1:
+            proba = proba.ravel()
+            return np.vstack([1 - proba, proba]).T
+        return proba
+
+    def _logistic_log_proba(self, logits):
+        """``predict_log_proba`` of logistic outputs.
+
+        The log of exactly what ``predict_proba`` returns keeps its ties and
+        its order (a probability that rounds to 1.0 has log 0, as in
+        scikit-learn); only where that probability is 0 is the accurate
+        log-sigmoid ``log(sigmoid(z)) = -log(1 + exp(-z))`` used instead of -inf.
+        """
+        proba = self._logistic_proba(logits)
+        # Column j of ``proba`` is sigmoid(signed_logits[:, j]); 1 - sigmoid(z) = sigmoid(-z).
+        signed_logits = np.hstack([-logits, logits]) if self.n_outputs_ == 1 else logits
+        underflow = proba == 0
+        with np.errstate(divide="ignore"):
+            log_proba = np.log(proba, out=proba)
+        log_proba[underflow] = -np.logaddexp(0, -signed_logits[underflow])
+        return log_proba
