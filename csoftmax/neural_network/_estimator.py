@@ -14,6 +14,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from csoftmax.functional import log_softmax, softmax
+from csoftmax.neural_network._export import _ExportMixin
 from csoftmax.neural_network._engine import (
     _checked_input,
     _predict_logits,
@@ -34,7 +35,7 @@ def _check_solver(estimator):
     return True
 
 
-class MLPClassifier(ClassifierMixin, _BaseMLP):
+class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
     """Multi-layer Perceptron classifier trained by csoftmax's fused C kernels.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the
@@ -591,86 +592,3 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         tags.input_tags.sparse = True
         tags.classifier_tags.multi_label = True
         return tags
-
-    # ------------------------------------------------------------------- export
-    def to_sklearn(self):
-        """A fitted :class:`sklearn.neural_network.MLPClassifier` equal to this model.
-
-        It predicts the same labels and, to rounding, the same probabilities, pickles and
-        loads where csoftmax is not installed, converts to ONNX with ``skl2onnx``, and
-        continues training as this model would: ``partial_fit`` from its optimizer state,
-        a warm-started ``fit`` from its weights. Nothing is shared with this model.
-
-        Returns
-        -------
-        estimator : sklearn.neural_network.MLPClassifier
-
-        Raises
-        ------
-        sklearn.exceptions.NotFittedError
-            If this model is not fitted.
-
-        Notes
-        -----
-        ``class_weight``, ``dtype`` and ``n_threads``, which scikit-learn lacks, are
-        dropped: they shape training, never a prediction. Weights keep their dtype.
-        See :doc:`/deployment`.
-
-        Examples
-        --------
-        >>> import pickle
-        >>> from sklearn.datasets import load_iris
-        >>> from csoftmax import MLPClassifier
-        >>> X, y = load_iris(return_X_y=True)
-        >>> clf = MLPClassifier((8,), solver="lbfgs", max_iter=500, random_state=0).fit(X, y)
-        >>> sk = clf.to_sklearn()
-        >>> type(sk).__module__
-        'sklearn.neural_network._multilayer_perceptron'
-        >>> bool((sk.predict(X) == clf.predict(X)).all())
-        True
-        >>> b"csoftmax" in pickle.dumps(sk)
-        False
-        """
-        from csoftmax.neural_network._export import to_sklearn
-
-        return to_sklearn(self)
-
-    @classmethod
-    def from_sklearn(cls, estimator):
-        """A model equal to a fitted :class:`sklearn.neural_network.MLPClassifier`.
-
-        It predicts as ``estimator`` does, and its ``partial_fit`` and warm-started
-        ``fit`` continue training as ``estimator``'s would, optimizer state included.
-        ``class_weight``, ``dtype`` and ``n_threads`` keep their defaults; weights keep
-        their dtype. ``from_sklearn(clf.to_sklearn())`` has exactly the weights of ``clf``.
-
-        Parameters
-        ----------
-        estimator : sklearn.neural_network.MLPClassifier
-            A fitted estimator; it is left unchanged, and nothing is shared with it.
-
-        Returns
-        -------
-        model : MLPClassifier
-
-        Raises
-        ------
-        TypeError
-            If ``estimator`` is not scikit-learn's ``MLPClassifier``.
-        sklearn.exceptions.NotFittedError
-            If ``estimator`` is not fitted.
-
-        Examples
-        --------
-        >>> from sklearn.datasets import load_iris
-        >>> from sklearn.neural_network import MLPClassifier as SklearnMLP
-        >>> from csoftmax import MLPClassifier
-        >>> X, y = load_iris(return_X_y=True)
-        >>> sk = SklearnMLP((8,), solver="lbfgs", max_iter=500, random_state=0).fit(X, y)
-        >>> clf = MLPClassifier.from_sklearn(sk)
-        >>> bool((clf.predict(X) == sk.predict(X)).all())
-        True
-        """
-        from csoftmax.neural_network._export import from_sklearn
-
-        return from_sklearn(cls, estimator)

@@ -18,8 +18,7 @@ The optimizer is the one private part of scikit-learn used here, and only becaus
 unavoidable: scikit-learn's ``partial_fit`` continues the object in ``_optimizer``, which
 must be of its own classes (``sklearn.neural_network._stochastic_optimizers``) for the
 converted model to pickle and load without csoftmax. csoftmax's optimizer state keeps the
-same names (``velocities``, ``ms``, ``vs``, ``t``, ...), which its pickles of version
-0.1.0 also used. Should a scikit-learn release move those classes, the models convert
+same names (``velocities``, ``ms``, ``vs``, ``t``, ...). Should a scikit-learn release move those classes, the models convert
 without the optimizer state (with a warning) and a later ``partial_fit`` starts a new one.
 """
 
@@ -29,6 +28,7 @@ import warnings
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.utils.validation import check_is_fitted
 
+from csoftmax._core import Optimizer
 from csoftmax.neural_network._optimizers import _AdamState, _SGDState
 
 # The fitted state both classes keep, by the name both use. Attributes a model lacks
@@ -118,16 +118,40 @@ def _from_sklearn_optimizer(sk):
         _optimizer_warning(_MOVED)
         return None
     sgd_class, adam_class = classes
-    # csoftmax's state classes read scikit-learn's attribute names (they are the names
-    # of csoftmax 0.1.0's pickles, which __setstate__ converts).
     if isinstance(sk, sgd_class):
-        state = _SGDState.__new__(_SGDState)
-    elif isinstance(sk, adam_class):
-        state = _AdamState.__new__(_AdamState)
-    else:
-        _optimizer_warning(f"unknown optimizer {type(sk).__name__!r}")
-        return None
-    state.__setstate__(dict(vars(sk)))
+        return _sgd_state(vars(sk))
+    if isinstance(sk, adam_class):
+        return _adam_state(vars(sk))
+    _optimizer_warning(f"unknown optimizer {type(sk).__name__!r}")
+    return None
+
+
+def _sgd_state(sk):
+    """csoftmax's SGD state from the attributes of scikit-learn's ``SGDOptimizer``."""
+    state = _SGDState.__new__(_SGDState)
+    state.learning_rate_init = sk["learning_rate_init"]
+    state.lr_schedule = sk["lr_schedule"]
+    state.power_t = sk["power_t"]
+    state.optimizer = Optimizer(
+        "sgd", list(sk["velocities"]), learning_rate=float(sk["learning_rate"]),
+        momentum=float(sk["momentum"]), nesterov=bool(sk["nesterov"]),
+    )
+    return state
+
+
+def _adam_state(sk):
+    """csoftmax's Adam state from the attributes of scikit-learn's ``AdamOptimizer``.
+
+    The C optimizer applies the bias correction to ``learning_rate_init`` itself, from its
+    step count ``t``.
+    """
+    state = _AdamState.__new__(_AdamState)
+    state.learning_rate_init = sk["learning_rate_init"]
+    state.optimizer = Optimizer(
+        "adam", list(sk["ms"]) + list(sk["vs"]), int(sk["t"]),
+        learning_rate=float(sk["learning_rate_init"]), beta_1=float(sk["beta_1"]),
+        beta_2=float(sk["beta_2"]), epsilon=float(sk["epsilon"]),
+    )
     return state
 
 
@@ -159,3 +183,85 @@ def from_sklearn(cls, estimator):
     if optimizer is not None:
         model._optimizer = optimizer
     return model
+
+
+class _ExportMixin:
+    """The conversions of :class:`csoftmax.MLPClassifier` to and from scikit-learn's."""
+
+    def to_sklearn(self):
+        """A fitted :class:`sklearn.neural_network.MLPClassifier` equal to this model.
+
+        It predicts the same labels and, to rounding, the same probabilities, pickles and
+        loads where csoftmax is not installed, converts to ONNX with ``skl2onnx``, and
+        continues training as this model would: ``partial_fit`` from its optimizer state,
+        a warm-started ``fit`` from its weights. Nothing is shared with this model.
+
+        Returns
+        -------
+        estimator : sklearn.neural_network.MLPClassifier
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If this model is not fitted.
+
+        Notes
+        -----
+        ``class_weight``, ``dtype`` and ``n_threads``, which scikit-learn lacks, are
+        dropped: they shape training, never a prediction. Weights keep their dtype.
+        See :doc:`/deployment`.
+
+        Examples
+        --------
+        >>> import pickle
+        >>> from sklearn.datasets import load_iris
+        >>> from csoftmax import MLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifier((8,), solver="lbfgs", max_iter=500, random_state=0).fit(X, y)
+        >>> sk = clf.to_sklearn()
+        >>> type(sk).__module__
+        'sklearn.neural_network._multilayer_perceptron'
+        >>> bool((sk.predict(X) == clf.predict(X)).all())
+        True
+        >>> b"csoftmax" in pickle.dumps(sk)
+        False
+        """
+        return to_sklearn(self)
+
+    @classmethod
+    def from_sklearn(cls, estimator):
+        """A model equal to a fitted :class:`sklearn.neural_network.MLPClassifier`.
+
+        It predicts as ``estimator`` does, and its ``partial_fit`` and warm-started
+        ``fit`` continue training as ``estimator``'s would, optimizer state included.
+        ``class_weight``, ``dtype`` and ``n_threads`` keep their defaults; weights keep
+        their dtype. ``from_sklearn(clf.to_sklearn())`` has exactly the weights of ``clf``.
+
+        Parameters
+        ----------
+        estimator : sklearn.neural_network.MLPClassifier
+            A fitted estimator; it is left unchanged, and nothing is shared with it.
+
+        Returns
+        -------
+        model : MLPClassifier
+
+        Raises
+        ------
+        TypeError
+            If ``estimator`` is not scikit-learn's ``MLPClassifier``.
+        sklearn.exceptions.NotFittedError
+            If ``estimator`` is not fitted.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.neural_network import MLPClassifier as SklearnMLP
+        >>> from csoftmax import MLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> sk = SklearnMLP((8,), solver="lbfgs", max_iter=500, random_state=0).fit(X, y)
+        >>> clf = MLPClassifier.from_sklearn(sk)
+        >>> bool((clf.predict(X) == sk.predict(X)).all())
+        True
+        """
+        return from_sklearn(cls, estimator)
