@@ -79,7 +79,7 @@ def _import_reader(instrument=False):
 
         import csoftmax  # noqa: F401
 
-        with atheris.instrument_imports(include=["csoftmax.datasets"]):
+        with atheris.instrument_imports(include=["csoftmax._idx", "csoftmax.datasets"]):
             import csoftmax.datasets
     else:
         import csoftmax.datasets

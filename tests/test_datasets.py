@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import sklearn.datasets._openml
 
+import csoftmax._idx
 import csoftmax.datasets
 from csoftmax.datasets import (
     IDX_MAX_NDIM,
@@ -350,6 +351,7 @@ def write_gzip_bomb(path, header, n_zero_bytes):
 
 GZIP_BOMB_CHILD = """
 import builtins, json, sys, time, tracemalloc
+import csoftmax._idx
 import csoftmax.datasets
 
 class CountingFile:
@@ -371,7 +373,7 @@ def counting_open(*args, **kwargs):
     opened.append(CountingFile(builtins.open(*args, **kwargs)))
     return opened[-1]
 
-csoftmax.datasets.open = counting_open
+csoftmax._idx.open = counting_open
 tracemalloc.start()
 start = time.perf_counter()
 try:
@@ -419,9 +421,10 @@ def test_read_idx_missing_file(tmp_path):
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(csoftmax.datasets, raise_on_error=False)
-    assert result.attempted > 0
-    assert result.failed == 0
+    for module in (csoftmax.datasets, csoftmax._idx):
+        result = doctest.testmod(module, raise_on_error=False)
+        assert result.attempted > 0, module.__name__
+        assert result.failed == 0, module.__name__
 
 
 # --------------------------------------------------------------------------
