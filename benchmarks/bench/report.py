@@ -8,7 +8,8 @@ present in ``<out>``, so that re-running one section keeps the others' last figu
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ORDER = ("kernels", "training", "contention", "latency", "grid", "scaling")
+ORDER = ("kernels", "training", "contention", "latency", "calls", "grid", "scaling",
+         "streaming")
 
 
 @dataclass
