@@ -8,11 +8,13 @@
 Sections: kernels (softmax, log_softmax, softmax_vjp, cross-entropy + gradient against
 NumPy, SciPy, PyTorch and a plain copy), training (seconds per epoch and test accuracy
 against scikit-learn, a PyTorch loop and the time of the matrix products alone),
-contention (training while another process keeps a core busy), latency (predict_proba on
-1, 10 and 1,000 rows), grid (GridSearchCV in a fresh process, n_jobs 1 and 2) and scaling
-(threads, samples, classes, hidden width), and calls (partial_fit of 10 and 200 rows and
-a one-row predict_proba, each library in its own process). PyTorch is compared with when
-it is installed.
+contention (training while another process keeps a core busy; fit, partial_fit,
+predict_proba and softmax each in its own process, default threads and n_threads=1),
+latency (predict_proba on 1, 10 and 1,000 rows), calls (partial_fit of 10 and 200 rows and
+a one-row predict_proba, each library in its own process), grid (GridSearchCV in a fresh
+process, n_jobs 1 and 2), scaling (threads, samples, classes, hidden width) and streaming
+(out_of_core.py: partial_fit from a memmap against fit, 1,000,000 rows). PyTorch is
+compared with when it is installed.
 
 Besides the tables and figures, a run writes results.json: the machine (its CPU flags and
 SIMD path too) and every figure under a stable key. When the run writes to docs/benchmarks,
@@ -22,8 +24,8 @@ writes those blocks into <out>/quoted/ instead. ``--render`` does only that, fro
 results.json already there.
 
 It prints figures and never asserts them: run it on a quiet machine, and repeat a run
-before trusting one. The full run takes several minutes and needs Fashion-MNIST
-(``--data-dir``); ``--quick`` uses tiny shapes and scikit-learn's digits, and writes to a
+before trusting one. The full run takes some 20 to 40 minutes on two cores (an estimate)
+and needs Fashion-MNIST (``--data-dir``) and about 4 GB of memory; ``--quick`` uses tiny shapes and scikit-learn's digits, and writes to a
 temporary folder unless given ``--out``, so that a smoke run cannot overwrite the
 committed figures.
 """

@@ -68,7 +68,7 @@ def test_quoted_figures_name_the_machine(bench, results):
     for rel, name in _blocks(bench):
         found = blocks.current(ROOT / rel, name)
         assert machine["CPU"] in found, (rel, name)
-        assert any(f"Measured {s['date']} by" in found
+        assert any(f"{s['date']}, by `{s['command']}`" in found.replace("``", "`")
                    for s in [results, *results["sections"].values()]), (rel, name)
         assert "SIMD path" in found and "AVX-512" in found
 

@@ -42,9 +42,7 @@ def _ratio(slow, fast):
     return f"{slow / fast:.1f}x"
 
 
-def machine_sentence(record):
-    """Where and when the figures were measured, and by which command."""
-    m = record["machine"]
+def _machine_text(m):
     flags = m.get("cpu_flags") or {}
     if "avx512f" in flags:
         avx512 = "with AVX-512" if flags["avx512f"] else "without AVX-512"
@@ -52,8 +50,26 @@ def machine_sentence(record):
         avx512 = "AVX-512 not recorded"
     simd = m.get("SIMD path", "").split(" ")[0]
     return (f"{m['CPU']}, {m['cores'].split(' ')[0]} cores, {avx512}, SIMD path {simd}, "
-            f"{m['build']}; {m['versions']}. Measured {record['date']} by "
-            f"`{record['command']}`")
+            f"{m['build']}; {m['versions']}")
+
+
+def machine_sentence(record, keys=None):
+    """Where and when the figures were measured, and by which command: those of the
+    sections ``keys`` (default: every section), run by run when they differ."""
+    sections = record["sections"]
+    keys = [k for k in (sections if keys is None else keys) if k in sections]
+    runs = {}
+    for key in keys or [None]:
+        source = sections[key] if key else record
+        run = (_machine_text(source.get("machine", record["machine"])), source["date"],
+               source["command"])
+        runs.setdefault(run, []).append(key)
+    if len(runs) == 1:
+        (machine, date, command), = runs
+        return f"Measured on {machine}, {date}, by `{command}`."
+    return "Measured in several runs: " + "; ".join(
+        f"{', '.join(f'*{k}*' for k in names)} on {machine}, {date}, by `{command}`"
+        for (machine, date, command), names in runs.items()) + "."
 
 
 def _training_threads(record):
@@ -166,6 +182,9 @@ SPEED_ROWS = (_training, _training64, _grid, _latency, _small_calls, _busy,
               _kernel("softmax_vjp", "(512, 50257)", ("NumPy", "PyTorch")))
 
 
+QUOTED = ("training", "grid", "latency", "calls", "contention", "kernels")
+
+
 def speed(record):
     rows = []
     for make in SPEED_ROWS:
@@ -177,15 +196,15 @@ def speed(record):
     lines = ["| measure | csoftmax | peers |", "|---|---|---|"]
     lines += [f"| {m} | {cs} | {peers} |" for m, cs, peers in rows]
     return "\n".join([
-        f"On {machine_sentence(record)} (`docs/benchmarks/results.json`; "
-        "`docs/benchmarks/` has every table). Medians of alternating runs; the kernels "
+        f"{machine_sentence(record, QUOTED)} `docs/benchmarks/results.json` records the "
+        "run and `docs/benchmarks/` has every table. Medians of alternating runs; the kernels "
         "take the best call of rounds in which every library takes turns; *x* is the "
         "peer's time over csoftmax's:", "", *lines])
 
 
 def machine(record):
-    return ("The figures on this page were measured on "
-            + machine_sentence(record).replace("`", "``") + ".")
+    sentence = machine_sentence(record).replace("`", "``")
+    return "The figures on this page were m" + sentence[1:]
 
 
 def streaming(record):
@@ -202,7 +221,7 @@ def streaming(record):
     return "\n".join([
         section.get("intro", ""),
         "",
-        f"On {machine_sentence({**record, **section})}:",
+        machine_sentence(record, ["streaming"]),
         "",
         "| way | peak RSS | accuracy | seconds |",
         "|---|---:|---:|---:|",
