@@ -89,8 +89,12 @@ def test_section_files_hold_the_recorded_tables(bench, results):
         text = (ROOT / "docs" / "benchmarks" / f"{key}.md").read_text()
         assert record.tables_from_markdown(text) == section["tables"], key
         assert f"Measured {section['date']}" in text
-    # and results.md, which the performance page includes, gathers those files
+    # and results.md, which the performance page includes, gathers those files under the
+    # recorded machine
     gathered = (ROOT / "docs" / "benchmarks" / "results.md").read_text()
+    for label, value in results["machine"].items():
+        if label != "cpu_flags":
+            assert f"| {label} | {value} |" in gathered, label
     for key in results["sections"]:
         body = (ROOT / "docs" / "benchmarks" / f"{key}.md").read_text().strip()
         assert body in gathered, key
