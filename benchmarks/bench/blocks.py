@@ -145,8 +145,9 @@ def _busy(record):
         k = (f"contention/Milliseconds per call, each in its own process/{op} | {{}}/"
              "busy median")
         default, one = (_num(record, k.format(n)) * 1e-3 for n in ("default", "1"))
-        rows.append((f"{op} with one core busy: default threads / `n_threads=1`",
-                     f"{_seconds(default)} / {_seconds(one)} ({default / one:.2f}x)", ""))
+        rows.append((f"`{op}` beside a process spinning on one core, default threads",
+                     _seconds(default),
+                     f"csoftmax `n_threads=1` {_seconds(one)} ({one / default:.2f}x)"))
     return rows
 
 
