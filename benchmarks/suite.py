@@ -8,8 +8,8 @@
 Sections: kernels (softmax, log_softmax, softmax_vjp, cross-entropy + gradient against
 NumPy, SciPy, PyTorch and a plain copy), training (seconds per epoch and test accuracy
 against scikit-learn, a PyTorch loop and the time of the matrix products alone),
-contention (training while another process keeps a core busy; fit, partial_fit,
-predict_proba and softmax each in its own process, default threads and n_threads=1),
+contention (fit, partial_fit, predict_proba and softmax, default threads and
+n_threads=1, quiet and while another process keeps a core busy, each in its own process),
 latency (predict_proba on 1, 10 and 1,000 rows), calls (partial_fit of 10 and 200 rows and
 a one-row predict_proba, each library in its own process), grid (GridSearchCV in a fresh
 process, n_jobs 1 and 2), scaling (threads, samples, classes, hidden width) and streaming
