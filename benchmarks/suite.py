@@ -138,7 +138,6 @@ def main(argv=None):
     print("\n".join(f"{label}: {value}" for label, value in described))
     machine_record = record.machine_record(described, record.cpu_flags())
     date = dict(described)["date"]
-    measured = {}
     for name in args.sections:
         print(f"\n== {name} ==")
         start = time.perf_counter()
@@ -149,13 +148,16 @@ def main(argv=None):
             " (a quick run: tiny shapes and data, whose figures only show that the suite "
             "runs)." if ctx.quick else ".")
         report.write_section(section, ctx.out, stamp)
-        measured[section.key] = record.section_record(section, machine_record, date,
-                                                      ctx.command)
+        # Recorded as soon as written, so that a section that fails later leaves the
+        # record and the tables of those before it in agreement.
+        measured = {section.key: record.section_record(section, machine_record, date,
+                                                       ctx.command)}
+        record.write(ctx.out / "results.json", machine_record, ctx.command, date, measured)
         print(f"({name}: {time.perf_counter() - start:.1f} s)")
     path = report.write_results(ctx.out, described, ctx.command)
-    record.write(ctx.out / "results.json", machine_record, ctx.command, date, measured)
     print(f"\nwrote {path}, results.json and the figures")
-    render_quoted(ctx.out)
+    if (ctx.out / "results.json").is_file():  # not when every section was skipped
+        render_quoted(ctx.out)
 
 
 if __name__ == "__main__":

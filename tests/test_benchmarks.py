@@ -48,6 +48,12 @@ def test_quick_run_writes_tables_and_figures(tmp_path):
     figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", results)
     assert "latency.png" in figures and "kernels_float32.png" in figures
     assert all((tmp_path / name).stat().st_size > 1000 for name in figures)
+    # the record of the run, and the quoted figures rendered from it beside the tables
+    recorded = json.loads((tmp_path / "results.json").read_text())
+    assert set(recorded["sections"]) == {"kernels", "latency"}
+    assert recorded["machine"]["SIMD path"] and "cpu_flags" in recorded["machine"]
+    assert any(key.startswith("latency/") for key in recorded["figures"])
+    assert "predict_proba" in (tmp_path / "quoted" / "speed.txt").read_text()
 
 
 def test_a_section_run_alone_keeps_the_others(tmp_path):
