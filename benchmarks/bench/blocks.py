@@ -97,8 +97,18 @@ def _training(record):
         pass
     gemm = _num(record, k.format("GEMM bound", threads))
     peers += f"; the matrix products alone {_seconds(gemm)}"
-    return (f"training epoch, Fashion-MNIST 60k, 784-100-10, float32, Adam, {threads} threads",
+    return (f"training epoch, {_training_data(record)}, float32, Adam, {threads} threads",
             _seconds(cs), peers)
+
+
+def _training_data(record):
+    """The training table's data and network, as its section's introduction gives them."""
+    intro = record["sections"].get("training", {}).get("intro", "")
+    layers = re.search(r"A (\d[\d-]*) ReLU network", intro)
+    data = re.search(r" on ([^:(]+?) \(([\d,]+) training rows", intro)
+    if not (layers and data):
+        return "the *Training* table's data"
+    return f"{data.group(1)} {data.group(2)} rows, {layers.group(1)}"
 
 
 def _training64(record):
@@ -118,7 +128,10 @@ def _grid(record):
             cs, sk = _num(record, k.format("csoftmax")), _num(record, k.format("scikit-learn"))
         except Missing:
             continue
-        rows.append((f"`GridSearchCV`, 4 candidates x 3 folds, 12,000 rows, `n_jobs={n_jobs}`",
+        found = re.search(r" on ([\d,]+) rows of ([^(]+?) \(",
+                          record["sections"]["grid"].get("intro", ""))
+        data = f", {found.group(1)} rows of {found.group(2)}" if found else ""
+        rows.append((f"`GridSearchCV`, 4 candidates x 3 folds{data}, `n_jobs={n_jobs}`",
                      _seconds(cs), f"scikit-learn {_seconds(sk)} ({_ratio(sk, cs)})"))
     if not rows:
         raise Missing("grid")
