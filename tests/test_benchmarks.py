@@ -7,6 +7,7 @@ the committed figures in docs/benchmarks.
 """
 
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -50,6 +51,12 @@ def test_quick_run_writes_tables_and_figures(tmp_path):
     figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", results)
     assert "latency.png" in figures and "kernels_float32.png" in figures
     assert all((tmp_path / name).stat().st_size > 1000 for name in figures)
+    # the record of the run, and the quoted figures rendered from it beside the tables
+    recorded = json.loads((tmp_path / "results.json").read_text())
+    assert set(recorded["sections"]) == {"kernels", "latency"}
+    assert recorded["machine"]["SIMD path"] and "cpu_flags" in recorded["machine"]
+    assert any(key.startswith("latency/") for key in recorded["figures"])
+    assert "predict_proba" in (tmp_path / "quoted" / "speed.txt").read_text()
 
 
 def test_a_section_run_alone_keeps_the_others(tmp_path):
@@ -101,3 +108,40 @@ def test_compare_builds_times_training_epochs():
     assert len(rows) == 1 and "epoch" in rows[0], done.stdout
     old, new = (float(v) for v in rows[0].split()[-3:-1])
     assert old > 0 and new > 0
+
+
+@pytest.mark.parametrize("op", ["partial_fit10", "predict_proba1", "softmax"])
+def test_call_child_times_one_library_in_its_own_process(tmp_path, op):
+    # The child the small-call and busy-neighbour rows run: one JSON line, best <= median.
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "data.npz"
+    np.savez(path, X=rng.random((300, 8)), y=rng.integers(0, 3, 300))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    libraries = ["csoftmax"] + (["scikit-learn"] if op != "softmax" else [])
+    for library in libraries:
+        done = subprocess.run(
+            [sys.executable, str(BENCHMARKS / "bench" / "call_child.py"), op, library, "1",
+             str(path), "--calls", "3"],
+            capture_output=True, text=True, env=env, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+        assert 0 < found["best"] <= found["median"]
+
+
+def test_render_writes_the_quoted_blocks_beside_a_run(tmp_path):
+    # --render with another --out renders from that folder's results.json, and never
+    # touches the README: the blocks land in <out>/quoted/.
+    suite = _suite()
+    committed = ROOT / "docs" / "benchmarks" / "results.json"
+    if not committed.is_file():
+        pytest.skip("no docs/benchmarks/results.json in this tree")
+    (tmp_path / "results.json").write_text(committed.read_text())
+    before = (ROOT / "README.md").read_text()
+    suite.main(["--render", "--out", str(tmp_path)])
+    assert (ROOT / "README.md").read_text() == before
+    speed = (tmp_path / "quoted" / "speed.txt").read_text()
+    assert "| measure | csoftmax | peers |" in speed and "SIMD path" in speed
+    with pytest.raises(SystemExit):
+        suite.main(["--render", "--out", str(tmp_path / "empty")])

@@ -1,23 +1,38 @@
-"""Contention: seconds per epoch while another process keeps one core busy."""
+"""Contention: csoftmax's calls while another process keeps one core busy, each in its own
+process, with the default thread count and with one thread."""
 
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 
-from bench import fits
+import numpy as np
+
+from bench.calls import alternate_processes, run_child, save_npz
 from bench.report import Figure, Section, Table, print_table
-from bench.timing import alternate
 
 INTRO = (
-    "The training of the *Training* section ({layers}, {data}, {epochs} epoch(s) per "
-    "fit, {repeats} fits each, alternating) on a quiet machine, then while a second "
+    "csoftmax's `fit` ({layers}, {fit_rows:,} rows of {data}, {epochs} epoch(s) a fit; "
+    "seconds per epoch), `partial_fit` of 200 rows, `predict_proba` of 1,000 rows and "
+    "`softmax` of {kernel} float32 logits, with the default thread count "
+    "(`n_threads=None`, every usable core) and with `n_threads=1`, and scikit-learn's "
+    "`fit` on its defaults (BLAS on every core): on a quiet machine, then while a second "
     "process runs `while True: pass` (one core kept busy, as another user's job would). "
-    "csoftmax runs on every usable core (`n_threads=None`) and on one; scikit-learn on "
-    "its defaults (BLAS on every core). A team of OpenMP threads waits for its slowest "
-    "member, so a busy core can slow a parallel step by more than its share."
+    "Each row runs in a fresh process (`benchmarks/bench/call_child.py`), so that no "
+    "library's thread pool disturbs another's; the rows take turns, {rounds} processes "
+    "each. *best* is the best process's median call, *median* the median of the "
+    "processes' medians, in milliseconds; *slow-down* is the busy median over the quiet "
+    "one, *vs 1 thread* the busy median over that of `n_threads=1`, busy. A team of "
+    "OpenMP threads waits for its slowest member, so a busy core can slow a parallel "
+    "step by more than its share."
 )
-LIBRARIES = (("csoftmax", None), ("csoftmax", 1), ("scikit-learn", None))
+# (row name, call_child op, library, thread counts)
+ROWS = (("fit", "fit", "csoftmax", ("default", "1")),
+        ("scikit-learn fit", "fit", "scikit-learn", ("default",)),
+        ("partial_fit", "partial_fit200", "csoftmax", ("default", "1")),
+        ("predict_proba", "predict_proba1000", "csoftmax", ("default", "1")),
+        ("softmax", "softmax", "csoftmax", ("default", "1")))
 
 
 @contextmanager
@@ -32,52 +47,63 @@ def busy_process():
         spinner.wait()
 
 
-def _runs(ctx, ds):
-    def runner(library, n_threads):
-        params = {"dtype": "float32"} if library == "csoftmax" else {}
-        return lambda: fits.epoch_seconds(
-            fits.estimator(library, n_threads=n_threads, max_iter=ctx.epochs, **params),
-            ds.X_train, ds.y_train)
-    return {(lib, n): runner(lib, n) for lib, n in LIBRARIES}
-
-
-def _name(library, n_threads):
-    return f"{library} ({'all cores' if n_threads is None else f'{n_threads} thread'})"
-
-
 def run(ctx):
     ds = ctx.dataset
     if ds is None:
         print("contention: skipped (no data; see above)")
         return None
-    quiet = alternate(_runs(ctx, ds), ctx.repeats)
-    with busy_process():
-        busy = alternate(_runs(ctx, ds), ctx.repeats)
-    table = Table("Seconds per epoch, quiet and with one core busy",
-                  ["library", "quiet best", "quiet median", "busy best", "busy median",
-                   "slow-down"])
-    for key in quiet:
-        q, b = quiet[key], busy[key]
-        table.rows.append([_name(*key), f"{q.best:.3f}", f"{q.median:.3f}", f"{b.best:.3f}",
-                           f"{b.median:.3f}", f"{b.median / q.median:.2f}x"])
+    fit_rows = min(len(ds.y_train), 20000)
+    kernel = (256, 100) if ctx.quick else (4096, 1000)
+    rounds = max(ctx.repeats, 2 if ctx.quick else 3)
+    calls = 10 if ctx.quick else 100
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {"fit": save_npz(tmp, ds.X_train[:fit_rows], ds.y_train[:fit_rows], "fit.npz"),
+                 "softmax": save_npz(tmp, 3 * rng.standard_normal(kernel, np.float32),
+                                     np.zeros(kernel[0], np.int64), "logits.npz"),
+                 "other": save_npz(tmp, ds.X_train[:5000], ds.y_train[:5000], "other.npz")}
+
+        def job(op, library, threads):
+            path = paths.get(op, paths["other"])
+            if op == "fit":
+                return lambda: run_child(op, library, threads, path, 1, epochs=ctx.epochs)
+            return lambda: run_child(op, library, threads, path, calls)
+
+        def jobs():
+            return {(name, threads): job(op, library, threads)
+                    for name, op, library, counts in ROWS for threads in counts}
+        quiet = alternate_processes(jobs(), rounds)
+        with busy_process():
+            busy = alternate_processes(jobs(), rounds)
+    table = Table("Milliseconds per call, each in its own process",
+                  ["call", "n_threads", "quiet best", "quiet median", "busy best",
+                   "busy median", "slow-down", "vs 1 thread"], n_labels=2)
+    for (name, threads), q in quiet.items():
+        b = busy[(name, threads)]
+        one = busy.get((name, "1"))
+        table.rows.append([name, threads] + [f"{t * 1e3:.3f}" for t in (q.best, q.median,
+                                                                          b.best, b.median)]
+                          + [f"{b.median / q.median:.2f}x",
+                             f"{b.median / one.median:.2f}x" if one else "—"])
     print_table(table)
-    intro = INTRO.format(layers=ds.layers(100), data=ds.description, epochs=ctx.epochs,
-                         repeats=ctx.repeats)
-    figure = Figure("contention", "Seconds per epoch, quiet and busy",
-                    _draw([_name(*k) for k in quiet], quiet, busy), size=(7, 2.6))
-    return Section("contention", "Contention", intro, [table], [figure])
+    table.figure = Figure("contention", "Slow-down with one core busy",
+                          _draw(quiet, busy), size=(7, 3.0))
+    intro = INTRO.format(layers=ds.layers(100), fit_rows=fit_rows, data=ds.name,
+                         epochs=ctx.epochs, kernel=f"{kernel[0]} x {kernel[1]}",
+                         rounds=rounds)
+    return Section("contention", "Contention", intro, [table])
 
 
-def _draw(names, quiet, busy):
+def _draw(quiet, busy):
+    """The busy median over the quiet one, per row: the calls' times differ by 10^4."""
     def draw(fig):
         ax = fig.subplots()
-        y = range(len(names))
-        ax.barh([i - 0.2 for i in y], [t.median for t in quiet.values()], 0.4, label="quiet",
-                color="#1f77b4")
-        ax.barh([i + 0.2 for i in y], [t.median for t in busy.values()], 0.4,
-                label="one core busy", color="#d62728")
-        ax.set_yticks(list(y), names, fontsize=8)
+        names = [f"{name} ({'default' if t == 'default' else 'n_threads=1'})"
+                 for name, t in quiet]
+        y = np.arange(len(names))
+        ax.barh(y, [busy[k].median / quiet[k].median for k in quiet], 0.6, color="#d62728")
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.set_yticks(y, names, fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlabel("seconds per epoch (median), lower is better")
-        ax.legend(fontsize=8)
+        ax.set_xlabel("busy median / quiet median, lower is better")
     return draw

@@ -8,7 +8,8 @@ present in ``<out>``, so that re-running one section keeps the others' last figu
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ORDER = ("kernels", "training", "contention", "latency", "grid", "scaling")
+ORDER = ("kernels", "training", "contention", "latency", "calls", "grid", "scaling",
+         "streaming")
 
 
 @dataclass
@@ -108,8 +109,9 @@ def write_results(out, machine, command):
         "# Benchmark results",
         f"The machine below ran the last command, `{command}`; each section says when "
         "and by which command it was measured (a run of some sections keeps the others). "
-        "Figures, not assertions: each is the best or the median of several runs, and "
-        "ratios compare peers measured in one process.",
+        "Figures, not assertions: each is the best or the median of several runs; each "
+        "section says whether its peers ran in one process or each in its own. "
+        "`results.json` holds the same figures for programs, with the machine's CPU flags.",
         f"| machine | |\n|---|---|\n{rows}",
     ]
     body = [(Path(out) / f"{key}.md").read_text().rstrip("\n") for key in ORDER
