@@ -12,10 +12,11 @@
  *     identical for any n_threads.
  *
  * The layout of src_c/: cs_parallel (the one way rows are split over threads),
- * cs_dispatch (the one SIMD state), cs_simd.h (the 64-byte summation order), the template
- * scheme (cs_instantiate.h, cs_tmpl_begin.h, cs_tmpl_end.h) with the native-width vectors,
- * exp and log of cs_native_impl.h, then one header per kernel family: cs_softmax, cs_xent,
- * cs_optim, cs_mlp and cs_cast (the estimator's float64 input cast to float32).
+ * cs_dispatch (the one SIMD state), one header per kernel family with its entry points in
+ * the .c file: cs_softmax, cs_xent, cs_optim, cs_mlp and cs_cast (the estimator's float64
+ * input cast to float32); cs_kernels.h (what the entry points share with the kernels), and
+ * kernels/, one translation unit per dtype and SIMD path compiling the kernel bodies
+ * (kernels/kernel.h), with cs_simd.h (the 64-byte summation order).
  */
 #ifndef CS_COMMON_H
 #define CS_COMMON_H

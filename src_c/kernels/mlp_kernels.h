@@ -1,4 +1,4 @@
-/* Template (see cs_instantiate.h): the passes of the MLP engine of cs_mlp.h, for one dtype.
+/* Kernel body (see kernel.h): the passes of the MLP engine of cs_mlp.h, for one dtype.
  * B(net) is the engine's typed buffer table; every pass reads and writes only through it. */
 #define B(net) (&(net)->b.CS_SUF)
 #define XENT_HARD CS_CAT2(cs_xent_hard, CS_SUF)
@@ -12,12 +12,12 @@ typedef struct {
     const T *b;    /* (n_cols,) bias, or the activation values for act_backward */
     int act;
     ptrdiff_t n_cols;
-} CS_FN(rows_args);
+} rows_args;
 
 /* z = act(z + b), row by row. */
-static void CS_FN(bias_act_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+static void bias_act_block(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
-    const CS_FN(rows_args) *a = ctx;
+    const rows_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
     const T *b = a->b;
     for (ptrdiff_t i = row0; i < row1; i++) {
@@ -46,9 +46,9 @@ static void CS_FN(bias_act_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row
 
 /* delta *= act'(.), expressed through the activation's output a = act(z):
  * identity 1, logistic a (1 - a), tanh 1 - a^2, relu [a > 0]. */
-static void CS_FN(act_backward_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+static void act_backward_block(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
-    const CS_FN(rows_args) *r = ctx;
+    const rows_args *r = ctx;
     T *d = r->z + row0 * r->n_cols;
     const T *a = r->b + row0 * r->n_cols;
     const ptrdiff_t n = (row1 - row0) * r->n_cols;
@@ -75,12 +75,12 @@ typedef struct {
     double *acc; /* (n_cols,) accumulators */
     T *out;      /* (n_cols,) */
     ptrdiff_t n_rows, n_cols;
-} CS_FN(colsum_args);
+} colsum_args;
 
 /* out[j] = sum_i d[i, j] for the columns [col0, col1), in double, rows in order. */
-static void CS_FN(col_sum_block)(const void *ctx, ptrdiff_t col0, ptrdiff_t col1)
+static void col_sum_block(const void *ctx, ptrdiff_t col0, ptrdiff_t col1)
 {
-    const CS_FN(colsum_args) *a = ctx;
+    const colsum_args *a = ctx;
     for (ptrdiff_t j = col0; j < col1; j++)
         a->acc[j] = 0.0;
     for (ptrdiff_t i = 0; i < a->n_rows; i++) {
@@ -98,12 +98,12 @@ typedef struct {
     T *dense;               /* z (n_rows, n_out) or d (n_rows, n_out) */
     T *g;                   /* (n_features, n_out) for the transposed product */
     ptrdiff_t n_rows, n_out;
-} CS_FN(csr_args);
+} csr_args;
 
 /* z[i] = X[rows[i]] @ w for the rows [row0, row1) (w is passed as g). */
-static void CS_FN(csr_matmul_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+static void csr_matmul_block(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
-    const CS_FN(csr_args) *a = ctx;
+    const csr_args *a = ctx;
     const ptrdiff_t n_out = a->n_out;
     for (ptrdiff_t i = row0; i < row1; i++) {
         T *zi = a->dense + i * n_out;
@@ -120,9 +120,9 @@ static void CS_FN(csr_matmul_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t r
 }
 
 /* g[:, col0:col1] = X[rows]^T @ d[:, col0:col1], rows in order (g zeroed first by caller). */
-static void CS_FN(csr_tmatmul_block)(const void *ctx, ptrdiff_t col0, ptrdiff_t col1)
+static void csr_tmatmul_block(const void *ctx, ptrdiff_t col0, ptrdiff_t col1)
 {
-    const CS_FN(csr_args) *a = ctx;
+    const csr_args *a = ctx;
     const ptrdiff_t n_out = a->n_out;
     for (ptrdiff_t i = 0; i < a->n_rows; i++) {
         const T *di = a->dense + i * n_out;
@@ -153,7 +153,7 @@ static void CS_FN(csr_tmatmul_block)(const void *ctx, ptrdiff_t col0, ptrdiff_t 
  * time: ?gemm first packs all of b, which cost OpenBLAS about 50 us for a 784 x 100 float
  * matrix, against about 4.5 us for a row's ?gemv (with b in cache after the first). */
 #define CS_GEMV_MAX_ROWS 16
-static void CS_FN(mm)(const cs_mlp *net, const T *a, const T *b, T *c, int m, int k, int n)
+static void mm(const cs_mlp *net, const T *a, const T *b, T *c, int m, int k, int n)
 {
     char no = 'N';
     T one = 1, zero = 0;
@@ -173,7 +173,7 @@ static void CS_FN(mm)(const cs_mlp *net, const T *a, const T *b, T *c, int m, in
 }
 
 /* c (m, k) = d (m, n) @ w.T, w: (k, n) */
-static void CS_FN(mm_nt)(const cs_mlp *net, const T *d, const T *w, T *c, int m, int n, int k)
+static void mm_nt(const cs_mlp *net, const T *d, const T *w, T *c, int m, int n, int k)
 {
     char tr = 'T', no = 'N';
     T one = 1, zero = 0;
@@ -181,7 +181,7 @@ static void CS_FN(mm_nt)(const cs_mlp *net, const T *d, const T *w, T *c, int m,
 }
 
 /* g (k, n) = a.T @ d, a: (m, k) with row stride lda, d: (m, n) */
-static void CS_FN(mm_tn)(const cs_mlp *net, const T *a, const T *d, T *g, int m, int k, int n,
+static void mm_tn(const cs_mlp *net, const T *a, const T *d, T *g, int m, int k, int n,
                          int lda)
 {
     char no = 'N', tr = 'T';
@@ -207,28 +207,28 @@ typedef struct {
     T *c;
     int kind, m, k, n;
     ptrdiff_t rows, blocks; /* of c */
-} CS_FN(gemm_args);
+} gemm_args;
 
 /* Blocks [blk0, blk1), one BLAS call each (never merged: the calls are the same whichever
  * thread makes them). */
-static void CS_FN(gemm_block)(const void *ctx, ptrdiff_t blk0, ptrdiff_t blk1)
+static void gemm_block(const void *ctx, ptrdiff_t blk0, ptrdiff_t blk1)
 {
-    const CS_FN(gemm_args) *g = ctx;
+    const gemm_args *g = ctx;
     for (ptrdiff_t blk = blk0; blk < blk1; blk++) {
         const ptrdiff_t r0 = g->rows * blk / g->blocks;
         const int rows = (int)(g->rows * (blk + 1) / g->blocks - r0);
         if (rows == 0)
             continue;
         if (g->kind == 0)
-            CS_FN(mm)(g->net, g->a + r0 * g->k, g->b, g->c + r0 * g->n, rows, g->k, g->n);
+            mm(g->net, g->a + r0 * g->k, g->b, g->c + r0 * g->n, rows, g->k, g->n);
         else if (g->kind == 1)
-            CS_FN(mm_nt)(g->net, g->a + r0 * g->n, g->b, g->c + r0 * g->k, rows, g->n, g->k);
+            mm_nt(g->net, g->a + r0 * g->n, g->b, g->c + r0 * g->k, rows, g->n, g->k);
         else
-            CS_FN(mm_tn)(g->net, g->a + r0, g->b, g->c + r0 * g->n, g->m, rows, g->n, g->k);
+            mm_tn(g->net, g->a + r0, g->b, g->c + r0 * g->n, g->m, rows, g->n, g->k);
     }
 }
 
-static void CS_FN(gemm)(const cs_mlp *net, int kind, const T *a, const T *b, T *c, int m, int k,
+static void gemm(const cs_mlp *net, int kind, const T *a, const T *b, T *c, int m, int k,
                         int n)
 {
     const ptrdiff_t rows = kind == 2 ? k : m;
@@ -238,8 +238,8 @@ static void CS_FN(gemm)(const cs_mlp *net, int kind, const T *a, const T *b, T *
         blocks = rows >= 2 * CS_GEMM_MIN_BLOCK_ROWS ? 2 : 1;
     if (!net->spec.split_gemm) /* BLAS's own threads do the whole product */
         blocks = 1;
-    CS_FN(gemm_args) g = {net, a, b, c, kind, m, k, n, rows, blocks};
-    cs_run_rows(CS_FN(gemm_block), &g, blocks, (ptrdiff_t)m * k * n / blocks,
+    gemm_args g = {net, a, b, c, kind, m, k, n, rows, blocks};
+    cs_run_rows(gemm_block, &g, blocks, (ptrdiff_t)m * k * n / blocks,
                 net->spec.n_threads);
 }
 
@@ -247,7 +247,7 @@ static void CS_FN(gemm)(const cs_mlp *net, int kind, const T *a, const T *b, T *
 
 /* Forward pass of m rows: x0 is the dense batch, or NULL for the CSR rows net->rows[:m].
  * The output layer's pre-activation values go to logits (acts[L-1] when NULL). */
-static void CS_FN(forward_batch)(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdiff_t m,
+static void forward_batch(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdiff_t m,
                                  T *logits)
 {
     const int L = net->spec.n_layers, nt = net->spec.n_threads;
@@ -256,21 +256,21 @@ static void CS_FN(forward_batch)(cs_mlp *net, const cs_mlp_data *d, const T *x0,
     for (int l = 0; l < L; l++) {
         T *z = (l == L - 1 && logits != NULL) ? logits : B(net)->acts[l];
         if (l == 0 && x0 == NULL) {
-            CS_FN(csr_args) c = {d->csr_data, d->csr_indices, d->csr_indptr, net->rows, z,
+            csr_args c = {d->csr_data, d->csr_indices, d->csr_indptr, net->rows, z,
                                  B(net)->coefs[0], m, u[1]};
-            cs_run_rows(CS_FN(csr_matmul_block), &c, m, u[1], nt);
+            cs_run_rows(csr_matmul_block, &c, m, u[1], nt);
         } else {
-            CS_FN(gemm)(net, 0, a_in, B(net)->coefs[l], z, (int)m, (int)u[l], (int)u[l + 1]);
+            gemm(net, 0, a_in, B(net)->coefs[l], z, (int)m, (int)u[l], (int)u[l + 1]);
         }
-        CS_FN(rows_args) r = {z, B(net)->intercepts[l],
+        rows_args r = {z, B(net)->intercepts[l],
                               l < L - 1 ? net->spec.activation : CS_ACT_IDENTITY, u[l + 1]};
-        cs_run_rows(CS_FN(bias_act_block), &r, m, u[l + 1], nt);
+        cs_run_rows(bias_act_block, &r, m, u[l + 1], nt);
         a_in = z;
     }
 }
 
 /* Gradients of the data term into gcoefs/gints, from the output deltas in deltas[L-1]. */
-static void CS_FN(backward_batch)(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdiff_t m,
+static void backward_batch(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdiff_t m,
                                   T *const *gcoefs, T *const *gints)
 {
     const int L = net->spec.n_layers, nt = net->spec.n_threads;
@@ -280,35 +280,35 @@ static void CS_FN(backward_batch)(cs_mlp *net, const cs_mlp_data *d, const T *x0
         if (l == 0 && x0 == NULL) {
             for (ptrdiff_t k = 0; k < u[0] * u[1]; k++)
                 gcoefs[0][k] = 0;
-            CS_FN(csr_args) c = {d->csr_data, d->csr_indices, d->csr_indptr, net->rows, delta,
+            csr_args c = {d->csr_data, d->csr_indices, d->csr_indptr, net->rows, delta,
                                  gcoefs[0], m, u[1]};
-            cs_run_rows(CS_FN(csr_tmatmul_block), &c, u[1], m, nt);
+            cs_run_rows(csr_tmatmul_block, &c, u[1], m, nt);
         } else {
             const T *a_in = l == 0 ? x0 : B(net)->acts[l - 1];
-            CS_FN(gemm)(net, 2, a_in, delta, gcoefs[l], (int)m, (int)u[l], (int)u[l + 1]);
+            gemm(net, 2, a_in, delta, gcoefs[l], (int)m, (int)u[l], (int)u[l + 1]);
         }
-        CS_FN(colsum_args) cs = {delta, net->colacc, gints[l], m, u[l + 1]};
-        cs_run_rows(CS_FN(col_sum_block), &cs, u[l + 1], m, nt);
+        colsum_args cs = {delta, net->colacc, gints[l], m, u[l + 1]};
+        cs_run_rows(col_sum_block, &cs, u[l + 1], m, nt);
         if (l > 0) {
-            CS_FN(gemm)(net, 1, delta, B(net)->coefs[l], B(net)->deltas[l - 1], (int)m,
+            gemm(net, 1, delta, B(net)->coefs[l], B(net)->deltas[l - 1], (int)m,
                         (int)u[l], (int)u[l + 1]);
-            CS_FN(rows_args) r = {B(net)->deltas[l - 1], B(net)->acts[l - 1],
+            rows_args r = {B(net)->deltas[l - 1], B(net)->acts[l - 1],
                                   net->spec.activation, u[l]};
-            cs_run_rows(CS_FN(act_backward_block), &r, m, u[l], nt);
+            cs_run_rows(act_backward_block, &r, m, u[l], nt);
         }
     }
 }
 
 /* Forward and backward pass of the gathered batch of m rows (net->wbuf holding w_i / sum(w)):
  * data-term gradients to gcoefs/gints, and the data term sum(w l) / sum(w) to *loss. */
-static int CS_FN(batch_grad)(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdiff_t m,
+static int batch_grad(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdiff_t m,
                              T *const *gcoefs, T *const *gints, double *loss)
 {
     const int L = net->spec.n_layers;
     const ptrdiff_t n_out = net->units[L];
     T *out = B(net)->acts[L - 1], *delta = B(net)->deltas[L - 1];
     int status;
-    CS_FN(forward_batch)(net, d, x0, m, NULL);
+    forward_batch(net, d, x0, m, NULL);
     if (net->spec.softmax_out) {
         const cs_xent_opts opts = {net->wbuf, NULL, CS_XENT_NO_IGNORE, 0.0, CS_REDUCE_SUM};
         status = XENT_HARD(out, net->yidx, &opts, net->loss_rows, loss, delta, m, n_out,
@@ -319,7 +319,7 @@ static int CS_FN(batch_grad)(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptr
                               n_out, net->spec.n_threads);
     if (status != CS_OK)
         return status;
-    CS_FN(backward_batch)(net, d, x0, m, gcoefs, gints);
+    backward_batch(net, d, x0, m, gcoefs, gints);
     return CS_OK;
 }
 
@@ -328,18 +328,18 @@ typedef struct {
     const T *x;
     T *out;
     ptrdiff_t f;
-} CS_FN(gather_args);
+} gather_args;
 
 /* out[i] = x[rows[i]] for the batch rows [i0, i1): a copy from scattered rows, split over
  * the threads (it waits on memory more than on arithmetic). */
-static void CS_FN(gather_block)(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
+static void gather_block(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
 {
-    const CS_FN(gather_args) *g = ctx;
+    const gather_args *g = ctx;
     for (ptrdiff_t i = i0; i < i1; i++)
         memcpy(g->out + i * g->f, g->x + g->rows[i] * g->f, (size_t)g->f * sizeof(T));
 }
 
-static inline int64_t CS_FN(row_at)(const cs_mlp_data *d, ptrdiff_t k)
+static inline int64_t row_at(const cs_mlp_data *d, ptrdiff_t k)
 {
     return d->order != NULL ? d->order[k] : (int64_t)k;
 }
@@ -347,13 +347,13 @@ static inline int64_t CS_FN(row_at)(const cs_mlp_data *d, ptrdiff_t k)
 /* Load the batch of visits [start, start + m): row numbers, targets and w_i / sum(w) of the
  * batch. Returns the dense batch (a slice of x when the rows are consecutive, else gathered
  * into xbuf, which cs_mlp_epoch made sure exists), or NULL for CSR input. */
-static const T *CS_FN(gather)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start, ptrdiff_t m)
+static const T *gather(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start, ptrdiff_t m)
 {
     const ptrdiff_t f = net->units[0], n_out = net->units[net->spec.n_layers];
-    const int64_t first = CS_FN(row_at)(d, start);
+    const int64_t first = row_at(d, start);
     int consecutive = 1;
     for (ptrdiff_t i = 0; i < m; i++) {
-        net->rows[i] = CS_FN(row_at)(d, start + i);
+        net->rows[i] = row_at(d, start + i);
         consecutive &= net->rows[i] == first + i;
     }
     for (ptrdiff_t i = 0; i < m; i++) {
@@ -377,15 +377,15 @@ static const T *CS_FN(gather)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start
         return NULL;
     if (consecutive)
         return (const T *)d->x + first * f;
-    CS_FN(gather_args) g = {net->rows, (const T *)d->x, B(net)->xbuf, f};
-    cs_run_rows(CS_FN(gather_block), &g, m, f, net->spec.n_threads);
+    gather_args g = {net->rows, (const T *)d->x, B(net)->xbuf, f};
+    cs_run_rows(gather_block, &g, m, f, net->spec.n_threads);
     return B(net)->xbuf;
 }
 
 /* sum of the raw sample weights of the batch (its length when unweighted), in visit order.
  * gather normalises w by a blocked sum instead; the L2 term divides by this plain sum, as
  * the engine always has, which keeps the fitted weights bitwise stable. */
-static double CS_FN(batch_weight)(const cs_mlp *net, const cs_mlp_data *d, ptrdiff_t m)
+static double batch_weight(const cs_mlp *net, const cs_mlp_data *d, ptrdiff_t m)
 {
     if (d->sample_weight == NULL)
         return (double)m;
@@ -397,7 +397,7 @@ static double CS_FN(batch_weight)(const cs_mlp *net, const cs_mlp_data *d, ptrdi
 
 /* ---- entry points (dispatched from cs_mlp.c) ----------------------------------------------- */
 
-static int CS_FN(mlp_forward)(cs_mlp *net, const cs_mlp_data *d, void *logits)
+int CS_KERNEL(mlp_forward)(cs_mlp *net, const cs_mlp_data *d, void *logits)
 {
     const ptrdiff_t n = d->n_rows, br = net->spec.batch_rows;
     const ptrdiff_t f = net->units[0], n_out = net->units[net->spec.n_layers];
@@ -406,12 +406,12 @@ static int CS_FN(mlp_forward)(cs_mlp *net, const cs_mlp_data *d, void *logits)
         for (ptrdiff_t i = 0; i < m; i++)
             net->rows[i] = start + i;
         const T *x0 = d->x != NULL ? (const T *)d->x + start * f : NULL;
-        CS_FN(forward_batch)(net, d, x0, m, (T *)logits + start * n_out);
+        forward_batch(net, d, x0, m, (T *)logits + start * n_out);
     }
     return CS_OK;
 }
 
-static int CS_FN(mlp_loss_grad)(cs_mlp *net, const cs_mlp_data *data, double alpha,
+int CS_KERNEL(mlp_loss_grad)(cs_mlp *net, const cs_mlp_data *data, double alpha,
                                 void *const *grads, double *loss)
 {
     const int L = net->spec.n_layers;
@@ -422,9 +422,9 @@ static int CS_FN(mlp_loss_grad)(cs_mlp *net, const cs_mlp_data *data, double alp
     for (int l = 0; l < 2 * L; l++)
         gc[l] = (T *)grads[l];
     double data_loss, sq = 0.0;
-    const T *x0 = CS_FN(gather)(net, &d, 0, n);
-    const double sw = CS_FN(batch_weight)(net, &d, n);
-    const int status = CS_FN(batch_grad)(net, &d, x0, n, gc, gc + L, &data_loss);
+    const T *x0 = gather(net, &d, 0, n);
+    const double sw = batch_weight(net, &d, n);
+    const int status = batch_grad(net, &d, x0, n, gc, gc + L, &data_loss);
     if (status != CS_OK)
         return status;
     const T l2 = (T)(alpha / sw);
@@ -441,7 +441,7 @@ static int CS_FN(mlp_loss_grad)(cs_mlp *net, const cs_mlp_data *data, double alp
 }
 
 /* One optimizer step over every parameter array; *sq_norm = sum of the squared coefs. */
-static int CS_FN(optim_step)(cs_mlp *net, cs_optim *opt, T *const *state, double l2,
+static int optim_step(cs_mlp *net, cs_optim *opt, T *const *state, double l2,
                              double *sq_norm)
 {
     const int L = net->spec.n_layers;
@@ -506,10 +506,10 @@ typedef struct {
                                    those, warm-up batches not judged */
     double probe_seconds;       /* time and rows of its judged batches so far */
     ptrdiff_t probe_rows;
-} CS_FN(team);
+} team;
 
 /* The team size of the next batch (starting or continuing a probe when one is due). */
-static int CS_FN(team_next)(CS_FN(team) *t, ptrdiff_t batch)
+static int team_next(team *t, ptrdiff_t batch)
 {
     const int other = t->cur == t->full ? 1 : t->full;
     if (t->probe_left > 0)
@@ -525,7 +525,7 @@ static int CS_FN(team_next)(CS_FN(team) *t, ptrdiff_t batch)
     return t->cur;
 }
 
-static void CS_FN(team_record)(CS_FN(team) *t, int used, double seconds, ptrdiff_t rows,
+static void team_record(team *t, int used, double seconds, ptrdiff_t rows,
                                ptrdiff_t batch)
 {
     if (used == t->cur) {
@@ -563,9 +563,9 @@ static void CS_FN(team_record)(CS_FN(team) *t, int used, double seconds, ptrdiff
     t->rows = 0;
 }
 
-static int CS_FN(epoch_batches)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
+static int epoch_batches(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
                                 double alpha, cs_optim *opt, double *loss_sum,
-                                CS_FN(team) *team)
+                                team *team)
 {
     const ptrdiff_t n = d->order != NULL ? d->n_order : d->n_rows;
     T **typed_state = B(net)->ext;
@@ -573,30 +573,30 @@ static int CS_FN(epoch_batches)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t bat
     ptrdiff_t batch = 0;
     for (ptrdiff_t start = 0; start < n; batch++) {
         const ptrdiff_t m = start + batch_size <= n ? batch_size : n - start;
-        const int nt = CS_FN(team_next)(team, batch);
+        const int nt = team_next(team, batch);
         const double t0 = cs_wall_seconds();
         net->spec.n_threads = nt;
-        const T *x0 = CS_FN(gather)(net, d, start, m);
-        const double sw = CS_FN(batch_weight)(net, d, m);
+        const T *x0 = gather(net, d, start, m);
+        const double sw = batch_weight(net, d, m);
         double loss, sq;
         if (sw == 0.0) { /* every weight of the batch is zero: it has nothing to teach */
             start += m;
             continue;
         }
-        int status = CS_FN(batch_grad)(net, d, x0, m, B(net)->gcoefs, B(net)->gints, &loss);
+        int status = batch_grad(net, d, x0, m, B(net)->gcoefs, B(net)->gints, &loss);
         if (status == CS_OK)
-            status = CS_FN(optim_step)(net, opt, typed_state, alpha / sw, &sq);
+            status = optim_step(net, opt, typed_state, alpha / sw, &sq);
         if (status != CS_OK)
             return status;
         acc += (loss + 0.5 * alpha * sq / sw) * (double)m;
         start += m;
-        CS_FN(team_record)(team, nt, cs_wall_seconds() - t0, m, batch);
+        team_record(team, nt, cs_wall_seconds() - t0, m, batch);
     }
     *loss_sum = acc;
     return CS_OK;
 }
 
-static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
+int CS_KERNEL(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
                             double alpha, cs_optim *opt, void *const *state, double *loss_sum)
 {
     const int n_state = (opt->kind == CS_OPTIM_ADAM ? 4 : 2) * net->spec.n_layers;
@@ -605,8 +605,8 @@ static int CS_FN(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_s
         typed_state[k] = (T *)state[k];
     const ptrdiff_t interval = net->team_interval > 0 ? net->team_interval : CS_TEAM_PROBE_FIRST;
     const int full = net->spec.n_threads, cur = net->team_one ? 1 : full;
-    CS_FN(team) team = {full, cur, 0.0, 0, interval - 1, interval, 0, 0, 0.0, 0};
-    const int status = CS_FN(epoch_batches)(net, d, batch_size, alpha, opt, loss_sum, &team);
+    team team = {full, cur, 0.0, 0, interval - 1, interval, 0, 0, 0.0, 0};
+    const int status = epoch_batches(net, d, batch_size, alpha, opt, loss_sum, &team);
     net->spec.n_threads = team.full;
     net->team_interval = team.interval;
     net->team_one = team.full > 1 && team.cur == 1;

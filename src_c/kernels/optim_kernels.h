@@ -1,11 +1,11 @@
-/* Template (see cs_instantiate.h): the parameter sweeps of the optimizers in cs_optim.h.
+/* Kernel body (see kernel.h): the parameter sweeps of the optimizers in cs_optim.h.
  *
  * The squared norm of the weights (for the L2 term of the reported loss) is summed apart
  * from the update, in eight interleaved double accumulators folded in a fixed order: a
  * single running sum would chain every element to the one before, which kept the whole
  * sweep scalar and made it a tenth of a training epoch. */
 
-static double CS_FN(sum_squares)(const T *p, ptrdiff_t n)
+double CS_KERNEL(sum_squares)(const T *p, ptrdiff_t n)
 {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     ptrdiff_t i = 0;
@@ -17,7 +17,7 @@ static double CS_FN(sum_squares)(const T *p, ptrdiff_t n)
     return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
-static void CS_FN(sgd_sweep)(const cs_optim *o, T *p, const T *grad, T *vel, ptrdiff_t n,
+static void sgd_sweep(const cs_optim *o, T *p, const T *grad, T *vel, ptrdiff_t n,
                              double l2)
 {
     const T tl2 = (T)l2, tlr = (T)o->step_size, tmu = (T)o->momentum;
@@ -31,7 +31,7 @@ static void CS_FN(sgd_sweep)(const cs_optim *o, T *p, const T *grad, T *vel, ptr
     }
 }
 
-static void CS_FN(adam_sweep)(const cs_optim *o, T *p, const T *grad, T *m, T *v, ptrdiff_t n,
+static void adam_sweep(const cs_optim *o, T *p, const T *grad, T *m, T *v, ptrdiff_t n,
                               double l2)
 {
     const T tl2 = (T)l2, tb1 = (T)o->beta_1, tb2 = (T)o->beta_2;
@@ -51,11 +51,11 @@ static void CS_FN(adam_sweep)(const cs_optim *o, T *p, const T *grad, T *m, T *v
 /* Elements [i0, i1) of the step (the caller has checked the kind). Every element is
  * computed on its own, each operation rounded in T (vector and scalar lanes alike: no
  * contraction, and IEEE sqrt and division), so any split of the range gives the same bits. */
-static void CS_FN(optim_sweep)(const cs_optim *o, T *p, const T *grad, T *s1, T *s2,
+void CS_KERNEL(optim_sweep)(const cs_optim *o, T *p, const T *grad, T *s1, T *s2,
                                ptrdiff_t i0, ptrdiff_t i1, double l2)
 {
     if (o->kind == CS_OPTIM_SGD)
-        CS_FN(sgd_sweep)(o, p + i0, grad + i0, s1 + i0, i1 - i0, l2);
+        sgd_sweep(o, p + i0, grad + i0, s1 + i0, i1 - i0, l2);
     else
-        CS_FN(adam_sweep)(o, p + i0, grad + i0, s1 + i0, s2 + i0, i1 - i0, l2);
+        adam_sweep(o, p + i0, grad + i0, s1 + i0, s2 + i0, i1 - i0, l2);
 }
