@@ -13,7 +13,6 @@ cdef extern from "cs_common.h" nogil:
 cdef extern from "cs_parallel.h" nogil:
     int cs_max_threads()
     void cs_parallel_init()
-    int cs_parallel_forked()
     int cs_openmp_enabled()
 
 

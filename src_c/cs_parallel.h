@@ -32,9 +32,6 @@ int cs_max_threads(void);
  * called when the extension is imported). */
 void cs_parallel_init(void);
 
-/* 1 when this process is a fork child that must not start OpenMP teams. */
-int cs_parallel_forked(void);
-
 /* 1 when the build has OpenMP (threads can run), 0 when it is serial. */
 int cs_openmp_enabled(void);
 

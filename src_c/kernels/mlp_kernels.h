@@ -150,8 +150,8 @@ static void csr_tmatmul_block(const void *ctx, ptrdiff_t col0, ptrdiff_t col1)
 #endif
 
 /* c (m, n) = a (m, k) @ b (k, n). Up to CS_GEMV_MAX_ROWS rows go through ?gemv, a row at a
- * time: ?gemm first packs all of b, which cost OpenBLAS about 50 us for a 784 x 100 float
- * matrix, against about 4.5 us for a row's ?gemv (with b in cache after the first). */
+ * time, when cs_blas has it: ?gemm first packs all of b, which a few rows do not repay.
+ * Which call computes a block depends only on its shape, never on the thread count. */
 #define CS_GEMV_MAX_ROWS 16
 static void mm(const cs_mlp *net, const T *a, const T *b, T *c, int m, int k, int n)
 {
@@ -382,9 +382,9 @@ static const T *gather(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start, ptrdi
     return B(net)->xbuf;
 }
 
-/* sum of the raw sample weights of the batch (its length when unweighted), in visit order.
- * gather normalises w by a blocked sum instead; the L2 term divides by this plain sum, as
- * the engine always has, which keeps the fitted weights bitwise stable. */
+/* sum of the raw sample weights of the batch (its length when unweighted): a serial sum in
+ * visit order, by which the L2 term is divided (gather normalises w by cs_blocked_sum
+ * instead: two different fixed orders, see the table in cs_common.h). */
 static double batch_weight(const cs_mlp *net, const cs_mlp_data *d, ptrdiff_t m)
 {
     if (d->sample_weight == NULL)
@@ -467,29 +467,17 @@ static int optim_step(cs_mlp *net, cs_optim *opt, T *const *state, double l2,
 /* The team of an epoch adapts to the machine (no result depends on it): now and then one
  * batch runs with the other team size (one thread, or all n_threads), and the epoch goes on
  * with whichever processed its rows faster, by a margin (one thread must be 1/0.6 times as
- * fast to replace the team, the team 1/0.9 times). On a quiet machine the full team wins;
- * with another process busy on a core, one thread, which never waits for a descheduled
- * partner, can be several times faster.
- * The first probe of an engine comes after CS_TEAM_PROBE_FIRST batches and the interval
- * then doubles up to CS_TEAM_PROBE_EVERY, starting again from the first after a switch; the
- * interval and the team size in use are kept from epoch to epoch. So a disturbance when a
- * fit starts (another library's BLAS threads still spinning for a tenth of a second after
- * its last call, say) costs a few batches, not the first 32, and later epochs probe as
- * rarely as before; and on a busy machine an epoch no longer starts on the full team (which
- * lost its first 31 batches, traced).
- * A probe of the full team first runs CS_TEAM_PROBE_WARM batch(es) that are not judged: the
- * first team batch after a spell on one thread wakes the sleeping threads and fills their
- * caches, and measured no faster than one thread (traced: 5.0-6.7 microseconds a row
- * against 5.3, where a running team takes 3.5), which kept a fit on one thread for the
- * rest of its epoch once a disturbance at its start had sent it there. It is then judged on
- * CS_TEAM_PROBE_JUDGED batches together: with another process busy on a core, a team batch
- * is either as fast as on a quiet machine (3-4 microseconds a row) or many times slower
- * (25-49, when a thread waits out the other process's time slice), and a single lucky
- * batch sent the fit back to the team again and again (traced). Each such batch cost as much
- * as seven on one thread, so a team probe stops, lost, at the first batch (warm-up or not)
- * more than CS_TEAM_PROBE_ABORT times as slow a row as one thread's; and since a lost probe
- * still pays for that batch, on one thread the interval between team probes grows to
- * CS_TEAM_PROBE_EVERY_ALONE. A probe of one thread is one batch, judged alone. */
+ * fast to replace the team, the team 1/0.9 times). The rules (docs/performance.rst tells
+ * the runs that set them):
+ *   - the first probe of an engine comes after CS_TEAM_PROBE_FIRST batches; the interval then
+ *     doubles up to CS_TEAM_PROBE_EVERY (CS_TEAM_PROBE_EVERY_ALONE while on one thread),
+ *     starting again from the first after a switch; the interval and the team size in use
+ *     are kept from epoch to epoch (cs_mlp.team_interval, cs_mlp.team_one);
+ *   - a probe of the full team first runs CS_TEAM_PROBE_WARM batch(es) that are not judged
+ *     (the sleeping threads wake and fill their caches), then is judged on
+ *     CS_TEAM_PROBE_JUDGED batches together; it stops, lost, at the first batch more than
+ *     CS_TEAM_PROBE_ABORT times as slow a row as one thread's;
+ *   - a probe of one thread is one batch, judged alone. */
 #define CS_TEAM_PROBE_FIRST 4
 #define CS_TEAM_PROBE_EVERY 32
 #define CS_TEAM_PROBE_EVERY_ALONE 64

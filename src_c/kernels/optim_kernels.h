@@ -1,9 +1,9 @@
 /* Kernel body (see kernel.h): the parameter sweeps of the optimizers in cs_optim.h.
  *
  * The squared norm of the weights (for the L2 term of the reported loss) is summed apart
- * from the update, in eight interleaved double accumulators folded in a fixed order: a
- * single running sum would chain every element to the one before, which kept the whole
- * sweep scalar and made it a tenth of a training epoch. */
+ * from the update, in eight interleaved double accumulators (element i in accumulator
+ * i % 8) folded in a fixed order, so that the sum vectorizes and its bits depend on
+ * nothing but the values. */
 
 double CS_KERNEL(sum_squares)(const T *p, ptrdiff_t n)
 {

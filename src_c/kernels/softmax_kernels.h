@@ -163,8 +163,8 @@ void CS_KERNEL(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 /* Rows [row0, row1) of softmax_vjp (log_softmax_vjp when take_log), narrow rows: y and dy of
  * a group of NW rows in columns, each element computed as the row kernels below compute it.
  * The whole group is loaded before its result is stored, so out may be y or dy.
- * Used up to 1.5 x TW columns: beyond, two full 64-byte steps per row made the row loop as
- * fast (60,000 rows of 32 floats or 16 doubles ran faster by rows). */
+ * Used up to CS_NARROW_VJP_MAX = 1.5 x TW columns (the row loop takes wider rows; both give
+ * the same bits). */
 #define CS_NARROW_VJP_MAX (3 * TW / 2)
 static void vjp_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
                               int take_log)

@@ -22,8 +22,7 @@ typedef NV NVD;
 #endif
 
 /* Unaligned loads and stores through the vector type itself (its alignment is that of T, and
- * a vector may alias its element type): GCC expands a memcpy of a 32-byte vector as two
- * 16-byte moves through the stack. */
+ * a vector may alias its element type), which compiles to one unaligned move. */
 CS_INLINE NV nv_load(const T *p) { return *(const NV *)p; }
 CS_INLINE void nv_store(T *p, NV v) { *(NV *)p = v; }
 CS_INLINE NV nv_splat(T c) { return (NV){0} + c; }
@@ -55,19 +54,14 @@ CS_INLINE NV nv_max(NV m, NV x)
  *   - Taylor polynomial of degree 7 (float) or 13 (double): truncation < 0.1 ulp,
  *   - scaling by 2^n done as two exact power-of-two multiplications, so results that fall in
  *     the subnormal range are rounded once, correctly;
- *   - exp(-inf) = 0, exp(+inf) = +inf, exp(NaN) = NaN, underflow gives 0.
- *   Measured against long double at 10^6 points over the whole range: below 1 ulp (0.99).
- *
- * Speed. A vector's exp is one long chain of dependent operations, and the loops that call it
- * are limited by that chain's latency, not by the number of operations: the out-of-order
- * window holds only a couple of vectors' chains (softmax of 4096 x 1000 doubles ran at about
- * one instruction per cycle). So the polynomial is evaluated in Estrin's scheme (powers of
- * r^2 combine independent pairs; a chain of 8 steps in float, 10 in double, instead of 14
- * and 26 in Horner's), kept in the form 1 + (r + r^2 Q(r)) so that the last rounding is that
- * of 1 + small. And when every lane's n is in the normal range (the common case), 2^n is
- * applied by adding n to the exponent bits of the polynomial, which gives exactly the bits
- * of the two multiplications; lanes near over- or underflow, infinities and NaN take the
- * general path (nv_exp_edge).
+ *   - exp(-inf) = 0, exp(+inf) = +inf, exp(NaN) = NaN, underflow gives 0;
+ *   - error below 1 ulp over the whole range.
+ * The polynomial is evaluated in Estrin's scheme (powers of r^2 combine independent pairs,
+ * which shortens the chain of dependent operations), in the form 1 + (r + r^2 Q(r)) so that
+ * the last rounding is that of 1 + small. Where every lane's n is in the normal range, 2^n
+ * is applied by adding n to the exponent bits of the polynomial, which gives exactly the
+ * bits of the two multiplications; lanes near over- or underflow, infinities and NaN take
+ * the general path (nv_exp_edge). The same operations in the same order on every path.
  *
  * 2^k for integral k (in the normal range) is made by adding 1.5 * 2^(mantissa bits), which
  * moves k into the low mantissa bits, and shifting it into the exponent field. */
@@ -197,11 +191,10 @@ CS_INLINE NV nv_exp_nonpos(NV x)
 
 #if CS_F32
 /* The lanes of the low and the high half, widened to double; and back (exact, and rounded to
- * nearest as a cast rounds). On x86 through the conversion instructions themselves: GCC 12
- * lowers a lane-by-lane loop into single-float loads and inserts, and __builtin_convertvector
- * of a half into two-lane conversions joined through the stack, several times slower than
- * the two instructions below. Not under clang-cl, whose immintrin.h may leave out the AVX
- * headers without /arch. */
+ * nearest as a cast rounds: the same values whichever way they are computed). On x86
+ * through the conversion instructions themselves, which compilers do not find in a
+ * lane-by-lane loop. Not under clang-cl, whose immintrin.h may leave out the AVX headers
+ * without /arch. */
 #if defined(CS_SIMD_X86_64) && !defined(_MSC_VER)
 #define CS_CVT_INTRINSICS 1
 #else
@@ -281,11 +274,9 @@ CS_INLINE NV nv_from_d(NVD lo, NVD hi)
  *   x = 2^k m with m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f / (2 + f):
  *   log(m) = 2 atanh(s) = f - (f^2/2 - s (f^2/2 + R(s^2))),
  * with R the minimax polynomial of fdlibm's e_log.c (its coefficients Lg1..Lg7 below), and
- * k ln2 added as a two-part constant. Error below 1 ulp against long double: 0.84 ulp for
- * the same operations in NumPy at 4 * 10^6 points from 1e-300 to 1e300 (libm's log: 0.52),
- * 0.81 ulp for this code through log_softmax at 1.9 * 10^6 normalisers in (1, 2]; the tests
- * check the log of the integers up to 10^5. Lanes that are not positive normal finite
- * numbers (0, subnormal, inf, NaN, negative) take libm's log. */
+ * k ln2 added as a two-part constant. Error below 1 ulp (the tests check the log of the
+ * integers up to 10^5). Lanes that are not positive normal finite numbers (0, subnormal,
+ * inf, NaN, negative) take libm's log. */
 typedef long long nvdi __attribute__((vector_size(CS_NATIVE_BYTES)));
 
 CS_INLINE NVD nvd_log(NVD x)

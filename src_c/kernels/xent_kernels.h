@@ -156,7 +156,7 @@ CS_INLINE T hard_label_grad(const cs_xent_args *a, double e_y, double s, double 
  * every row defined), lane by lane in vectors: with w = 1 and eps = 0 the row loop below
  * computes l = log s - (z_y - m), g = e (c / s) + (-c 0) and g_y = c ((e_y / s - 1) - 0),
  * c = grad_scale, and so does this, each operation the same IEEE operation on the same
- * doubles (the scalar loop spent half the kernel's time on these few rows). */
+ * doubles. */
 static void xent_narrow_plain(const cs_xent_args *a, ptrdiff_t i, const T *z, T *xt,
                                      NV m, const narrow_sums *sums,
                                      const double log_s[NW])
