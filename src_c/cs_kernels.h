@@ -21,8 +21,8 @@
 /* ---- argument blocks ---------------------------------------------------------------------- */
 
 typedef struct {
-    const void *x;   /* input rows (y for the VJPs) */
-    const void *y;   /* second input rows (dy), or NULL */
+    const void *in; /* x for softmax, log_softmax and the Jacobian; y for the VJPs */
+    const void *dy; /* the VJPs' upstream gradient, else NULL */
     void *out;
     ptrdiff_t n_cols;
 } cs_softmax_args;
@@ -30,7 +30,8 @@ typedef struct {
 typedef struct {
     const void *logits;
     const int64_t *target;   /* hard labels, or NULL */
-    const void *target_prob; /* probabilities, or NULL */
+    const void *target_dense; /* (n_rows, n_cols) targets, or NULL: probabilities (softmax
+                                 cross-entropy) or per-column targets (sigmoid) */
     const double *sample_weight;
     const double *class_weight; /* hard labels: c_j, or NULL */
     double class_weight_sum;    /* sum_j c_j */
@@ -41,6 +42,18 @@ typedef struct {
     void *grad;
     ptrdiff_t n_cols;
 } cs_xent_args;
+
+/* An optimizer step over n parameters (cs_optim_update_*): the arrays are of the dtype. */
+typedef struct {
+    const cs_optim *opt;
+    void *p, *s1, *s2;
+    const void *grad;
+    double l2;
+} cs_sweep_args;
+
+/* An Adam step costs about as much per element as a few elements of a row kernel (a square
+ * root and a division): the weight of an element in cs_run_rows's threshold. */
+#define CS_OPTIM_WORK 4
 
 /* The engine's arrays, typed: params are the caller's, the rest point into net->mem. */
 #define CS_MLP_BUFS(T)                                                                        \
@@ -68,6 +81,8 @@ struct cs_mlp {
     ptrdiff_t team_interval; /* the adaptive team's probe interval, kept from one epoch to
                                 the next (kernels/mlp_kernels.h); 0 before the first */
     int team_one;            /* 1 when the last epoch ended on one thread */
+    int n_threads;           /* the threads of the call or batch in progress: spec.n_threads,
+                                or the adaptive team's choice for the batch */
 };
 
 /* ---- the kernels, per dtype and level ----------------------------------------------------- */
@@ -102,15 +117,14 @@ cs_check_labels_kernel check_labels_f32_portable, check_labels_f32_avx2,
 cs_check_labels_kernel check_labels_f64_portable, check_labels_f64_avx2,
     check_labels_f64_avx512;
 
-/* Elements [i0, i1) of an optimizer step (cs_optim.h), and sum(p^2) in double. */
-typedef void cs_sweep_f32_kernel(const cs_optim *opt, float *p, const float *grad, float *s1,
-                                 float *s2, ptrdiff_t i0, ptrdiff_t i1, double l2);
-typedef void cs_sweep_f64_kernel(const cs_optim *opt, double *p, const double *grad,
-                                 double *s1, double *s2, ptrdiff_t i0, ptrdiff_t i1, double l2);
+/* Elements [i0, i1) of an optimizer step (cs_optim.h) of a cs_sweep_args; and sum(p^2) in
+ * double. */
+cs_block_kernel optim_sweep_block_f32_portable, optim_sweep_block_f32_avx2,
+    optim_sweep_block_f32_avx512;
+cs_block_kernel optim_sweep_block_f64_portable, optim_sweep_block_f64_avx2,
+    optim_sweep_block_f64_avx512;
 typedef double cs_sum_squares_f32_kernel(const float *p, ptrdiff_t n);
 typedef double cs_sum_squares_f64_kernel(const double *p, ptrdiff_t n);
-cs_sweep_f32_kernel optim_sweep_f32_portable, optim_sweep_f32_avx2, optim_sweep_f32_avx512;
-cs_sweep_f64_kernel optim_sweep_f64_portable, optim_sweep_f64_avx2, optim_sweep_f64_avx512;
 cs_sum_squares_f32_kernel sum_squares_f32_portable, sum_squares_f32_avx2,
     sum_squares_f32_avx512;
 cs_sum_squares_f64_kernel sum_squares_f64_portable, sum_squares_f64_avx2,

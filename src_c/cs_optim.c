@@ -5,33 +5,10 @@
 #include "cs_kernels.h"
 #include "cs_optim.h"
 
-static cs_sweep_f32_kernel *const optim_sweep_f32[] = CS_PATHS(optim_sweep_f32);
-static cs_sweep_f64_kernel *const optim_sweep_f64[] = CS_PATHS(optim_sweep_f64);
+static const cs_block_fn optim_sweep_f32[] = CS_PATHS(optim_sweep_block_f32);
+static const cs_block_fn optim_sweep_f64[] = CS_PATHS(optim_sweep_block_f64);
 static cs_sum_squares_f32_kernel *const sum_squares_f32[] = CS_PATHS(sum_squares_f32);
 static cs_sum_squares_f64_kernel *const sum_squares_f64[] = CS_PATHS(sum_squares_f64);
-
-/* An Adam step costs about as much per element as a few elements of a row kernel (a square
- * root and a division): the weight of an element in cs_run_rows's threshold. */
-#define CS_OPTIM_WORK 4
-
-typedef struct {
-    const cs_optim *opt;
-    void *p, *s1, *s2;
-    const void *grad;
-    double l2;
-} cs_sweep_args;
-
-static void sweep_block_f32(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
-{
-    const cs_sweep_args *a = ctx;
-    optim_sweep_f32[cs_simd_level()](a->opt, a->p, a->grad, a->s1, a->s2, i0, i1, a->l2);
-}
-
-static void sweep_block_f64(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
-{
-    const cs_sweep_args *a = ctx;
-    optim_sweep_f64[cs_simd_level()](a->opt, a->p, a->grad, a->s1, a->s2, i0, i1, a->l2);
-}
 
 static double adam_step_size(const cs_optim *o)
 {
@@ -63,7 +40,7 @@ int cs_optim_update_f32(const cs_optim *opt, float *p, const float *grad, float 
         return CS_EINVAL;
     *sq_norm = sum_squares_f32[cs_simd_level()](p, n);
     const cs_sweep_args a = {opt, p, s1, s2, grad, l2};
-    cs_run_rows(sweep_block_f32, &a, n, CS_OPTIM_WORK, n_threads);
+    cs_run_rows(optim_sweep_f32[cs_simd_level()], &a, n, CS_OPTIM_WORK, n_threads);
     return CS_OK;
 }
 
@@ -74,6 +51,6 @@ int cs_optim_update_f64(const cs_optim *opt, double *p, const double *grad, doub
         return CS_EINVAL;
     *sq_norm = sum_squares_f64[cs_simd_level()](p, n);
     const cs_sweep_args a = {opt, p, s1, s2, grad, l2};
-    cs_run_rows(sweep_block_f64, &a, n, CS_OPTIM_WORK, n_threads);
+    cs_run_rows(optim_sweep_f64[cs_simd_level()], &a, n, CS_OPTIM_WORK, n_threads);
     return CS_OK;
 }

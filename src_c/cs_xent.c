@@ -48,34 +48,39 @@ static double mean_divisor(const int64_t *target, const cs_xent_opts *o, ptrdiff
     return cs_blocked_sum(scratch, n_rows);
 }
 
-/* The body of the four softmax cross-entropy entry points: hard labels (target) or
- * probabilities (target_prob), one of them NULL. */
+/* The body of the four softmax cross-entropy entry points. args holds the call's arrays
+ * (logits, then target or target_dense, loss_rows, grad) and n_cols; the options fill the
+ * rest. */
 typedef struct {
     const cs_block_fn *block;
     const cs_check_labels_fn *check_labels;
 } cs_xent_kernels;
 
-static int xent(cs_xent_kernels k, const void *logits, const int64_t *target,
-                const void *target_prob, const cs_xent_opts *o, double *loss_rows, double *loss,
-                void *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+static int xent(cs_xent_kernels k, cs_xent_args *args, const cs_xent_opts *o, ptrdiff_t n_rows,
+                int n_threads, double *loss)
 {
+    const int64_t *target = args->target;
+    const ptrdiff_t n_cols = args->n_cols;
     ptrdiff_t n_ignored;
-    if ((target == NULL && target_prob == NULL) || loss_rows == NULL || loss == NULL)
+    if ((target == NULL && args->target_dense == NULL) || args->loss_rows == NULL || loss == NULL)
         return CS_EINVAL;
     if (check_xent(k.check_labels, target, o, n_rows, n_cols, &n_ignored) != CS_OK)
         return CS_EINVAL;
     const int mean = o->reduction == CS_REDUCE_MEAN;
-    const double divisor = mean ? mean_divisor(target, o, n_ignored, n_rows, loss_rows) : 1.0;
+    const double divisor =
+        mean ? mean_divisor(target, o, n_ignored, n_rows, args->loss_rows) : 1.0;
     double cw_sum = 0.0;
     if (o->class_weight != NULL)
         for (ptrdiff_t j = 0; j < n_cols; j++)
             cw_sum += o->class_weight[j];
-    cs_xent_args args = {logits, target, target_prob, o->sample_weight, o->class_weight, cw_sum,
-                         target != NULL && n_ignored > 0 ? o->ignore_index : CS_XENT_NO_IGNORE,
-                         o->label_smoothing, mean ? 1.0 / divisor : 1.0, loss_rows, grad,
-                         n_cols};
-    cs_run_rows(k.block[cs_simd_level()], &args, n_rows, n_cols, n_threads);
-    const double total = cs_blocked_sum(loss_rows, n_rows);
+    args->sample_weight = o->sample_weight;
+    args->class_weight = o->class_weight;
+    args->class_weight_sum = cw_sum;
+    args->ignore_index = target != NULL && n_ignored > 0 ? o->ignore_index : CS_XENT_NO_IGNORE;
+    args->label_smoothing = o->label_smoothing;
+    args->grad_scale = mean ? 1.0 / divisor : 1.0;
+    cs_run_rows(k.block[cs_simd_level()], args, n_rows, n_cols, n_threads);
+    const double total = cs_blocked_sum(args->loss_rows, n_rows);
     *loss = mean ? total / divisor : total;
     return CS_OK;
 }
@@ -87,44 +92,48 @@ int cs_xent_hard_f32(const float *logits, const int64_t *target, const cs_xent_o
                      double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
                      ptrdiff_t n_cols, int n_threads)
 {
-    return xent(xent_kernels_f32, logits, target, NULL, opts, loss_rows, loss, grad, n_rows,
-                n_cols, n_threads);
+    cs_xent_args a = {.logits = logits, .target = target, .loss_rows = loss_rows, .grad = grad,
+                      .n_cols = n_cols};
+    return xent(xent_kernels_f32, &a, opts, n_rows, n_threads, loss);
 }
 
 int cs_xent_hard_f64(const double *logits, const int64_t *target, const cs_xent_opts *opts,
                      double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
                      ptrdiff_t n_cols, int n_threads)
 {
-    return xent(xent_kernels_f64, logits, target, NULL, opts, loss_rows, loss, grad, n_rows,
-                n_cols, n_threads);
+    cs_xent_args a = {.logits = logits, .target = target, .loss_rows = loss_rows, .grad = grad,
+                      .n_cols = n_cols};
+    return xent(xent_kernels_f64, &a, opts, n_rows, n_threads, loss);
 }
 
 int cs_xent_soft_f32(const float *logits, const float *target_prob, const cs_xent_opts *opts,
                      double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
                      ptrdiff_t n_cols, int n_threads)
 {
-    return xent(xent_kernels_f32, logits, NULL, target_prob, opts, loss_rows, loss, grad,
-                n_rows, n_cols, n_threads);
+    cs_xent_args a = {.logits = logits, .target_dense = target_prob, .loss_rows = loss_rows,
+                      .grad = grad, .n_cols = n_cols};
+    return xent(xent_kernels_f32, &a, opts, n_rows, n_threads, loss);
 }
 
 int cs_xent_soft_f64(const double *logits, const double *target_prob, const cs_xent_opts *opts,
                      double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
                      ptrdiff_t n_cols, int n_threads)
 {
-    return xent(xent_kernels_f64, logits, NULL, target_prob, opts, loss_rows, loss, grad,
-                n_rows, n_cols, n_threads);
+    cs_xent_args a = {.logits = logits, .target_dense = target_prob, .loss_rows = loss_rows,
+                      .grad = grad, .n_cols = n_cols};
+    return xent(xent_kernels_f64, &a, opts, n_rows, n_threads, loss);
 }
 
-static int sigmoid_xent(const cs_block_fn *table, const void *logits, const void *target,
-                        const double *sample_weight, double *loss_rows, double *loss,
-                        void *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+/* The body of the two sigmoid cross-entropy entry points (args as for xent). */
+static int sigmoid_xent(const cs_block_fn *table, cs_xent_args *args, ptrdiff_t n_rows,
+                        int n_threads, double *loss)
 {
-    if (n_rows < 0 || n_cols < 0)
+    if (n_rows < 0 || args->n_cols < 0)
         return CS_EINVAL;
-    cs_xent_args args = {logits, NULL, target, sample_weight, NULL, 0.0, CS_XENT_NO_IGNORE,
-                         0.0, 1.0, loss_rows, grad, n_cols};
-    cs_run_rows(table[cs_simd_level()], &args, n_rows, n_cols, n_threads);
-    *loss = cs_blocked_sum(loss_rows, n_rows);
+    args->ignore_index = CS_XENT_NO_IGNORE;
+    args->grad_scale = 1.0;
+    cs_run_rows(table[cs_simd_level()], args, n_rows, args->n_cols, n_threads);
+    *loss = cs_blocked_sum(args->loss_rows, n_rows);
     return CS_OK;
 }
 
@@ -132,14 +141,16 @@ int cs_sigmoid_xent_f32(const float *logits, const float *target, const double *
                         double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
                         ptrdiff_t n_cols, int n_threads)
 {
-    return sigmoid_xent(sigmoid_xent_f32, logits, target, sample_weight, loss_rows,
-                        loss, grad, n_rows, n_cols, n_threads);
+    cs_xent_args a = {.logits = logits, .target_dense = target, .sample_weight = sample_weight,
+                      .loss_rows = loss_rows, .grad = grad, .n_cols = n_cols};
+    return sigmoid_xent(sigmoid_xent_f32, &a, n_rows, n_threads, loss);
 }
 
 int cs_sigmoid_xent_f64(const double *logits, const double *target,
                         const double *sample_weight, double *loss_rows, double *loss,
                         double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
 {
-    return sigmoid_xent(sigmoid_xent_f64, logits, target, sample_weight, loss_rows,
-                        loss, grad, n_rows, n_cols, n_threads);
+    cs_xent_args a = {.logits = logits, .target_dense = target, .sample_weight = sample_weight,
+                      .loss_rows = loss_rows, .grad = grad, .n_cols = n_cols};
+    return sigmoid_xent(sigmoid_xent_f64, &a, n_rows, n_threads, loss);
 }

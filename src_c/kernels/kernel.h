@@ -21,6 +21,7 @@ typedef double T;
 #define T_SQRT sqrt
 #endif
 #define CS_KERNEL(name) CS_CAT3(name, CS_SUF, CS_ISA)
+#define B(net) (&(net)->b.CS_SUF) /* the MLP engine's buffers of this dtype (cs_kernels.h) */
 
 #include "vec.h"
 #include "rows.h"
@@ -28,4 +29,9 @@ typedef double T;
 #include "softmax_kernels.h"
 #include "xent_kernels.h"
 #include "optim_kernels.h"
+#include "mlp_rows.h"
+#include "mlp_csr.h"
+#include "mlp_gemm.h"
+#include "mlp_batch.h"
+#include "mlp_team.h"
 #include "mlp_kernels.h"

@@ -48,14 +48,17 @@ static void adam_sweep(const cs_optim *o, T *p, const T *grad, T *m, T *v, ptrdi
     }
 }
 
-/* Elements [i0, i1) of the step (the caller has checked the kind). Every element is
- * computed on its own, each operation rounded in T (vector and scalar lanes alike: no
- * contraction, and IEEE sqrt and division), so any split of the range gives the same bits. */
-void CS_KERNEL(optim_sweep)(const cs_optim *o, T *p, const T *grad, T *s1, T *s2,
-                               ptrdiff_t i0, ptrdiff_t i1, double l2)
+/* Elements [i0, i1) of the step of a cs_sweep_args (the caller has checked the kind). Every
+ * element is computed on its own, each operation rounded in T (vector and scalar lanes
+ * alike: no contraction, and IEEE sqrt and division), so any split of the range gives the
+ * same bits. */
+void CS_KERNEL(optim_sweep_block)(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
 {
-    if (o->kind == CS_OPTIM_SGD)
-        sgd_sweep(o, p + i0, grad + i0, s1 + i0, i1 - i0, l2);
+    const cs_sweep_args *a = ctx;
+    T *p = a->p, *s1 = a->s1, *s2 = a->s2;
+    const T *grad = a->grad;
+    if (a->opt->kind == CS_OPTIM_SGD)
+        sgd_sweep(a->opt, p + i0, grad + i0, s1 + i0, i1 - i0, a->l2);
     else
-        adam_sweep(o, p + i0, grad + i0, s1 + i0, s2 + i0, i1 - i0, l2);
+        adam_sweep(a->opt, p + i0, grad + i0, s1 + i0, s2 + i0, i1 - i0, a->l2);
 }

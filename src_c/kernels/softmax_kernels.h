@@ -37,7 +37,7 @@ static void softmax_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t r
         T *out = (T *)a->out + i * n;
         narrow_sums sums;
         NV m;
-        narrow_load((const T *)a->x + i * n, n, k, xt, &m);
+        narrow_load((const T *)a->in + i * n, n, k, xt, &m);
         narrow_expsum(xt, take_log ? NULL : xt, n, m, &sums);
         if (take_log) { /* (x - m) - log s, as the columns are stored */
             double logs[NW];
@@ -68,7 +68,7 @@ void CS_KERNEL(softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
         return;
     }
     for (ptrdiff_t i = row0; i < row1; i++) {
-        const T *x = (const T *)a->x + i * n;
+        const T *x = (const T *)a->in + i * n;
         T *out = (T *)a->out + i * n;
         T m;
         double s;
@@ -90,7 +90,7 @@ void CS_KERNEL(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row
         return;
     }
     for (ptrdiff_t i = row0; i < row1; i++) {
-        const T *x = (const T *)a->x + i * n;
+        const T *x = (const T *)a->in + i * n;
         T *out = (T *)a->out + i * n;
         T m;
         double s;
@@ -116,7 +116,7 @@ void CS_KERNEL(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
     for (ptrdiff_t r = row0; r < row1; r++) {
-        const T *x = (const T *)a->x + r * n;
+        const T *x = (const T *)a->in + r * n;
         T *J = (T *)a->out + r * n * n;
         T *s = J + (n - 1) * n;
         T m;
@@ -174,8 +174,8 @@ static void vjp_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
     for (ptrdiff_t i = row0; i < row1; i += NW) {
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
         narrow_sums sums;
-        narrow_load((const T *)a->x + i * n, n, k, yt, NULL);
-        narrow_load((const T *)a->y + i * n, n, k, dyt, NULL);
+        narrow_load((const T *)a->in + i * n, n, k, yt, NULL);
+        narrow_load((const T *)a->dy + i * n, n, k, dyt, NULL);
         if (take_log)
             narrow_sum(dyt, n, &sums);
         else
@@ -212,8 +212,8 @@ void CS_KERNEL(vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
         return;
     }
     for (ptrdiff_t i = row0; i < row1; i++) {
-        const T *y = (const T *)a->x + i * n;
-        const T *dy = (const T *)a->y + i * n;
+        const T *y = (const T *)a->in + i * n;
+        const T *dy = (const T *)a->dy + i * n;
         T *out = (T *)a->out + i * n;
         const double dot = row_dot(dy, y, n);
         ptrdiff_t j = 0;
@@ -238,8 +238,8 @@ void CS_KERNEL(log_vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
         return;
     }
     for (ptrdiff_t i = row0; i < row1; i++) {
-        const T *y = (const T *)a->x + i * n;
-        const T *dy = (const T *)a->y + i * n;
+        const T *y = (const T *)a->in + i * n;
+        const T *dy = (const T *)a->dy + i * n;
         T *out = (T *)a->out + i * n;
         const double sum = row_sum(dy, n);
         ptrdiff_t j = 0;

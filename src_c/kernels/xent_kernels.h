@@ -283,7 +283,7 @@ void CS_KERNEL(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
                 g[y] = hard_label_grad(a, e_y, s, coef);
             }
         } else {
-            const T *t = (const T *)a->target_prob + i * n;
+            const T *t = (const T *)a->target_dense + i * n;
             const double t_sum = (1.0 - eps) * row_sum(t, n) + eps;
             loss = t_sum * log_s - row_tdot(z, t, n, m, (T)(1.0 - eps), (T)eps_n);
             if (g != NULL)
@@ -302,7 +302,7 @@ void CS_KERNEL(sigmoid_xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t ro
     const ptrdiff_t n = a->n_cols;
     for (ptrdiff_t i = row0; i < row1; i++) {
         const T *z = (const T *)a->logits + i * n;
-        const T *y = (const T *)a->target_prob + i * n;
+        const T *y = (const T *)a->target_dense + i * n;
         T *g = a->grad != NULL ? (T *)a->grad + i * n : NULL;
         const double w = a->sample_weight != NULL ? a->sample_weight[i] : 1.0;
         double loss = 0.0;
