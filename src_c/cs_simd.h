@@ -34,10 +34,10 @@ CS_INLINE cs_vd cs_loadd(const double *p) { cs_vd v; memcpy(&v, p, sizeof v); re
 /* The sum of the lanes, in a fixed order (independent of the instruction set). */
 CS_INLINE double cs_hsumd(cs_vd a)
 {
-    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+    return CS_FOLD8(a);
 }
 
-/* ---- long sums --------------------------------------------------------------------------- */
+/* ---- the lane sum (the table of summation orders is in cs_common.h) ----------------------- */
 
 /* A row's sum is accumulated vector by vector in blocks of CS_SUM_BLOCK 64-byte steps; each
  * finished block is merged into a pairwise tree through a carry chain (as a binary counter

@@ -32,7 +32,7 @@ static int check_xent(const cs_check_labels_fn *check_labels, const int64_t *tar
                : CS_EINVAL;
 }
 
-/* D of the mean (cs_xent.h), summed in the fixed blocked order; scratch: n_rows doubles. */
+/* D of the mean (cs_xent.h), a blocked sum (cs_common.h); scratch: n_rows doubles. */
 static double mean_divisor(const int64_t *target, const cs_xent_opts *o, ptrdiff_t n_ignored,
                            ptrdiff_t n_rows, double *scratch)
 {

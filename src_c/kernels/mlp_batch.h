@@ -61,8 +61,8 @@ static const T *gather(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start, ptrdi
 }
 
 /* sum of the raw sample weights of the batch (its length when unweighted): a serial sum in
- * visit order, by which the L2 term is divided (gather normalises w by cs_blocked_sum
- * instead: two different fixed orders). */
+ * visit order, by which the L2 term is divided (gather normalises w by a blocked sum
+ * instead: two orders of the table in cs_common.h). */
 static double batch_weight(const cs_mlp *net, const cs_mlp_data *d, ptrdiff_t m)
 {
     if (d->sample_weight == NULL)

@@ -135,7 +135,7 @@ int CS_KERNEL(mlp_loss_grad)(cs_mlp *net, const cs_mlp_data *data, double alpha,
         const T *p = B(net)->coefs[l];
         T *g = gc[l];
         for (ptrdiff_t k = 0; k < net->units[l] * net->units[l + 1]; k++) {
-            sq += (double)p[k] * (double)p[k];
+            sq += (double)p[k] * (double)p[k]; /* a serial sum (cs_common.h) */
             g[k] += l2 * p[k];
         }
     }

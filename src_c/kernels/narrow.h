@@ -253,7 +253,7 @@ CS_INLINE void narrow_acc_add(NVD acc[TW][NW / ND], ptrdiff_t j, NV v)
 }
 
 /* The sums from the accumulators as the row primitives fold theirs: b_l = a0[l] + a1[l] (for
- * double a1 is zero), then cs_hsumd's tree. */
+ * double a1 is zero), then the fold of cs_hsumd (CS_FOLD8). */
 CS_INLINE void narrow_fold(NVD acc[TW][NW / ND], narrow_sums *sums)
 {
     for (int h = 0; h < NW / ND; h++) {
@@ -264,7 +264,7 @@ CS_INLINE void narrow_fold(NVD acc[TW][NW / ND], narrow_sums *sums)
 #else
             b[l] = acc[l][h] + (NVD){0};
 #endif
-        sums->s[h] = ((b[0] + b[4]) + (b[2] + b[6])) + ((b[1] + b[5]) + (b[3] + b[7]));
+        sums->s[h] = CS_FOLD8(b); /* as cs_hsumd folds a row's lanes */
     }
 }
 

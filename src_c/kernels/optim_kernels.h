@@ -1,8 +1,8 @@
 /* Kernel body (see kernel.h): the parameter sweeps of the optimizers in cs_optim.h.
  *
  * The squared norm of the weights (for the L2 term of the reported loss) is summed apart
- * from the update, in eight interleaved double accumulators (element i in accumulator
- * i % 8) folded in a fixed order, so that the sum vectorizes and its bits depend on
+ * from the update, as an eight-way sum (cs_common.h): element i in double accumulator i % 8,
+ * folded in a fixed order, so that the sum vectorizes and its bits depend on
  * nothing but the values. */
 
 double CS_KERNEL(sum_squares)(const T *p, ptrdiff_t n)
@@ -14,7 +14,7 @@ double CS_KERNEL(sum_squares)(const T *p, ptrdiff_t n)
             acc[k] += (double)p[i + k] * (double)p[i + k];
     for (int k = 0; i < n; i++, k++)
         acc[k] += (double)p[i] * (double)p[i];
-    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    return CS_FOLD8(acc);
 }
 
 static void sgd_sweep(const cs_optim *o, T *p, const T *grad, T *vel, ptrdiff_t n,
