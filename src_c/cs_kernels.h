@@ -79,7 +79,7 @@ struct cs_mlp {
     double *colacc;       /* (max units,) column-sum accumulators */
     void *mem;            /* the one allocation behind the buffers above */
     ptrdiff_t team_interval; /* the adaptive team's probe interval, kept from one epoch to
-                                the next (kernels/mlp_kernels.h); 0 before the first */
+                                the next (kernels/mlp_team.h); 0 before the first */
     int team_one;            /* 1 when the last epoch ended on one thread */
     int n_threads;           /* the threads of the call or batch in progress: spec.n_threads,
                                 or the adaptive team's choice for the batch */

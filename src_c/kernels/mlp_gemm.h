@@ -45,7 +45,7 @@ static void mm_nt(const cs_mlp *net, const T *d, const T *w, T *c, int m, int n,
 
 /* g (k, n) = a.T @ d, a: (m, k) with row stride lda, d: (m, n) */
 static void mm_tn(const cs_mlp *net, const T *a, const T *d, T *g, int m, int k, int n,
-                         int lda)
+                  int lda)
 {
     char no = 'N', tr = 'T';
     T one = 1, zero = 0;
@@ -98,7 +98,7 @@ static void gemm_block(const void *ctx, ptrdiff_t blk0, ptrdiff_t blk1)
 }
 
 static void gemm(const cs_mlp *net, cs_gemm_kind kind, const T *a, const T *b, T *c, int m, int k,
-                        int n)
+                 int n)
 {
     const ptrdiff_t rows = kind == GEMM_ATB ? k : m;
     ptrdiff_t blocks = rows / CS_GEMM_BLOCK_ROWS;

@@ -7,10 +7,10 @@
 /* ---- passes -------------------------------------------------------------------------------- */
 
 /* The batch's data term sum_i w_i l_i (net->wbuf holding w_i / sum(w)) from the output
- * layer's values z (m, n_out), with its gradient to delta: the cross-entropy kernels of this
- * translation unit, called as cs_xent_hard_* (reduction "sum", no class weight, smoothing or
- * ignored label) and cs_sigmoid_xent_* call them, without their checks (check_data checked
- * the labels once for the call). */
+ * layer's values z (m, n_out), and its gradient into delta: this unit's cross-entropy
+ * kernel run as cs_xent_hard_* runs it for reduction "sum" without class weights, smoothing
+ * or ignored labels (or as cs_sigmoid_xent_* runs the sigmoid one), minus the checks:
+ * check_data checked the labels once for the call. */
 static double output_loss(cs_mlp *net, const T *z, ptrdiff_t m, T *delta)
 {
     const ptrdiff_t n_out = net->units[net->spec.n_layers];
@@ -35,7 +35,7 @@ static double output_loss(cs_mlp *net, const T *z, ptrdiff_t m, T *delta)
 /* Forward pass of m rows: x0 is the dense batch, or NULL for the CSR rows net->rows[:m].
  * The output layer's pre-activation values go to logits (acts[L-1] when NULL). */
 static void forward_batch(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdiff_t m,
-                                 T *logits)
+                          T *logits)
 {
     const int L = net->spec.n_layers, nt = net->n_threads;
     const ptrdiff_t *u = net->units;
@@ -44,13 +44,13 @@ static void forward_batch(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdif
         T *z = (l == L - 1 && logits != NULL) ? logits : B(net)->acts[l];
         if (l == 0 && x0 == NULL) {
             csr_args c = {d->csr_data, d->csr_indices, d->csr_indptr, net->rows, z,
-                                 B(net)->coefs[0], m, u[1]};
+                          B(net)->coefs[0], m, u[1]};
             cs_run_rows(csr_matmul_block, &c, m, u[1], nt);
         } else {
             gemm(net, GEMM_AB, a_in, B(net)->coefs[l], z, (int)m, (int)u[l], (int)u[l + 1]);
         }
         rows_args r = {z, B(net)->intercepts[l],
-                              l < L - 1 ? net->spec.activation : CS_ACT_IDENTITY, u[l + 1]};
+                       l < L - 1 ? net->spec.activation : CS_ACT_IDENTITY, u[l + 1]};
         cs_run_rows(bias_act_block, &r, m, u[l + 1], nt);
         a_in = z;
     }
@@ -58,7 +58,7 @@ static void forward_batch(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdif
 
 /* Gradients of the data term into gcoefs/gints, from the output deltas in deltas[L-1]. */
 static void backward_batch(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdiff_t m,
-                                  T *const *gcoefs, T *const *gints)
+                           T *const *gcoefs, T *const *gints)
 {
     const int L = net->spec.n_layers, nt = net->n_threads;
     const ptrdiff_t *u = net->units;
@@ -68,7 +68,7 @@ static void backward_batch(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdi
             for (ptrdiff_t k = 0; k < u[0] * u[1]; k++)
                 gcoefs[0][k] = 0;
             csr_args c = {d->csr_data, d->csr_indices, d->csr_indptr, net->rows, delta,
-                                 gcoefs[0], m, u[1]};
+                          gcoefs[0], m, u[1]};
             cs_run_rows(csr_tmatmul_block, &c, u[1], m, nt);
         } else {
             const T *a_in = l == 0 ? x0 : B(net)->acts[l - 1];
@@ -78,9 +78,9 @@ static void backward_batch(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdi
         cs_run_rows(col_sum_block, &cs, u[l + 1], m, nt);
         if (l > 0) {
             gemm(net, GEMM_ABT, delta, B(net)->coefs[l], B(net)->deltas[l - 1], (int)m,
-                        (int)u[l], (int)u[l + 1]);
+                 (int)u[l], (int)u[l + 1]);
             rows_args r = {B(net)->deltas[l - 1], B(net)->acts[l - 1],
-                                  net->spec.activation, u[l]};
+                           net->spec.activation, u[l]};
             cs_run_rows(act_backward_block, &r, m, u[l], nt);
         }
     }
@@ -116,7 +116,7 @@ int CS_KERNEL(mlp_forward)(cs_mlp *net, const cs_mlp_data *d, void *logits)
 }
 
 int CS_KERNEL(mlp_loss_grad)(cs_mlp *net, const cs_mlp_data *data, double alpha,
-                                void *const *grads, double *loss)
+                             void *const *grads, double *loss)
 {
     const int L = net->spec.n_layers;
     const ptrdiff_t n = data->n_rows;
@@ -171,9 +171,8 @@ static double optim_step(cs_mlp *net, cs_optim *opt, T *const *state, double l2)
     return sq;
 }
 
-static int epoch_batches(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
-                                double alpha, cs_optim *opt, double *loss_sum,
-                                team *team)
+static void epoch_batches(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
+                          double alpha, cs_optim *opt, double *loss_sum, team_state *team)
 {
     const ptrdiff_t n = d->order != NULL ? d->n_order : d->n_rows;
     T **typed_state = B(net)->ext;
@@ -198,11 +197,10 @@ static int epoch_batches(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size
         team_record(team, nt, cs_wall_seconds() - t0, m, batch);
     }
     *loss_sum = acc;
-    return CS_OK;
 }
 
 int CS_KERNEL(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
-                            double alpha, cs_optim *opt, void *const *state, double *loss_sum)
+                         double alpha, cs_optim *opt, void *const *state, double *loss_sum)
 {
     const int n_state = (opt->kind == CS_OPTIM_ADAM ? 4 : 2) * net->spec.n_layers;
     T **typed_state = B(net)->ext;
@@ -210,9 +208,9 @@ int CS_KERNEL(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size
         typed_state[k] = (T *)state[k];
     const ptrdiff_t interval = net->team_interval > 0 ? net->team_interval : CS_TEAM_PROBE_FIRST;
     const int full = net->spec.n_threads, cur = net->team_one ? 1 : full;
-    team team = {full, cur, 0.0, 0, interval - 1, interval, 0, 0, 0.0, 0};
-    const int status = epoch_batches(net, d, batch_size, alpha, opt, loss_sum, &team);
+    team_state team = {full, cur, 0.0, 0, interval - 1, interval, 0, 0, 0.0, 0};
+    epoch_batches(net, d, batch_size, alpha, opt, loss_sum, &team);
     net->team_interval = team.interval;
     net->team_one = team.full > 1 && team.cur == 1;
-    return status;
+    return CS_OK;
 }

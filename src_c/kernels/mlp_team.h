@@ -31,10 +31,10 @@ typedef struct {
                                    those, warm-up batches not judged */
     double probe_seconds;       /* time and rows of its judged batches so far */
     ptrdiff_t probe_rows;
-} team;
+} team_state;
 
 /* The team size of the next batch (starting or continuing a probe when one is due). */
-static int team_next(team *t, ptrdiff_t batch)
+static int team_next(team_state *t, ptrdiff_t batch)
 {
     const int other = t->cur == t->full ? 1 : t->full;
     if (t->probe_left > 0)
@@ -50,8 +50,8 @@ static int team_next(team *t, ptrdiff_t batch)
     return t->cur;
 }
 
-static void team_record(team *t, int used, double seconds, ptrdiff_t rows,
-                               ptrdiff_t batch)
+static void team_record(team_state *t, int used, double seconds, ptrdiff_t rows,
+                        ptrdiff_t batch)
 {
     if (used == t->cur) {
         t->seconds += seconds;

@@ -85,7 +85,7 @@ CS_INLINE void transpose_block(NV *v)
  * also folds columns c0 .. NW - 1 of the block, in order, into the running max *m when m is
  * not NULL (the columns a block shares with the one before are not folded twice). */
 CS_INLINE void narrow_load_block(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt, NV *m,
-                                        int c0)
+                                 int c0)
 {
     NV v[NW];
     for (int r = 0; r < NW; r++)
@@ -100,7 +100,7 @@ CS_INLINE void narrow_load_block(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt, N
 
 /* The store applies op to each column vector first (narrow_map). */
 CS_INLINE void narrow_store_block(T *out, ptrdiff_t n, ptrdiff_t j0, const T *xt, int op,
-                                         NV a, NV b)
+                                  NV a, NV b)
 {
     NV v[NW];
     for (int c = 0; c < NW; c++)
@@ -134,7 +134,7 @@ CS_INLINE void transpose_half(NV *v)
 
 /* Columns j0 .. j0 + 3 of the 8 rows at x into xt, folding columns c0 .. 3 into *m. */
 CS_INLINE void narrow_load_half(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt, NV *m,
-                                       int c0)
+                                int c0)
 {
     NV v[4];
     for (int r = 0; r < 4; r++)
@@ -150,7 +150,7 @@ CS_INLINE void narrow_load_half(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt, NV
 }
 
 CS_INLINE void narrow_store_half(T *out, ptrdiff_t n, ptrdiff_t j0, const T *xt, int op,
-                                        NV a, NV b)
+                                 NV a, NV b)
 {
     NV v[4];
     for (int c = 0; c < 4; c++)
@@ -272,7 +272,7 @@ CS_INLINE void narrow_fold(NVD acc[TW][NW / ND], narrow_sums *sums)
  * e_rj = exp(x_rj - m_r), stored to et when et is not NULL (et may be xt); and
  * s_r = sum_j e_rj, summed in the order of row_expsum (see the top of this file). */
 CS_INLINE void narrow_expsum(const T *xt, T *et, ptrdiff_t n, NV m,
-                                    narrow_sums *sums)
+                             narrow_sums *sums)
 {
     NVD acc[TW][NW / ND];
     narrow_acc_zero(acc);
@@ -287,7 +287,7 @@ CS_INLINE void narrow_expsum(const T *xt, T *et, ptrdiff_t n, NV m,
 
 /* Per lane: sum_j y_rj dy_rj (each product formed in double), in the order of row_dot. */
 CS_INLINE void narrow_dot(const T *yt, const T *dyt, ptrdiff_t n,
-                                 narrow_sums *sums)
+                          narrow_sums *sums)
 {
     NVD acc[TW][NW / ND];
     narrow_acc_zero(acc);

@@ -18,7 +18,7 @@ double CS_KERNEL(sum_squares)(const T *p, ptrdiff_t n)
 }
 
 static void sgd_sweep(const cs_optim *o, T *p, const T *grad, T *vel, ptrdiff_t n,
-                             double l2)
+                      double l2)
 {
     const T tl2 = (T)l2, tlr = (T)o->step_size, tmu = (T)o->momentum;
     const int nesterov = o->nesterov;
@@ -32,7 +32,7 @@ static void sgd_sweep(const cs_optim *o, T *p, const T *grad, T *vel, ptrdiff_t 
 }
 
 static void adam_sweep(const cs_optim *o, T *p, const T *grad, T *m, T *v, ptrdiff_t n,
-                              double l2)
+                       double l2)
 {
     const T tl2 = (T)l2, tb1 = (T)o->beta_1, tb2 = (T)o->beta_2;
     const T c1 = (T)(1.0 - o->beta_1), c2 = (T)(1.0 - o->beta_2);

@@ -123,7 +123,7 @@ CS_INLINE void row_scale(T *e, ptrdiff_t n, T s)
  * Returns 0 when the row is undefined (every entry -inf, or any +inf or NaN): the
  * caller then writes NaN, as PyTorch and SciPy do. */
 CS_INLINE int row_normalizer(const T *x, T *e, ptrdiff_t n, T *m_out, double *s_out,
-                                    const T *next)
+                             const T *next)
 {
     T m = row_max(x, n);
     if (!(m > -INFINITY && m < INFINITY))

@@ -28,7 +28,7 @@ CS_INLINE NV log_vjp_vec(NV y, NV dy, double sum)
 /* Rows [row0, row1) of softmax (log_softmax when take_log), narrow rows: groups of NW rows
  * in columns (narrow.h), each element computed as the row kernels below compute it. */
 static void softmax_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
-                                  int take_log)
+                           int take_log)
 {
     const ptrdiff_t n = a->n_cols;
     T xt[CS_NARROW_MAX * NW];
@@ -49,7 +49,7 @@ static void softmax_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t r
         } else { /* e / s */
             const NV none = {0};
             narrow_store(out, n, k, xt, CS_MAP_SCALE, narrow_ratio(&sums, 1.0),
-                                none);
+                         none);
         }
         if (!narrow_all_defined(m, &sums))
             for (int r = 0; r < k; r++)
@@ -104,7 +104,7 @@ void CS_KERNEL(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row
             nv_store(out + j, (nv_load(x + j) - vm) - vl);
         if (j < n)
             nv_store_part(out + j, n - j,
-                                 (nv_load_part(x + j, n - j, 0) - vm) - vl);
+                          (nv_load_part(x + j, n - j, 0) - vm) - vl);
     }
 }
 
@@ -167,7 +167,7 @@ void CS_KERNEL(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
  * the same bits). */
 #define CS_NARROW_VJP_MAX (3 * TW / 2)
 static void vjp_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
-                              int take_log)
+                       int take_log)
 {
     const ptrdiff_t n = a->n_cols;
     T yt[CS_NARROW_MAX * NW], dyt[CS_NARROW_MAX * NW];
@@ -187,10 +187,10 @@ static void vjp_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
             if (take_log) {
                 const NV e = nv_exp(y);
                 v = nv_from_d(nv_lo_d(dy) - nv_lo_d(e) * sums.s[0],
-                                     nv_hi_d(dy) - nv_hi_d(e) * sums.s[1]);
+                              nv_hi_d(dy) - nv_hi_d(e) * sums.s[1]);
             } else {
                 v = nv_from_d(nv_lo_d(y) * (nv_lo_d(dy) - sums.s[0]),
-                                     nv_hi_d(y) * (nv_hi_d(dy) - sums.s[1]));
+                              nv_hi_d(y) * (nv_hi_d(dy) - sums.s[1]));
             }
 #else
             v = take_log ? dy - nv_exp(y) * sums.s[0] : y * (dy - sums.s[0]);

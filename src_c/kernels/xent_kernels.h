@@ -5,7 +5,7 @@
  * [0, n_cols), and how many are ignored. Without branches, so that it vectorizes: it is a
  * serial pass over the labels before the parallel kernel. */
 int CS_KERNEL(check_labels)(const int64_t *target, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                               int64_t ignore, ptrdiff_t *n_ignored)
+                            int64_t ignore, ptrdiff_t *n_ignored)
 {
     int64_t ignored = 0, bad = 0;
     for (ptrdiff_t i = 0; i < n_rows; i++) {
@@ -89,19 +89,19 @@ CS_INLINE void row_grad_soft(T *g, const T *t, ptrdiff_t n, T c, T coef, T keep,
     ptrdiff_t j = 0;
     for (; j + NW <= n; j += NW)
         nv_store(g + j, grad_soft_terms(nv_load(g + j),
-                                                      nv_load(t + j), vc, vw, vk, vb));
+                                        nv_load(t + j), vc, vw, vk, vb));
     if (j < n)
         nv_store_part(g + j, n - j,
-                             grad_soft_terms(nv_load_part(g + j, n - j, 0),
-                                                    nv_load_part(t + j, n - j, 0), vc,
-                                                    vw, vk, vb));
+                      grad_soft_terms(nv_load_part(g + j, n - j, 0),
+                                      nv_load_part(t + j, n - j, 0), vc,
+                                      vw, vk, vb));
 }
 
 /* Hard label y with class weights c (cs_xent.h): returns l and writes the gradient row
  * (scaled by coef) over g, which holds e_j = exp(z_j - m) on entry. Scalar: the weighted
  * path is the rarer one. */
 static double weighted_hard_row(const cs_xent_args *a, const T *z, T *g, int64_t y, T m,
-                                       double s, double log_s, double coef)
+                                double s, double log_s, double coef)
 {
     const ptrdiff_t n = a->n_cols;
     const double *c = a->class_weight;
@@ -126,12 +126,9 @@ static double weighted_hard_row(const cs_xent_args *a, const T *z, T *g, int64_t
     return loss;
 }
 
-/* Loss of row i (hard label, no class weights) from its max m, sum s and log_s = log_d(s)
- * (the narrow kernel computes the logs of a group of rows at once); coef is the
- * gradient's weight. Writes the row's scale and shift of the gradient (g = e * scale +
- * shift, then g[y] set apart), as the row loop below computes them. */
-CS_INLINE double hard_row_loss(const cs_xent_args *a, const T *z, int64_t y, T m,
-                                      double s, double log_s, double coef, T *scale, T *shift)
+/* Loss of row i (hard label, no class weights) from its max m and log_s = log_d(s) (the
+ * narrow kernel computes the logs of a group of rows at once). */
+CS_INLINE double hard_row_loss(const cs_xent_args *a, const T *z, int64_t y, T m, double log_s)
 {
     const ptrdiff_t n = a->n_cols;
     const double eps = a->label_smoothing, eps_n = eps / (double)n;
@@ -140,9 +137,15 @@ CS_INLINE double hard_row_loss(const cs_xent_args *a, const T *z, int64_t y, T m
         loss -= (1.0 - eps) * (double)(z[y] - m);
     if (eps > 0)
         loss -= eps_n * row_sum_shifted(z, n, m);
-    *scale = (T)(coef / s);
-    *shift = (T)(-coef * eps_n);
     return loss;
+}
+
+/* The shift of the row's gradient g = e * scale + shift, scale = coef / s (then g[y] set
+ * apart); coef is the gradient's weight. */
+CS_INLINE T hard_grad_shift(const cs_xent_args *a, double coef)
+{
+    const double eps_n = a->label_smoothing / (double)a->n_cols;
+    return (T)(-coef * eps_n);
 }
 
 /* The gradient entry of the label: coef (e_y / s - (1 - eps) - eps / n). */
@@ -158,8 +161,8 @@ CS_INLINE T hard_label_grad(const cs_xent_args *a, double e_y, double s, double 
  * c = grad_scale, and so does this, each operation the same IEEE operation on the same
  * doubles. */
 static void xent_narrow_plain(const cs_xent_args *a, ptrdiff_t i, const T *z, T *xt,
-                                     NV m, const narrow_sums *sums,
-                                     const double log_s[NW])
+                              NV m, const narrow_sums *sums,
+                              const double log_s[NW])
 {
     const ptrdiff_t n = a->n_cols;
     const double coef = 1.0 * a->grad_scale;
@@ -181,7 +184,7 @@ static void xent_narrow_plain(const cs_xent_args *a, ptrdiff_t i, const T *z, T 
         return;
     T *g = (T *)a->grad + i * n;
     narrow_store(g, n, NW, xt, CS_MAP_AFFINE, narrow_ratio(sums, coef),
-                        nv_splat((T)(-coef * 0.0)));
+                 nv_splat((T)(-coef * 0.0)));
     for (int r = 0; r < NW; r++)
         g[r * n + y[r]] = (T)g_y[r];
 }
@@ -219,16 +222,16 @@ static void xent_narrow(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t row1)
                 const double s = narrow_sum_at(&sums, r);
                 coef[r] = w * a->grad_scale;
                 e_y[r] = (double)xt[y * NW + r];
-                a->loss_rows[i + r] =
-                    w * hard_row_loss(a, z + r * n, y, m[r], s, log_s[r], coef[r],
-                                             scale + r, shift + r);
+                a->loss_rows[i + r] = w * hard_row_loss(a, z + r * n, y, m[r], log_s[r]);
+                scale[r] = (T)(coef[r] / s);
+                shift[r] = hard_grad_shift(a, coef[r]);
             }
         }
         if (a->grad == NULL)
             continue;
         T *g = (T *)a->grad + i * n; /* e * scale + shift, as the columns are stored */
         narrow_store(g, n, k, xt, CS_MAP_AFFINE, nv_load(scale),
-                            nv_load(shift));
+                     nv_load(shift));
         for (int r = 0; r < k; r++) {
             const int64_t y = a->target[i + r];
             if (y == a->ignore_index)
@@ -237,7 +240,7 @@ static void xent_narrow(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t row1)
                 row_fill(g + r * n, n, NAN);
             else
                 g[r * n + y] = hard_label_grad(a, e_y[r], narrow_sum_at(&sums, r),
-                                                      coef[r]);
+                                               coef[r]);
         }
     }
 }
@@ -275,8 +278,8 @@ void CS_KERNEL(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
             loss = weighted_hard_row(a, z, g, a->target[i], m, s, log_s, coef);
         } else if (a->target != NULL) {
             const int64_t y = a->target[i];
-            T scale, shift;
-            loss = hard_row_loss(a, z, y, m, s, log_s, coef, &scale, &shift);
+            const T scale = (T)(coef / s), shift = hard_grad_shift(a, coef);
+            loss = hard_row_loss(a, z, y, m, log_s);
             if (g != NULL) {
                 const double e_y = (double)g[y];
                 row_affine(g, n, scale, shift);
@@ -288,7 +291,7 @@ void CS_KERNEL(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
             loss = t_sum * log_s - row_tdot(z, t, n, m, (T)(1.0 - eps), (T)eps_n);
             if (g != NULL)
                 row_grad_soft(g, t, n, (T)(coef * t_sum / s), (T)coef, (T)(1.0 - eps),
-                                     (T)eps_n);
+                              (T)eps_n);
         }
         a->loss_rows[i] = w * loss;
     }
