@@ -14,7 +14,7 @@ included, apply to it too). Environment switches:
                                                build with a warning that says why.
 The build never uses -ffast-math (it would switch the process to flush-to-zero and drop
 NaN/inf handling) and never -march=native (the wheel must run on any CPU of its
-architecture): on x86-64 the AVX2/AVX-512 code is compiled per function and chosen at run
+architecture): on x86-64 the AVX2/AVX-512 code is compiled in files of its own and chosen at run
 time. CSOFTMAX_NATIVE=1 opts in to -march=native.
 """
 
@@ -228,7 +228,7 @@ class BuildExt(build_ext):
             ext.extra_compile_args = base + (omp_compile if openmp else [])
             ext.extra_link_args = omp_link if openmp else []
         n = sum(len(ext.sources) for ext in self.extensions)
-        _say(f"compiling {n} C files; each kernel family is compiled once per SIMD path, "
+        _say(f"compiling {n} C files; the kernels are compiled once per dtype and SIMD path, "
              "so this takes a minute or two")
         self._report_each_compile(n)
         start = time.monotonic()
@@ -296,7 +296,8 @@ def _up_to_date(built, stamp, key):
             return False
     here = os.path.dirname(os.path.abspath(__file__))
     sources = [os.path.join(here, "setup.py")]
-    for pattern in ("src_c/*.[ch]", "csoftmax/*.pyx", "csoftmax/*.pxi", "csoftmax/*.pxd"):
+    for pattern in ("src_c/*.[ch]", "src_c/kernels/*.[ch]", "csoftmax/*.pyx", "csoftmax/*.pxi",
+                    "csoftmax/*.pxd"):
         sources += glob.glob(os.path.join(here, pattern))
     return os.path.getmtime(built) > max(os.path.getmtime(f) for f in sources)
 
@@ -309,18 +310,21 @@ def _first_line(cmd):
     return out.strip().splitlines()[0] if out.strip() else ""
 
 
-# The C kernels, one family per file, all linked into the one extension (one SIMD state).
+# The C sources, all linked into the one extension (one SIMD state): the entry points, one
+# family per file, then the kernels, one file per dtype and SIMD path (those of AVX2 and
+# AVX-512 compile to nothing off x86-64).
 C_SOURCES = [
     "cs_parallel.c", "cs_dispatch.c", "cs_softmax.c", "cs_xent.c", "cs_optim.c", "cs_mlp.c",
     "cs_cast.c",
-]
+] + [f"kernels/{dtype}_{isa}.c" for dtype in ("f32", "f64")
+     for isa in ("portable", "avx2", "avx512")]
 
 extensions = [
     Extension(
         "csoftmax._core",
         sources=["csoftmax/_core.pyx"] + [f"src_c/{s}" for s in C_SOURCES],
-        # the templates and shared headers: a change to any of them rebuilds the extension
-        depends=sorted(glob.glob("src_c/*.h")),
+        # the headers and kernel bodies: a change to any of them rebuilds the extension
+        depends=sorted(glob.glob("src_c/*.h") + glob.glob("src_c/kernels/*.h")),
         include_dirs=["src_c", np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
     )

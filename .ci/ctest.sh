@@ -7,9 +7,9 @@
 # gcc, gcc-11, clang: build natively and run on this CPU. arm64: cross-compile with Debian's
 # aarch64-linux-gnu-gcc and run under qemu-user, so ARM64 is checked without ARM64 hardware.
 # Each target is built with and without OpenMP, with the compile flags of setup.py and every
-# warning an error. Then objdump reads back which registers each SIMD path holds, and the
-# script fails unless avx512 uses zmm, avx2 ymm and portable nothing wider than xmm (x86-64),
-# or portable uses NEON (ARM64). Missing compilers are installed from Debian's packages when
+# warning an error. Then objdump reads back which registers the kernel object of each dtype
+# and SIMD path holds (src_c/kernels/), and the script fails unless avx512 uses zmm, avx2 ymm
+# and portable nothing wider than xmm (x86-64), or portable uses NEON (ARM64). Missing compilers are installed from Debian's packages when
 # run as root with apt-get at hand. About 20 s per target once they are installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +45,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 flags=(-O3 -std=c99 -ffp-contract=off -fno-math-errno -Wall -Wextra -Werror -Wno-psabi
        -Werror=unknown-pragmas -Isrc_c)
-kernels=(cs_parallel cs_dispatch cs_softmax cs_xent cs_optim cs_mlp cs_cast)
+sources=(src_c/*.c src_c/kernels/*.c)
 failed=0
 for t in "${targets[@]}"; do
     runner=()
@@ -66,21 +66,24 @@ for t in "${targets[@]}"; do
         out="$work/$t-$omp"
         mkdir -p "$out"
         start=$SECONDS
-        for k in "${kernels[@]}"; do
-            "$cc" "${flags[@]}" "${extra[@]}" -c "src_c/$k.c" -o "$out/$k.o"
+        for src in "${sources[@]}"; do
+            obj=$(basename "${src%.c}").o
+            "$cc" "${flags[@]}" "${extra[@]}" -c "$src" -o "$out/$obj"
         done
         "$cc" "${flags[@]}" "${extra[@]}" tests/c/test_kernels.c "$out"/*.o -lm -o "$out/test_kernels"
         echo "--- $t, $omp: compiled in $((SECONDS - start)) s${runner:+; running under ${runner[0]}}"
         OMP_NUM_THREADS=2 "${runner[@]}" "$out/test_kernels" || failed=1
     done
-    # cs_optim is not read: with a single path (ARM64) its functions are inlined into the
-    # entry points and carry no path suffix.
-    for k in cs_softmax cs_xent cs_mlp; do
-        report=$("$PYTHON" tests/helpers/isa.py "$work/$t-openmp/$k.o" "$objdump")
-        echo "$k.o: $(echo "$report" | paste -sd'|' | sed 's/|/ | /g')"
-        for pair in $expect; do
-            if ! grep -q "^${pair%%=*}: .*widest ${pair#*=}$" <<<"$report"; then
-                echo "FAIL: the ${pair%%=*} path of $k.o should use ${pair#*=} registers" >&2
+    # Each kernel object holds one dtype on one path (src_c/kernels/<dtype>_<path>.c), its
+    # exported kernels suffixed with the path.
+    for pair in $expect; do
+        path=${pair%%=*} regs=${pair#*=}
+        for dtype in f32 f64; do
+            k=${dtype}_$path
+            report=$("$PYTHON" tests/helpers/isa.py "$work/$t-openmp/$k.o" "$objdump")
+            echo "$k.o: $(echo "$report" | paste -sd'|' | sed 's/|/ | /g')"
+            if ! grep -q "^$path: .*widest $regs$" <<<"$report"; then
+                echo "FAIL: $k.o should use $regs registers" >&2
                 failed=1
             fi
         done

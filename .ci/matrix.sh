@@ -70,7 +70,7 @@ print(" ".join(n for i, n in enumerate(names) if i <= _core.simd_supported()))')
             -Werror=unknown-pragmas -I"$src/src_c")
     if [ "$config" = gcc ] || [ "$config" = clang ]; then cflags+=(-fopenmp); fi
     ctest=$("$cc" "${cflags[@]}" "$src/tests/c/test_kernels.c" \
-            "$src"/src_c/cs_{parallel,dispatch,softmax,xent,optim}.c -lm -o "$work/$config.ctest" \
+            "$src"/src_c/*.c "$src"/src_c/kernels/*.c -lm -o "$work/$config.ctest" \
             && OMP_NUM_THREADS=2 "$work/$config.ctest" | tail -1) || ctest="failed"
     echo "$ctest"
     suite=$(printf '%s<br>' "${suites[@]}")

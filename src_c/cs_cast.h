@@ -23,15 +23,11 @@ int cs_check_finite_f64(const double *x, int *finite, ptrdiff_t n, int n_threads
 
 /* Advice that the buffer [p, p + nbytes), allocated and not yet written, be backed by small
  * pages: Linux's MADV_NOHUGEPAGE on the whole pages inside it, and nothing elsewhere (or when
- * the kernel refuses). NumPy advises huge pages for arrays of 4 MiB and more. In a virtual
- * machine whose balloon reports free memory to the host (VIRTIO_BALLOON_F_REPORTING, as on
- * this project's machines), free 2 MiB blocks are handed back to the host, and the first
- * write to one costs the host's faults: the float32 copy of a 60,000 x 784 float64 training
- * set (188 MB) took 0.27-0.33 s on huge pages when its memory was new to the process, 0.03
- * s when recycled from the process's own last buffer, and 0.06-0.09 s on small pages either
- * way. The first case is a script's first fit, and every fit that follows other work; the
- * second only back-to-back fits. The cast's output, written once and then read row by row,
- * gains nothing else from huge pages. */
+ * the kernel refuses; the advice changes no value). NumPy advises huge pages for arrays of
+ * 4 MiB and more; in a virtual machine whose balloon reports free memory to the host, the
+ * first write to a huge page new to the process costs the host's faults, and the cast's
+ * output, written once and then read row by row, gains nothing from huge pages
+ * (docs/performance.rst has the measurements). */
 void cs_advise_small_pages(void *p, size_t nbytes);
 
 #endif

@@ -9,13 +9,44 @@
  *     out of their domain; nothing written).
  *   - Every output element is computed by exactly one thread (a row, or for the column
  *     sums a column) and every reduction has a fixed order, so results are bitwise
- *     identical for any n_threads.
+ *     identical for any n_threads. The orders (none may change: results are bitwise
+ *     stable across releases, SIMD paths and thread counts):
+ *
+ *     name          order                                       used for
+ *     lane sum      element j of a row into lane j % 16 (float)  every row sum of the row
+ *                   or j % 8 (double) of a 64-byte vector of    kernels: sum exp(x - m),
+ *                   doubles; blocks of 128 vectors merged       <dy, y>, sum dy, sum t'(z - m),
+ *                   pairwise (cs_pairsum), lanes folded by      sum (z - m); narrow rows the
+ *                   CS_FOLD8 (cs_simd.h,                        same per row (kernels/vec.h,
+ *                   kernels/vec.h)                              rows.h, narrow.h)
+ *     blocked sum   blocks of 128 in order, block sums added    cross-entropy: *loss over
+ *                   in order (cs_blocked_sum below)             loss_rows, the mean's divisor;
+ *                                                               engine: a batch's loss, the sum
+ *                                                               of its weights for w / sum(w)
+ *     eight-way     element i into accumulator i % 8, folded    optimizer: sum(p^2) of a
+ *     sum           by CS_FOLD8                                 parameter array, reported by
+ *                   (kernels/optim_kernels.h)                   cs_optim_update_* and the epoch
+ *     serial sum    one accumulator, in index order             engine: the batch's sum of raw
+ *                                                               weights (the L2 divisor), the
+ *                                                               column sums of the intercept
+ *                                                               gradients (rows in order), the
+ *                                                               squared weight norm of
+ *                                                               cs_mlp_loss_grad, the epoch's
+ *                                                               loss and the layers' norms;
+ *                                                               cross-entropy: sum of class
+ *                                                               weights, the weighted-label dot;
+ *                                                               sigmoid: each row's loss
+ *     compensated   Neumaier, in index order                    the Jacobian's diagonal entry
+ *                                                               above 1/2
+ *     The squared weight norm is an eight-way sum in an epoch and a serial sum in
+ *     cs_mlp_loss_grad: both are kept, since each fixes its own bits.
  *
  * The layout of src_c/: cs_parallel (the one way rows are split over threads),
- * cs_dispatch (the one SIMD state), cs_simd.h (the 64-byte summation order), the template
- * scheme (cs_instantiate.h, cs_tmpl_begin.h, cs_tmpl_end.h) with the native-width vectors,
- * exp and log of cs_native_impl.h, then one header per kernel family: cs_softmax, cs_xent,
- * cs_optim, cs_mlp and cs_cast (the estimator's float64 input cast to float32).
+ * cs_dispatch (the one SIMD state), one header per kernel family with its entry points in
+ * the .c file: cs_softmax, cs_xent, cs_optim, cs_mlp and cs_cast (the estimator's float64
+ * input cast to float32); cs_kernels.h (what the entry points share with the kernels), and
+ * kernels/, one translation unit per dtype and SIMD path compiling the kernel bodies
+ * (kernels/kernel.h), with cs_simd.h (the 64-byte summation order).
  */
 #ifndef CS_COMMON_H
 #define CS_COMMON_H
@@ -38,7 +69,12 @@
 #define CS_CAT3_(a, b, c) a##_##b##_##c
 #define CS_CAT3(a, b, c) CS_CAT3_(a, b, c)
 
-/* sum_i v[i] in a fixed blocked order (blocks of 128, then the block sums): deterministic and
+/* The fold of eight partial sums a[0..7] (scalars, or vectors lane by lane) that ends the
+ * lane sum and the eight-way sum: one expression, so every such fold rounds alike. */
+#define CS_FOLD8(a)                                                                           \
+    ((((a)[0] + (a)[4]) + ((a)[2] + (a)[6])) + (((a)[1] + (a)[5]) + ((a)[3] + (a)[7])))
+
+/* The blocked sum: sum_i v[i] in blocks of 128, then the block sums: deterministic and
  * with an error bound of about (128 + n / 128) ulp instead of n ulp. Eight blocks are summed
  * side by side (each in its own order, added to the total in block order: the same bits as
  * one block after another), so that eight chains of additions overlap instead of one. */

@@ -8,9 +8,13 @@
 #include <intrin.h>
 #endif
 
-#define CS_NAME_(unused, isa) #isa,
-static const char *const cs_names[] = {CS_SIMD_FOREACH(CS_NAME_, ~)};
-#undef CS_NAME_
+static const char *const cs_names[] = {
+    "portable",
+#if defined(CS_SIMD_X86_64)
+    "avx2",
+    "avx512",
+#endif
+};
 /* The list and the count of cs_dispatch.h agree (a negative array size fails to compile). */
 typedef char cs_levels_counted_[sizeof cs_names / sizeof cs_names[0] == CS_SIMD_N_LEVELS ? 1 : -1];
 

@@ -1,8 +1,8 @@
 /* csoftmax: the one SIMD state of the extension.
  *
- * Every kernel family is compiled once per instruction set of the target architecture
- * (cs_instantiate.h) and builds a table of CS_SIMD_N_LEVELS entries per kernel; its entry
- * points call table[cs_simd_level()]. The level starts at the best this CPU supports; the
+ * The kernels are compiled once per dtype and instruction set of the target architecture
+ * (src_c/kernels/), and each entry point calls table[cs_simd_level()] of a table of
+ * CS_SIMD_N_LEVELS entries (cs_kernels.h). The level starts at the best this CPU supports; the
  * Python layer reads the CSOFTMAX_SIMD environment variable at import and calls
  * cs_simd_set_level.
  *
@@ -24,17 +24,18 @@
 #define CS_SIMD_X86_64 1
 #endif
 
-/* CS_SIMD_FOREACH(X, a) expands X(a, isa) for every level, lowest first: the level's name is
- * the ISA suffix of its functions (softmax_block_f32_avx2, ...). CS_SIMD_N_LEVELS counts
- * them. */
+/* The levels, lowest first. A level's name is the suffix of its kernels
+ * (softmax_block_f32_avx2, ...): src_c/kernels/ compiles one translation unit per dtype and
+ * level, and CS_PATHS(base) lists base_<level> for every level, in level order, as the
+ * dispatch tables of the cs_*.c files hold them. */
 #if defined(CS_SIMD_X86_64)
-#define CS_SIMD_FOREACH(X, a) X(a, portable) X(a, avx2) X(a, avx512)
 #define CS_SIMD_N_LEVELS 3
 #define CS_SIMD_AVX2 1
 #define CS_SIMD_AVX512 2
+#define CS_PATHS(base) {base##_portable, base##_avx2, base##_avx512}
 #else
-#define CS_SIMD_FOREACH(X, a) X(a, portable)
 #define CS_SIMD_N_LEVELS 1
+#define CS_PATHS(base) {base##_portable}
 #endif
 #define CS_SIMD_PORTABLE 0
 #define CS_SIMD_AUTO (-1)
@@ -50,5 +51,20 @@ int cs_simd_set_level(int level);
 int cs_simd_parse(const char *name);
 /* The name of a level ("portable", "avx2", ...); NULL outside [0, CS_SIMD_N_LEVELS). */
 const char *cs_simd_name(int level);
+
+/* CS_TARGET_BEGIN("avx2,fma") ... CS_TARGET_END: the one target region of a translation unit
+ * of src_c/kernels/. Every function defined inside is compiled for those instructions. GCC:
+ * `#pragma GCC target`; Clang: `#pragma clang attribute push`, which gives the attribute to
+ * every function the region defines (Clang ignores the GCC pragma). Headers of intrinsics
+ * (<immintrin.h>) are included before the region: they carry their own targets. */
+#define CS_PRAGMA_(text) _Pragma(#text)
+#if defined(__clang__)
+#define CS_TARGET_BEGIN(isa)                                                                  \
+    CS_PRAGMA_(clang attribute push(__attribute__((target(isa))), apply_to = function))
+#define CS_TARGET_END CS_PRAGMA_(clang attribute pop)
+#else
+#define CS_TARGET_BEGIN(isa) CS_PRAGMA_(GCC push_options) CS_PRAGMA_(GCC target(isa))
+#define CS_TARGET_END CS_PRAGMA_(GCC pop_options)
+#endif
 
 #endif

@@ -1,5 +1,5 @@
 /* csoftmax: the MLP engine (see cs_mlp.h). This file owns the engine's memory and checks
- * every input; the passes themselves are written once in cs_mlp_impl.h and instantiated per
+ * every input; the passes themselves are the kernels of src_c/kernels/mlp_kernels.h, one per
  * dtype and instruction set. */
 #include <limits.h>
 #include <stdint.h>
@@ -7,54 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cs_dispatch.h"
+#include "cs_kernels.h"
 #include "cs_mlp.h"
-#include "cs_parallel.h"
-#include "cs_simd.h"
-#include "cs_xent.h"
 
-/* The engine's arrays, typed: params are the caller's, the rest point into net->mem. */
-#define CS_MLP_BUFS(T)                                                                        \
-    struct {                                                                                  \
-        T **coefs, **intercepts; /* params */                                                 \
-        T **acts, **deltas;      /* (batch_rows, units[l+1]): layer outputs, their deltas */  \
-        T **gcoefs, **gints;     /* gradients, shaped like params */                          \
-        T *xbuf, *ybuf;          /* a gathered dense batch (or NULL), its sigmoid targets */  \
-        T **ext;                 /* 4L slots: a call's gradient or optimizer-state arrays */  \
-    }
-
-struct cs_mlp {
-    cs_mlp_spec spec;
-    ptrdiff_t *units; /* L + 1 (spec.units points here) */
-    cs_blas blas;
-    union {
-        CS_MLP_BUFS(float) f32;
-        CS_MLP_BUFS(double) f64;
-    } b;
-    int64_t *yidx, *rows; /* (batch_rows,) gathered class indices and row numbers */
-    double *wbuf;         /* (batch_rows,) w_i / sum(w) of the batch */
-    double *loss_rows;    /* (batch_rows,) */
-    double *colacc;       /* (max units,) column-sum accumulators */
-    void *mem;            /* the one allocation behind the buffers above */
-    ptrdiff_t team_interval; /* the adaptive team's probe interval, kept from one epoch to
-                                the next (cs_mlp_impl.h); 0 before the first */
-    int team_one;            /* 1 when the last epoch ended on one thread (cs_mlp_impl.h) */
-};
-
-#define CS_TEMPLATE "cs_mlp_impl.h"
-#include "cs_instantiate.h"
-#undef CS_TEMPLATE
-
-typedef int (*cs_forward_fn)(cs_mlp *, const cs_mlp_data *, void *);
-typedef int (*cs_loss_grad_fn)(cs_mlp *, const cs_mlp_data *, double, void *const *, double *);
-typedef int (*cs_epoch_fn)(cs_mlp *, const cs_mlp_data *, ptrdiff_t, double, cs_optim *,
-                           void *const *, double *);
-CS_TABLE(cs_forward_fn, mlp_forward, f32);
-CS_TABLE(cs_forward_fn, mlp_forward, f64);
-CS_TABLE(cs_loss_grad_fn, mlp_loss_grad, f32);
-CS_TABLE(cs_loss_grad_fn, mlp_loss_grad, f64);
-CS_TABLE(cs_epoch_fn, mlp_epoch, f32);
-CS_TABLE(cs_epoch_fn, mlp_epoch, f64);
+static cs_mlp_forward_kernel *const mlp_forward_f32[] = CS_PATHS(mlp_forward_f32);
+static cs_mlp_forward_kernel *const mlp_forward_f64[] = CS_PATHS(mlp_forward_f64);
+static cs_mlp_loss_grad_kernel *const mlp_loss_grad_f32[] = CS_PATHS(mlp_loss_grad_f32);
+static cs_mlp_loss_grad_kernel *const mlp_loss_grad_f64[] = CS_PATHS(mlp_loss_grad_f64);
+static cs_mlp_epoch_kernel *const mlp_epoch_f32[] = CS_PATHS(mlp_epoch_f32);
+static cs_mlp_epoch_kernel *const mlp_epoch_f64[] = CS_PATHS(mlp_epoch_f64);
 
 /* ---- memory ------------------------------------------------------------------------------ */
 
@@ -274,8 +235,8 @@ int cs_mlp_forward(cs_mlp *net, const cs_mlp_data *data, void *logits)
 {
     if (net == NULL || data == NULL || logits == NULL || check_data(net, data, 0) != CS_OK)
         return CS_EINVAL;
-    const cs_forward_fn *table =
-        net->spec.dtype == CS_FLOAT32 ? mlp_forward_f32_table : mlp_forward_f64_table;
+    cs_mlp_forward_kernel *const *table =
+        net->spec.dtype == CS_FLOAT32 ? mlp_forward_f32 : mlp_forward_f64;
     blas_single_begin(net);
     const int status = table[cs_simd_level()](net, data, logits);
     blas_single_end(net);
@@ -290,8 +251,8 @@ int cs_mlp_loss_grad(cs_mlp *net, const cs_mlp_data *data, double alpha, void *c
     if (data->n_rows < 1 || data->n_rows > net->spec.batch_rows || !(alpha >= 0.0) ||
         check_data(net, data, 1) != CS_OK)
         return CS_EINVAL;
-    const cs_loss_grad_fn *table =
-        net->spec.dtype == CS_FLOAT32 ? mlp_loss_grad_f32_table : mlp_loss_grad_f64_table;
+    cs_mlp_loss_grad_kernel *const *table =
+        net->spec.dtype == CS_FLOAT32 ? mlp_loss_grad_f32 : mlp_loss_grad_f64;
     blas_single_begin(net);
     const int status = table[cs_simd_level()](net, data, alpha, grads, loss);
     blas_single_end(net);
@@ -311,8 +272,8 @@ int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, dou
         return CS_EINVAL;
     if (data->x != NULL && data->order != NULL && !net->spec.gather_dense)
         return CS_EINVAL; /* built without a gather buffer */
-    const cs_epoch_fn *table =
-        net->spec.dtype == CS_FLOAT32 ? mlp_epoch_f32_table : mlp_epoch_f64_table;
+    cs_mlp_epoch_kernel *const *table =
+        net->spec.dtype == CS_FLOAT32 ? mlp_epoch_f32 : mlp_epoch_f64;
     blas_single_begin(net);
     const int status = table[cs_simd_level()](net, data, batch_size, alpha, opt, state, loss_sum);
     blas_single_end(net);

@@ -9,10 +9,11 @@
  *     scipy.linalg.cython_blas's sgemm/dgemm, which need no GIL); everything around them is
  *     fused row kernels: bias + activation, the output loss and delta (cs_xent.h), the
  *     activation derivative, column sums, and the optimizer sweep (cs_optim.h).
- *   - Written once in cs_mlp_impl.h and instantiated per dtype and instruction set through
- *     cs_instantiate.h like every kernel family; each entry point picks its instantiation
- *     once, and the kernels it calls in other families (cs_xent, cs_optim) dispatch on
- *     their own, so the SIMD path must not be changed while a call runs.
+ *   - Written once in kernels/mlp_kernels.h (and its parts, kernels/mlp_*.h) and compiled
+ *     per dtype and instruction set like every kernel family. Each entry point picks its
+ *     kernel once, and that kernel calls only kernels of its own translation unit (the
+ *     cross-entropy and optimizer ones included), so a call runs on one SIMD path even if
+ *     the level is changed meanwhile.
  *   - Every entry point validates what it reads (sizes, row numbers, labels, CSR indices)
  *     and returns CS_OK, CS_EINVAL (nothing trained) or CS_ENOMEM. Sizes passed to BLAS
  *     (each layer width and the batch rows) must fit in an int; their products need not.
@@ -20,7 +21,8 @@
  *   - Row kernels split rows over n_threads (cs_parallel.h); so do the GEMMs, in blocks of
  *     result rows fixed by the shape, when cs_blas can set BLAS to one thread for the call
  *     (spec.split_gemm). Results never depend on n_threads. An epoch may run some batches
- *     on one thread when the machine is busy (cs_mlp_impl.h), which changes no result.
+ *     on one thread when the machine is busy (kernels/mlp_team.h), which changes no result;
+ *     the team size it picks lives in the engine, spec.n_threads never changes.
  *
  * The objective (scikit-learn's): for a batch with weights w (1 when absent),
  *   loss = sum_i w_i l_i / sum_i w_i + alpha / 2 * sum_l ||W_l||^2 / sum_i w_i

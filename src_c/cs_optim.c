@@ -1,48 +1,14 @@
-/* csoftmax: SGD and Adam (see cs_optim.h); the sweeps are written once in cs_optim_impl.h. */
+/* csoftmax: SGD and Adam (see cs_optim.h); the sweeps are the kernels of
+ * src_c/kernels/optim_kernels.h, dispatched at run time. */
 #include <math.h>
 
-#include "cs_dispatch.h"
+#include "cs_kernels.h"
 #include "cs_optim.h"
-#include "cs_parallel.h"
-#include "cs_simd.h"
 
-#define CS_TEMPLATE "cs_optim_impl.h"
-#include "cs_instantiate.h"
-#undef CS_TEMPLATE
-
-typedef void (*cs_sweep_f32_fn)(const cs_optim *, float *, const float *, float *, float *,
-                                ptrdiff_t, ptrdiff_t, double);
-typedef void (*cs_sweep_f64_fn)(const cs_optim *, double *, const double *, double *, double *,
-                                ptrdiff_t, ptrdiff_t, double);
-typedef double (*cs_sumsq_f32_fn)(const float *, ptrdiff_t);
-typedef double (*cs_sumsq_f64_fn)(const double *, ptrdiff_t);
-CS_TABLE(cs_sweep_f32_fn, optim_sweep, f32);
-CS_TABLE(cs_sweep_f64_fn, optim_sweep, f64);
-CS_TABLE(cs_sumsq_f32_fn, sum_squares, f32);
-CS_TABLE(cs_sumsq_f64_fn, sum_squares, f64);
-
-/* An Adam step costs about as much per element as a few elements of a row kernel (a square
- * root and a division): the weight of an element in cs_run_rows's threshold. */
-#define CS_OPTIM_WORK 4
-
-typedef struct {
-    const cs_optim *opt;
-    void *p, *s1, *s2;
-    const void *grad;
-    double l2;
-} cs_sweep_args;
-
-static void sweep_block_f32(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
-{
-    const cs_sweep_args *a = ctx;
-    optim_sweep_f32_table[cs_simd_level()](a->opt, a->p, a->grad, a->s1, a->s2, i0, i1, a->l2);
-}
-
-static void sweep_block_f64(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
-{
-    const cs_sweep_args *a = ctx;
-    optim_sweep_f64_table[cs_simd_level()](a->opt, a->p, a->grad, a->s1, a->s2, i0, i1, a->l2);
-}
+static const cs_block_fn optim_sweep_f32[] = CS_PATHS(optim_sweep_block_f32);
+static const cs_block_fn optim_sweep_f64[] = CS_PATHS(optim_sweep_block_f64);
+static cs_sum_squares_f32_kernel *const sum_squares_f32[] = CS_PATHS(sum_squares_f32);
+static cs_sum_squares_f64_kernel *const sum_squares_f64[] = CS_PATHS(sum_squares_f64);
 
 static double adam_step_size(const cs_optim *o)
 {
@@ -72,9 +38,9 @@ int cs_optim_update_f32(const cs_optim *opt, float *p, const float *grad, float 
 {
     if (opt->kind != CS_OPTIM_SGD && opt->kind != CS_OPTIM_ADAM)
         return CS_EINVAL;
-    *sq_norm = sum_squares_f32_table[cs_simd_level()](p, n);
+    *sq_norm = sum_squares_f32[cs_simd_level()](p, n);
     const cs_sweep_args a = {opt, p, s1, s2, grad, l2};
-    cs_run_rows(sweep_block_f32, &a, n, CS_OPTIM_WORK, n_threads);
+    cs_run_rows(optim_sweep_f32[cs_simd_level()], &a, n, CS_OPTIM_WORK, n_threads);
     return CS_OK;
 }
 
@@ -83,8 +49,8 @@ int cs_optim_update_f64(const cs_optim *opt, double *p, const double *grad, doub
 {
     if (opt->kind != CS_OPTIM_SGD && opt->kind != CS_OPTIM_ADAM)
         return CS_EINVAL;
-    *sq_norm = sum_squares_f64_table[cs_simd_level()](p, n);
+    *sq_norm = sum_squares_f64[cs_simd_level()](p, n);
     const cs_sweep_args a = {opt, p, s1, s2, grad, l2};
-    cs_run_rows(sweep_block_f64, &a, n, CS_OPTIM_WORK, n_threads);
+    cs_run_rows(optim_sweep_f64[cs_simd_level()], &a, n, CS_OPTIM_WORK, n_threads);
     return CS_OK;
 }

@@ -38,9 +38,8 @@ void cs_parallel_init(void)
 int cs_parallel_forked(void) { return cs_forked_child; }
 
 #if defined(_OPENMP)
-/* The processors OpenMP sees, read once: omp_get_num_procs() asks the kernel for the
- * process's CPU affinity each time, a system call that cost about as much as a small
- * softmax. A later change of the affinity is not seen; the cap only keeps a kernel from
+/* The processors OpenMP sees, read once (omp_get_num_procs() makes a system call each
+ * time). A later change of the affinity is not seen; the cap only keeps a kernel from
  * starting more threads than there are processors, and no result depends on it. */
 static int cs_procs(void)
 {

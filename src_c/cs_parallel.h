@@ -32,7 +32,8 @@ int cs_max_threads(void);
  * called when the extension is imported). */
 void cs_parallel_init(void);
 
-/* 1 when this process is a fork child that must not start OpenMP teams. */
+/* 1 when this process is a child forked after a parallel team ran, where kernels must run
+ * on one thread (the Python layer resolves every thread count to 1 there). */
 int cs_parallel_forked(void);
 
 /* 1 when the build has OpenMP (threads can run), 0 when it is serial. */

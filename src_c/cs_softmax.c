@@ -1,36 +1,21 @@
-/* csoftmax: the softmax family, dispatched at run time to the best SIMD path.
- * The block kernels are written once in cs_softmax_impl.h and instantiated for float and
- * double on each instruction set by cs_instantiate.h. */
-#include <math.h>
-#include <string.h>
-
-#include "cs_dispatch.h"
-#include "cs_parallel.h"
-#include "cs_simd.h"
+/* csoftmax: the softmax family's entry points, each dispatched at run time to its kernel for
+ * the SIMD level in use (the kernels: src_c/kernels/softmax_kernels.h). */
+#include "cs_kernels.h"
 #include "cs_softmax.h"
 
-typedef struct {
-    const void *x;   /* input rows (y for the VJPs) */
-    const void *y;   /* second input rows (dy), or NULL */
-    void *out;
-    ptrdiff_t n_cols;
-} cs_softmax_args;
+static const cs_block_fn softmax_f32[] = CS_PATHS(softmax_block_f32);
+static const cs_block_fn softmax_f64[] = CS_PATHS(softmax_block_f64);
+static const cs_block_fn log_softmax_f32[] = CS_PATHS(log_softmax_block_f32);
+static const cs_block_fn log_softmax_f64[] = CS_PATHS(log_softmax_block_f64);
+static const cs_block_fn jacobian_f32[] = CS_PATHS(jacobian_block_f32);
+static const cs_block_fn jacobian_f64[] = CS_PATHS(jacobian_block_f64);
+static const cs_block_fn vjp_f32[] = CS_PATHS(vjp_block_f32);
+static const cs_block_fn vjp_f64[] = CS_PATHS(vjp_block_f64);
+static const cs_block_fn log_vjp_f32[] = CS_PATHS(log_vjp_block_f32);
+static const cs_block_fn log_vjp_f64[] = CS_PATHS(log_vjp_block_f64);
 
-#define CS_TEMPLATE "cs_softmax_impl.h"
-#include "cs_instantiate.h"
-#undef CS_TEMPLATE
-
-CS_TABLE(cs_block_fn, softmax_block, f32);
-CS_TABLE(cs_block_fn, softmax_block, f64);
-CS_TABLE(cs_block_fn, log_softmax_block, f32);
-CS_TABLE(cs_block_fn, log_softmax_block, f64);
-CS_TABLE(cs_block_fn, jacobian_block, f32);
-CS_TABLE(cs_block_fn, jacobian_block, f64);
-CS_TABLE(cs_block_fn, vjp_block, f32);
-CS_TABLE(cs_block_fn, vjp_block, f64);
-CS_TABLE(cs_block_fn, log_vjp_block, f32);
-CS_TABLE(cs_block_fn, log_vjp_block, f64);
-
+/* The body every entry point shares: check the sizes, then split the rows over the threads,
+ * each element of a row costing work_per_row / n_cols. */
 static int run(const cs_block_fn *table, const void *x, const void *y, void *out,
                ptrdiff_t n_rows, ptrdiff_t n_cols, ptrdiff_t work_per_row, int n_threads)
 {
@@ -43,21 +28,61 @@ static int run(const cs_block_fn *table, const void *x, const void *y, void *out
     return CS_OK;
 }
 
-#define CS_UNARY(name, table, suf, T, work) \
-    int name##_##suf(const T *x, T *out, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads) \
-    { return run(table##_##suf##_table, x, NULL, out, n_rows, n_cols, (work), n_threads); }
-#define CS_BINARY(name, table, suf, T) \
-    int name##_##suf(const T *y, const T *dy, T *out, ptrdiff_t n_rows, ptrdiff_t n_cols, \
-                     int n_threads) \
-    { return run(table##_##suf##_table, y, dy, out, n_rows, n_cols, n_cols, n_threads); }
+int cs_softmax_f32(const float *x, float *out, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+{
+    return run(softmax_f32, x, NULL, out, n_rows, n_cols, n_cols, n_threads);
+}
 
-CS_UNARY(cs_softmax, softmax_block, f32, float, n_cols)
-CS_UNARY(cs_softmax, softmax_block, f64, double, n_cols)
-CS_UNARY(cs_log_softmax, log_softmax_block, f32, float, n_cols)
-CS_UNARY(cs_log_softmax, log_softmax_block, f64, double, n_cols)
-CS_UNARY(cs_softmax_jacobian, jacobian_block, f32, float, n_cols * n_cols)
-CS_UNARY(cs_softmax_jacobian, jacobian_block, f64, double, n_cols * n_cols)
-CS_BINARY(cs_softmax_vjp, vjp_block, f32, float)
-CS_BINARY(cs_softmax_vjp, vjp_block, f64, double)
-CS_BINARY(cs_log_softmax_vjp, log_vjp_block, f32, float)
-CS_BINARY(cs_log_softmax_vjp, log_vjp_block, f64, double)
+int cs_softmax_f64(const double *x, double *out, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                   int n_threads)
+{
+    return run(softmax_f64, x, NULL, out, n_rows, n_cols, n_cols, n_threads);
+}
+
+int cs_log_softmax_f32(const float *x, float *out, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                       int n_threads)
+{
+    return run(log_softmax_f32, x, NULL, out, n_rows, n_cols, n_cols, n_threads);
+}
+
+int cs_log_softmax_f64(const double *x, double *out, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                       int n_threads)
+{
+    return run(log_softmax_f64, x, NULL, out, n_rows, n_cols, n_cols, n_threads);
+}
+
+int cs_softmax_jacobian_f32(const float *x, float *out, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                            int n_threads)
+{
+    return run(jacobian_f32, x, NULL, out, n_rows, n_cols, n_cols * n_cols, n_threads);
+}
+
+int cs_softmax_jacobian_f64(const double *x, double *out, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                            int n_threads)
+{
+    return run(jacobian_f64, x, NULL, out, n_rows, n_cols, n_cols * n_cols, n_threads);
+}
+
+int cs_softmax_vjp_f32(const float *y, const float *dy, float *out, ptrdiff_t n_rows,
+                       ptrdiff_t n_cols, int n_threads)
+{
+    return run(vjp_f32, y, dy, out, n_rows, n_cols, n_cols, n_threads);
+}
+
+int cs_softmax_vjp_f64(const double *y, const double *dy, double *out, ptrdiff_t n_rows,
+                       ptrdiff_t n_cols, int n_threads)
+{
+    return run(vjp_f64, y, dy, out, n_rows, n_cols, n_cols, n_threads);
+}
+
+int cs_log_softmax_vjp_f32(const float *y, const float *dy, float *out, ptrdiff_t n_rows,
+                           ptrdiff_t n_cols, int n_threads)
+{
+    return run(log_vjp_f32, y, dy, out, n_rows, n_cols, n_cols, n_threads);
+}
+
+int cs_log_softmax_vjp_f64(const double *y, const double *dy, double *out, ptrdiff_t n_rows,
+                           ptrdiff_t n_cols, int n_threads)
+{
+    return run(log_vjp_f64, y, dy, out, n_rows, n_cols, n_cols, n_threads);
+}

@@ -6,7 +6,7 @@
  *   - A row that is entirely -inf, or holds +inf or NaN, has an undefined softmax: its output
  *     row is NaN (the NaN's sign bit is unspecified and may differ between SIMD paths).
  *     -inf entries of any other row get probability 0 (log-probability -inf).
- *   - Sums are accumulated in double in a fixed order; each row is handled by one thread, so
+ *   - Sums are lane sums in double (cs_common.h); each row is handled by one thread, so
  *     results do not depend on n_threads.
  *   - Return CS_OK (no kernel here can fail once its arguments are valid).
  */

@@ -1,42 +1,21 @@
-/* csoftmax: softmax and sigmoid cross-entropy, dispatched at run time to the best SIMD path.
- * The row kernels are written once in cs_xent_impl.h (see cs_instantiate.h). */
-#include <math.h>
-#include <string.h>
-
-#include "cs_dispatch.h"
-#include "cs_parallel.h"
-#include "cs_simd.h"
+/* csoftmax: softmax and sigmoid cross-entropy, dispatched at run time to the kernels of the
+ * SIMD level in use (the kernels: src_c/kernels/xent_kernels.h). */
+#include "cs_kernels.h"
 #include "cs_xent.h"
 
-typedef struct {
-    const void *logits;
-    const int64_t *target;   /* hard labels, or NULL */
-    const void *target_prob; /* probabilities, or NULL */
-    const double *sample_weight;
-    const double *class_weight; /* hard labels: c_j, or NULL */
-    double class_weight_sum;    /* sum_j c_j */
-    int64_t ignore_index;
-    double label_smoothing;
-    double grad_scale; /* 1 / D for the mean, else 1 */
-    double *loss_rows;
-    void *grad;
-    ptrdiff_t n_cols;
-} cs_xent_args;
+static const cs_block_fn xent_f32[] = CS_PATHS(xent_block_f32);
+static const cs_block_fn xent_f64[] = CS_PATHS(xent_block_f64);
+static const cs_block_fn sigmoid_xent_f32[] = CS_PATHS(sigmoid_xent_block_f32);
+static const cs_block_fn sigmoid_xent_f64[] = CS_PATHS(sigmoid_xent_block_f64);
+typedef cs_check_labels_kernel *cs_check_labels_fn;
+static const cs_check_labels_fn check_labels_f32[] = CS_PATHS(check_labels_f32);
+static const cs_check_labels_fn check_labels_f64[] = CS_PATHS(check_labels_f64);
 
-#define CS_TEMPLATE "cs_xent_impl.h"
-#include "cs_instantiate.h"
-#undef CS_TEMPLATE
-
-CS_TABLE(cs_block_fn, xent_block, f32);
-CS_TABLE(cs_block_fn, xent_block, f64);
-CS_TABLE(cs_block_fn, sigmoid_xent_block, f32);
-CS_TABLE(cs_block_fn, sigmoid_xent_block, f64);
-typedef int (*cs_check_labels_fn)(const int64_t *, ptrdiff_t, ptrdiff_t, int64_t, ptrdiff_t *);
-CS_TABLE(cs_check_labels_fn, check_labels, f32);
-
-/* Check the options and the labels; *n_ignored counts the ignored rows. */
-static int check_xent(const int64_t *target, const cs_xent_opts *o, ptrdiff_t n_rows,
-                      ptrdiff_t n_cols, ptrdiff_t *n_ignored)
+/* Check the options and the labels (with the check of the dtype's table); *n_ignored counts
+ * the ignored rows. */
+static int check_xent(const cs_check_labels_fn *check_labels, const int64_t *target,
+                      const cs_xent_opts *o, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                      ptrdiff_t *n_ignored)
 {
     if (o == NULL || n_rows < 0 || n_cols < 0 || (n_rows > 0 && n_cols == 0))
         return CS_EINVAL;
@@ -48,13 +27,12 @@ static int check_xent(const int64_t *target, const cs_xent_opts *o, ptrdiff_t n_
     *n_ignored = 0;
     if (target == NULL)
         return o->class_weight == NULL ? CS_OK : CS_EINVAL;
-    return check_labels_f32_table[cs_simd_level()](target, n_rows, n_cols, o->ignore_index,
-                                                   n_ignored)
+    return check_labels[cs_simd_level()](target, n_rows, n_cols, o->ignore_index, n_ignored)
                ? CS_OK
                : CS_EINVAL;
 }
 
-/* D of the mean (cs_xent.h), summed in the fixed blocked order; scratch: n_rows doubles. */
+/* D of the mean (cs_xent.h), a blocked sum (cs_common.h); scratch: n_rows doubles. */
 static double mean_divisor(const int64_t *target, const cs_xent_opts *o, ptrdiff_t n_ignored,
                            ptrdiff_t n_rows, double *scratch)
 {
@@ -70,56 +48,92 @@ static double mean_divisor(const int64_t *target, const cs_xent_opts *o, ptrdiff
     return cs_blocked_sum(scratch, n_rows);
 }
 
-static int xent(const cs_block_fn *table, const void *logits, const int64_t *target,
-                const void *target_prob, const cs_xent_opts *o, double *loss_rows, double *loss,
-                void *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+/* The body of the four softmax cross-entropy entry points. args holds the call's arrays
+ * (logits, then target or target_dense, loss_rows, grad) and n_cols; the options fill the
+ * rest. */
+typedef struct {
+    const cs_block_fn *block;
+    const cs_check_labels_fn *check_labels;
+} cs_xent_kernels;
+
+static int xent(cs_xent_kernels k, cs_xent_args *args, const cs_xent_opts *o, ptrdiff_t n_rows,
+                int n_threads, double *loss)
 {
+    const int64_t *target = args->target;
+    const ptrdiff_t n_cols = args->n_cols;
     ptrdiff_t n_ignored;
-    if (check_xent(target, o, n_rows, n_cols, &n_ignored) != CS_OK)
+    if ((target == NULL && args->target_dense == NULL) || args->loss_rows == NULL || loss == NULL)
+        return CS_EINVAL;
+    if (check_xent(k.check_labels, target, o, n_rows, n_cols, &n_ignored) != CS_OK)
         return CS_EINVAL;
     const int mean = o->reduction == CS_REDUCE_MEAN;
-    const double divisor = mean ? mean_divisor(target, o, n_ignored, n_rows, loss_rows) : 1.0;
+    const double divisor =
+        mean ? mean_divisor(target, o, n_ignored, n_rows, args->loss_rows) : 1.0;
     double cw_sum = 0.0;
     if (o->class_weight != NULL)
         for (ptrdiff_t j = 0; j < n_cols; j++)
             cw_sum += o->class_weight[j];
-    cs_xent_args args = {logits, target, target_prob, o->sample_weight, o->class_weight, cw_sum,
-                         target != NULL && n_ignored > 0 ? o->ignore_index : CS_XENT_NO_IGNORE,
-                         o->label_smoothing, mean ? 1.0 / divisor : 1.0, loss_rows, grad,
-                         n_cols};
-    cs_run_rows(table[cs_simd_level()], &args, n_rows, n_cols, n_threads);
-    const double total = cs_blocked_sum(loss_rows, n_rows);
+    args->sample_weight = o->sample_weight;
+    args->class_weight = o->class_weight;
+    args->class_weight_sum = cw_sum;
+    args->ignore_index = target != NULL && n_ignored > 0 ? o->ignore_index : CS_XENT_NO_IGNORE;
+    args->label_smoothing = o->label_smoothing;
+    args->grad_scale = mean ? 1.0 / divisor : 1.0;
+    cs_run_rows(k.block[cs_simd_level()], args, n_rows, n_cols, n_threads);
+    const double total = cs_blocked_sum(args->loss_rows, n_rows);
     *loss = mean ? total / divisor : total;
     return CS_OK;
 }
 
-#define CS_XENT_ENTRY(name, suf, T, target_arg, hard)                                          \
-    int name##_##suf(const T *logits, const target_arg *target, const cs_xent_opts *opts,      \
-                     double *loss_rows, double *loss, T *grad, ptrdiff_t n_rows,              \
-                     ptrdiff_t n_cols, int n_threads)                                         \
-    {                                                                                         \
-        if (target == NULL || loss_rows == NULL || loss == NULL)                              \
-            return CS_EINVAL;                                                                 \
-        return xent(xent_block_##suf##_table, logits, hard ? (const int64_t *)target : NULL,  \
-                    hard ? NULL : (const void *)target, opts, loss_rows, loss, grad, n_rows,  \
-                    n_cols, n_threads);                                                       \
-    }
+static const cs_xent_kernels xent_kernels_f32 = {xent_f32, check_labels_f32};
+static const cs_xent_kernels xent_kernels_f64 = {xent_f64, check_labels_f64};
 
-CS_XENT_ENTRY(cs_xent_hard, f32, float, int64_t, 1)
-CS_XENT_ENTRY(cs_xent_hard, f64, double, int64_t, 1)
-CS_XENT_ENTRY(cs_xent_soft, f32, float, float, 0)
-CS_XENT_ENTRY(cs_xent_soft, f64, double, double, 0)
-
-static int sigmoid_xent(const cs_block_fn *table, const void *logits, const void *target,
-                        const double *sample_weight, double *loss_rows, double *loss,
-                        void *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+int cs_xent_hard_f32(const float *logits, const int64_t *target, const cs_xent_opts *opts,
+                     double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
+                     ptrdiff_t n_cols, int n_threads)
 {
-    if (n_rows < 0 || n_cols < 0)
+    cs_xent_args a = {.logits = logits, .target = target, .loss_rows = loss_rows, .grad = grad,
+                      .n_cols = n_cols};
+    return xent(xent_kernels_f32, &a, opts, n_rows, n_threads, loss);
+}
+
+int cs_xent_hard_f64(const double *logits, const int64_t *target, const cs_xent_opts *opts,
+                     double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
+                     ptrdiff_t n_cols, int n_threads)
+{
+    cs_xent_args a = {.logits = logits, .target = target, .loss_rows = loss_rows, .grad = grad,
+                      .n_cols = n_cols};
+    return xent(xent_kernels_f64, &a, opts, n_rows, n_threads, loss);
+}
+
+int cs_xent_soft_f32(const float *logits, const float *target_prob, const cs_xent_opts *opts,
+                     double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
+                     ptrdiff_t n_cols, int n_threads)
+{
+    cs_xent_args a = {.logits = logits, .target_dense = target_prob, .loss_rows = loss_rows,
+                      .grad = grad, .n_cols = n_cols};
+    return xent(xent_kernels_f32, &a, opts, n_rows, n_threads, loss);
+}
+
+int cs_xent_soft_f64(const double *logits, const double *target_prob, const cs_xent_opts *opts,
+                     double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
+                     ptrdiff_t n_cols, int n_threads)
+{
+    cs_xent_args a = {.logits = logits, .target_dense = target_prob, .loss_rows = loss_rows,
+                      .grad = grad, .n_cols = n_cols};
+    return xent(xent_kernels_f64, &a, opts, n_rows, n_threads, loss);
+}
+
+/* The body of the two sigmoid cross-entropy entry points (args as for xent). */
+static int sigmoid_xent(const cs_block_fn *table, cs_xent_args *args, ptrdiff_t n_rows,
+                        int n_threads, double *loss)
+{
+    if (n_rows < 0 || args->n_cols < 0)
         return CS_EINVAL;
-    cs_xent_args args = {logits, NULL, target, sample_weight, NULL, 0.0, CS_XENT_NO_IGNORE,
-                         0.0, 1.0, loss_rows, grad, n_cols};
-    cs_run_rows(table[cs_simd_level()], &args, n_rows, n_cols, n_threads);
-    *loss = cs_blocked_sum(loss_rows, n_rows);
+    args->ignore_index = CS_XENT_NO_IGNORE;
+    args->grad_scale = 1.0;
+    cs_run_rows(table[cs_simd_level()], args, n_rows, args->n_cols, n_threads);
+    *loss = cs_blocked_sum(args->loss_rows, n_rows);
     return CS_OK;
 }
 
@@ -127,14 +141,16 @@ int cs_sigmoid_xent_f32(const float *logits, const float *target, const double *
                         double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
                         ptrdiff_t n_cols, int n_threads)
 {
-    return sigmoid_xent(sigmoid_xent_block_f32_table, logits, target, sample_weight, loss_rows,
-                        loss, grad, n_rows, n_cols, n_threads);
+    cs_xent_args a = {.logits = logits, .target_dense = target, .sample_weight = sample_weight,
+                      .loss_rows = loss_rows, .grad = grad, .n_cols = n_cols};
+    return sigmoid_xent(sigmoid_xent_f32, &a, n_rows, n_threads, loss);
 }
 
 int cs_sigmoid_xent_f64(const double *logits, const double *target,
                         const double *sample_weight, double *loss_rows, double *loss,
                         double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
 {
-    return sigmoid_xent(sigmoid_xent_block_f64_table, logits, target, sample_weight, loss_rows,
-                        loss, grad, n_rows, n_cols, n_threads);
+    cs_xent_args a = {.logits = logits, .target_dense = target, .sample_weight = sample_weight,
+                      .loss_rows = loss_rows, .grad = grad, .n_cols = n_cols};
+    return sigmoid_xent(sigmoid_xent_f64, &a, n_rows, n_threads, loss);
 }

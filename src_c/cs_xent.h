@@ -25,7 +25,7 @@
  * (unless ignored). Hard labels must lie in [0, n_cols) or equal ignore_index (checked:
  * CS_EINVAL otherwise, nothing written). loss_rows: (n_rows,) doubles, always written.
  * grad: (n_rows, n_cols), must not overlap the logits. The row losses are reduced serially
- * in a fixed blocked order, so *loss does not depend on n_threads.
+ * as a blocked sum (cs_common.h), so *loss does not depend on n_threads.
  */
 #ifndef CS_XENT_H
 #define CS_XENT_H
@@ -63,7 +63,7 @@ int cs_xent_soft_f64(const double *logits, const double *target_prob, const cs_x
 /* Sigmoid (binary) cross-entropy, one independent output per column, from the logits z
  * (n_rows, n_cols) and targets y (usually 0/1):
  *   loss_rows[i] = w_i sum_j (max(z_ij, 0) - y_ij z_ij + log1p(exp(-|z_ij|)))  (exact softplus)
- *   *loss = sum_i loss_rows[i], in the fixed blocked order of cs_blocked_sum
+ *   *loss = sum_i loss_rows[i], a blocked sum (cs_common.h)
  *   grad[i, j] = w_i (sigmoid(z_ij) - y_ij)   (grad may be NULL, or may be the logits)
  * w_i = sample_weight[i] (1 when sample_weight is NULL). Returns CS_OK, or CS_EINVAL for
  * negative sizes. */

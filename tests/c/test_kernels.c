@@ -11,7 +11,7 @@
  * It needs no Python: the ARM64 check (.ci/arm64.sh) cross-compiles it with the kernels and
  * runs it under qemu, and .ci/matrix.sh builds it with each compiler. Build it by hand with
  *   cc -O2 -std=c99 -ffp-contract=off -fno-math-errno [-fopenmp] -Isrc_c \
- *      tests/c/test_kernels.c src_c/cs_{parallel,dispatch,softmax,xent,optim}.c -lm
+ *      tests/c/test_kernels.c src_c/cs_*.c src_c/kernels/f*.c -lm
  * It prints one line per path and then "N passed, M failed"; it exits 1 on any failure.
  */
 #include <math.h>

@@ -184,7 +184,7 @@ static void TF(test_optim)(void)
         check(TF(cs_optim_update)(&o, p, g, s1, s2, N, l2, &sq, 1) == CS_OK, "optim status",
               kind, 0, 0);
         /* the squared norm of the weights before the step: eight interleaved sums (element
-         * i in sum i % 8), folded as cs_optim_impl.h documents */
+         * i in sum i % 8), folded as kernels/optim_kernels.h documents */
         double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         for (int i = 0; i < N; i++)
             acc[i % 8] += (double)rp[i] * (double)rp[i];

@@ -1,12 +1,11 @@
-/* Template (see cs_instantiate.h): block kernel of the fused softmax + cross-entropy. */
-#include "cs_rows_impl.h"
+/* Kernel body (see kernel.h): the block kernels of the fused softmax + cross-entropy and of
+ * the sigmoid cross-entropy. */
 
-#if CS_F32 /* type-free: one instance per SIMD path */
 /* The labels' check of cs_xent.c: whether every label is the ignored one or in
  * [0, n_cols), and how many are ignored. Without branches, so that it vectorizes: it is a
  * serial pass over the labels before the parallel kernel. */
-static int CS_FN(check_labels)(const int64_t *target, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                               int64_t ignore, ptrdiff_t *n_ignored)
+int CS_KERNEL(check_labels)(const int64_t *target, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                            int64_t ignore, ptrdiff_t *n_ignored)
 {
     int64_t ignored = 0, bad = 0;
     for (ptrdiff_t i = 0; i < n_rows; i++) {
@@ -17,93 +16,92 @@ static int CS_FN(check_labels)(const int64_t *target, ptrdiff_t n_rows, ptrdiff_
     *n_ignored = (ptrdiff_t)ignored;
     return bad == 0;
 }
-#endif
 
 /* sum_j t'_j (z_j - m) with t'_j = t_j * scale + shift, terms with t'_j == 0 skipped (they
  * contribute 0 even where z_j = -inf), each term formed in T, accumulated in double. */
-CS_INLINE NV CS_FN(tdot_terms)(const T *z, const T *t, NV vm, NV vs, NV vb)
+CS_INLINE NV tdot_terms(const T *z, const T *t, NV vm, NV vs, NV vb)
 {
-    const NV tj = CS_FN(nv_load)(t) * vs + vb;
-    return CS_FN(nv_sel)(tj != 0, tj * (CS_FN(nv_load)(z) - vm), (NV){0});
+    const NV tj = nv_load(t) * vs + vb;
+    return nv_sel(tj != 0, tj * (nv_load(z) - vm), (NV){0});
 }
 
-CS_INLINE double CS_FN(row_tdot)(const T *z, const T *t, ptrdiff_t n, T m, T scale, T shift)
+CS_INLINE double row_tdot(const T *z, const T *t, ptrdiff_t n, T m, T scale, T shift)
 {
-    CS_FN(nsum) s;
-    CS_FN(nsum_init)(&s);
-    const NV vm = CS_FN(nv_splat)(m), vs = CS_FN(nv_splat)(scale), vb = CS_FN(nv_splat)(shift);
+    nsum s;
+    nsum_init(&s);
+    const NV vm = nv_splat(m), vs = nv_splat(scale), vb = nv_splat(shift);
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
-        CS_FN(nsum_step)(&s, j);
+        nsum_step(&s, j);
         for (int p = 0; p < TW; p += NW)
-            CS_FN(nsum_add)(&s, p, CS_FN(tdot_terms)(z + j + p, t + j + p, vm, vs, vb));
+            nsum_add(&s, p, tdot_terms(z + j + p, t + j + p, vm, vs, vb));
     }
     for (; j + NW <= n; j += NW)
-        CS_FN(nsum_add)(&s, j, CS_FN(tdot_terms)(z + j, t + j, vm, vs, vb));
+        nsum_add(&s, j, tdot_terms(z + j, t + j, vm, vs, vb));
     for (; j < n; j++) {
         const T tj = t[j] * scale + shift;
         if (tj != 0)
-            CS_FN(nsum_add1)(&s, j, (double)(tj * (z[j] - m)));
+            nsum_add1(&s, j, (double)(tj * (z[j] - m)));
     }
-    return CS_FN(nsum_finish)(&s);
+    return nsum_finish(&s);
 }
 
 /* sum_j (z_j - m), each difference formed in T, accumulated in double */
-CS_INLINE double CS_FN(row_sum_shifted)(const T *z, ptrdiff_t n, T m)
+CS_INLINE double row_sum_shifted(const T *z, ptrdiff_t n, T m)
 {
-    CS_FN(nsum) s;
-    CS_FN(nsum_init)(&s);
-    const NV vm = CS_FN(nv_splat)(m);
+    nsum s;
+    nsum_init(&s);
+    const NV vm = nv_splat(m);
     ptrdiff_t j = 0;
     for (; j + TW <= n; j += TW) {
-        CS_FN(nsum_step)(&s, j);
+        nsum_step(&s, j);
         for (int p = 0; p < TW; p += NW)
-            CS_FN(nsum_add)(&s, p, CS_FN(nv_load)(z + j + p) - vm);
+            nsum_add(&s, p, nv_load(z + j + p) - vm);
     }
     for (; j + NW <= n; j += NW)
-        CS_FN(nsum_add)(&s, j, CS_FN(nv_load)(z + j) - vm);
+        nsum_add(&s, j, nv_load(z + j) - vm);
     for (; j < n; j++)
-        CS_FN(nsum_add1)(&s, j, (double)(z[j] - m));
-    return CS_FN(nsum_finish)(&s);
+        nsum_add1(&s, j, (double)(z[j] - m));
+    return nsum_finish(&s);
 }
 
 /* g_j = g_j * scale + shift */
-CS_INLINE void CS_FN(row_affine)(T *g, ptrdiff_t n, T scale, T shift)
+CS_INLINE void row_affine(T *g, ptrdiff_t n, T scale, T shift)
 {
-    const NV vs = CS_FN(nv_splat)(scale), vb = CS_FN(nv_splat)(shift);
+    const NV vs = nv_splat(scale), vb = nv_splat(shift);
     ptrdiff_t j = 0;
     for (; j + NW <= n; j += NW)
-        CS_FN(nv_store)(g + j, CS_FN(nv_load)(g + j) * vs + vb);
+        nv_store(g + j, nv_load(g + j) * vs + vb);
     if (j < n)
-        CS_FN(nv_store_part)(g + j, n - j, CS_FN(nv_load_part)(g + j, n - j, 0) * vs + vb);
+        nv_store_part(g + j, n - j, nv_load_part(g + j, n - j, 0) * vs + vb);
 }
 
 /* g_j = e_j * c - coef * (t_j * keep + eps_n), where g holds e_j = exp(z_j - m) on entry */
-CS_INLINE NV CS_FN(grad_soft_terms)(NV g, NV t, NV vc, NV vw, NV vk, NV vb)
+CS_INLINE NV grad_soft_terms(NV g, NV t, NV vc, NV vw, NV vk, NV vb)
 {
     return g * vc - (t * vk + vb) * vw;
 }
 
-CS_INLINE void CS_FN(row_grad_soft)(T *g, const T *t, ptrdiff_t n, T c, T coef, T keep, T eps_n)
+CS_INLINE void row_grad_soft(T *g, const T *t, ptrdiff_t n, T c, T coef, T keep, T eps_n)
 {
-    const NV vc = CS_FN(nv_splat)(c), vw = CS_FN(nv_splat)(coef), vk = CS_FN(nv_splat)(keep),
-             vb = CS_FN(nv_splat)(eps_n);
+    const NV vc = nv_splat(c), vw = nv_splat(coef), vk = nv_splat(keep),
+             vb = nv_splat(eps_n);
     ptrdiff_t j = 0;
     for (; j + NW <= n; j += NW)
-        CS_FN(nv_store)(g + j, CS_FN(grad_soft_terms)(CS_FN(nv_load)(g + j),
-                                                      CS_FN(nv_load)(t + j), vc, vw, vk, vb));
+        nv_store(g + j, grad_soft_terms(nv_load(g + j),
+                                        nv_load(t + j), vc, vw, vk, vb));
     if (j < n)
-        CS_FN(nv_store_part)(g + j, n - j,
-                             CS_FN(grad_soft_terms)(CS_FN(nv_load_part)(g + j, n - j, 0),
-                                                    CS_FN(nv_load_part)(t + j, n - j, 0), vc,
-                                                    vw, vk, vb));
+        nv_store_part(g + j, n - j,
+                      grad_soft_terms(nv_load_part(g + j, n - j, 0),
+                                      nv_load_part(t + j, n - j, 0), vc,
+                                      vw, vk, vb));
 }
 
 /* Hard label y with class weights c (cs_xent.h): returns l and writes the gradient row
  * (scaled by coef) over g, which holds e_j = exp(z_j - m) on entry. Scalar: the weighted
  * path is the rarer one. */
-static double CS_FN(weighted_hard_row)(const cs_xent_args *a, const T *z, T *g, int64_t y, T m,
-                                       double s, double log_s, double coef)
+static double weighted_hard_row(const cs_xent_args *a, const T *z, T *g, int64_t y, T m,
+                                double s, double log_s, double coef)
 {
     const ptrdiff_t n = a->n_cols;
     const double *c = a->class_weight;
@@ -128,12 +126,9 @@ static double CS_FN(weighted_hard_row)(const cs_xent_args *a, const T *z, T *g, 
     return loss;
 }
 
-/* Loss of row i (hard label, no class weights) from its max m, sum s and log_s = log_d(s)
- * (the narrow kernel computes the logs of a group of rows at once); coef is the
- * gradient's weight. Writes the row's scale and shift of the gradient (g = e * scale +
- * shift, then g[y] set apart), as the row loop below computes them. */
-CS_INLINE double CS_FN(hard_row_loss)(const cs_xent_args *a, const T *z, int64_t y, T m,
-                                      double s, double log_s, double coef, T *scale, T *shift)
+/* Loss of row i (hard label, no class weights) from its max m and log_s = log_d(s) (the
+ * narrow kernel computes the logs of a group of rows at once). */
+CS_INLINE double hard_row_loss(const cs_xent_args *a, const T *z, int64_t y, T m, double log_s)
 {
     const ptrdiff_t n = a->n_cols;
     const double eps = a->label_smoothing, eps_n = eps / (double)n;
@@ -141,14 +136,20 @@ CS_INLINE double CS_FN(hard_row_loss)(const cs_xent_args *a, const T *z, int64_t
     if (eps < 1.0) /* with eps == 1 the label has weight 0, even if z[y] = -inf */
         loss -= (1.0 - eps) * (double)(z[y] - m);
     if (eps > 0)
-        loss -= eps_n * CS_FN(row_sum_shifted)(z, n, m);
-    *scale = (T)(coef / s);
-    *shift = (T)(-coef * eps_n);
+        loss -= eps_n * row_sum_shifted(z, n, m);
     return loss;
 }
 
+/* The shift of the row's gradient g = e * scale + shift, scale = coef / s (then g[y] set
+ * apart); coef is the gradient's weight. */
+CS_INLINE T hard_grad_shift(const cs_xent_args *a, double coef)
+{
+    const double eps_n = a->label_smoothing / (double)a->n_cols;
+    return (T)(-coef * eps_n);
+}
+
 /* The gradient entry of the label: coef (e_y / s - (1 - eps) - eps / n). */
-CS_INLINE T CS_FN(hard_label_grad)(const cs_xent_args *a, double e_y, double s, double coef)
+CS_INLINE T hard_label_grad(const cs_xent_args *a, double e_y, double s, double coef)
 {
     const double eps = a->label_smoothing, eps_n = eps / (double)a->n_cols;
     return (T)(coef * (e_y / s - (1.0 - eps) - eps_n));
@@ -158,10 +159,10 @@ CS_INLINE T CS_FN(hard_label_grad)(const cs_xent_args *a, double e_y, double s, 
  * every row defined), lane by lane in vectors: with w = 1 and eps = 0 the row loop below
  * computes l = log s - (z_y - m), g = e (c / s) + (-c 0) and g_y = c ((e_y / s - 1) - 0),
  * c = grad_scale, and so does this, each operation the same IEEE operation on the same
- * doubles (the scalar loop spent half the kernel's time on these few rows). */
-static void CS_FN(xent_narrow_plain)(const cs_xent_args *a, ptrdiff_t i, const T *z, T *xt,
-                                     NV m, const CS_FN(narrow_sums) *sums,
-                                     const double log_s[NW])
+ * doubles. */
+static void xent_narrow_plain(const cs_xent_args *a, ptrdiff_t i, const T *z, T *xt,
+                              NV m, const narrow_sums *sums,
+                              const double log_s[NW])
 {
     const ptrdiff_t n = a->n_cols;
     const double coef = 1.0 * a->grad_scale;
@@ -182,15 +183,15 @@ static void CS_FN(xent_narrow_plain)(const cs_xent_args *a, ptrdiff_t i, const T
     if (a->grad == NULL)
         return;
     T *g = (T *)a->grad + i * n;
-    CS_FN(narrow_store)(g, n, NW, xt, CS_MAP_AFFINE, CS_FN(narrow_ratio)(sums, coef),
-                        CS_FN(nv_splat)((T)(-coef * 0.0)));
+    narrow_store(g, n, NW, xt, CS_MAP_AFFINE, narrow_ratio(sums, coef),
+                 nv_splat((T)(-coef * 0.0)));
     for (int r = 0; r < NW; r++)
         g[r * n + y[r]] = (T)g_y[r];
 }
 
 /* Hard labels without class weights on narrow rows: groups of NW rows in columns
- * (cs_narrow_impl.h), every value computed as the row loop of xent_block computes it. */
-static void CS_FN(xent_narrow)(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t row1)
+ * (narrow.h), every value computed as the row loop of xent_block computes it. */
+static void xent_narrow(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t row1)
 {
     const ptrdiff_t n = a->n_cols;
     const int plain = a->sample_weight == NULL && a->label_smoothing == 0.0 &&
@@ -199,15 +200,15 @@ static void CS_FN(xent_narrow)(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t 
     for (ptrdiff_t i = row0; i < row1; i += NW) {
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
         const T *z = (const T *)a->logits + i * n;
-        CS_FN(narrow_sums) sums;
+        narrow_sums sums;
         NV m;
-        CS_FN(narrow_load)(z, n, k, xt, &m);
-        CS_FN(narrow_expsum)(xt, xt, n, m, &sums);
+        narrow_load(z, n, k, xt, &m);
+        narrow_expsum(xt, xt, n, m, &sums);
         T scale[NW] = {0}, shift[NW] = {0};
         double coef[NW], e_y[NW], log_s[NW];
-        CS_FN(narrow_logs)(&sums, log_s);
-        if (plain && k == NW && CS_FN(narrow_all_defined)(m, &sums)) {
-            CS_FN(xent_narrow_plain)(a, i, z, xt, m, &sums, log_s);
+        narrow_logs(&sums, log_s);
+        if (plain && k == NW && narrow_all_defined(m, &sums)) {
+            xent_narrow_plain(a, i, z, xt, m, &sums, log_s);
             continue;
         }
         for (int r = 0; r < k; r++) {
@@ -215,42 +216,42 @@ static void CS_FN(xent_narrow)(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t 
             const double w = a->sample_weight != NULL ? a->sample_weight[i + r] : 1.0;
             if (y == a->ignore_index) {
                 a->loss_rows[i + r] = 0.0;
-            } else if (!CS_FN(narrow_defined)(m, &sums, r)) {
+            } else if (!narrow_defined(m, &sums, r)) {
                 a->loss_rows[i + r] = NAN;
             } else {
-                const double s = CS_FN(narrow_sum_at)(&sums, r);
+                const double s = narrow_sum_at(&sums, r);
                 coef[r] = w * a->grad_scale;
                 e_y[r] = (double)xt[y * NW + r];
-                a->loss_rows[i + r] =
-                    w * CS_FN(hard_row_loss)(a, z + r * n, y, m[r], s, log_s[r], coef[r],
-                                             scale + r, shift + r);
+                a->loss_rows[i + r] = w * hard_row_loss(a, z + r * n, y, m[r], log_s[r]);
+                scale[r] = (T)(coef[r] / s);
+                shift[r] = hard_grad_shift(a, coef[r]);
             }
         }
         if (a->grad == NULL)
             continue;
         T *g = (T *)a->grad + i * n; /* e * scale + shift, as the columns are stored */
-        CS_FN(narrow_store)(g, n, k, xt, CS_MAP_AFFINE, CS_FN(nv_load)(scale),
-                            CS_FN(nv_load)(shift));
+        narrow_store(g, n, k, xt, CS_MAP_AFFINE, nv_load(scale),
+                     nv_load(shift));
         for (int r = 0; r < k; r++) {
             const int64_t y = a->target[i + r];
             if (y == a->ignore_index)
-                CS_FN(row_fill)(g + r * n, n, 0);
-            else if (!CS_FN(narrow_defined)(m, &sums, r))
-                CS_FN(row_fill)(g + r * n, n, NAN);
+                row_fill(g + r * n, n, 0);
+            else if (!narrow_defined(m, &sums, r))
+                row_fill(g + r * n, n, NAN);
             else
-                g[r * n + y] = CS_FN(hard_label_grad)(a, e_y[r], CS_FN(narrow_sum_at)(&sums, r),
-                                                      coef[r]);
+                g[r * n + y] = hard_label_grad(a, e_y[r], narrow_sum_at(&sums, r),
+                                               coef[r]);
         }
     }
 }
 
-static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+void CS_KERNEL(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_xent_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
     const double eps = a->label_smoothing, eps_n = eps / (double)n;
     if (a->target != NULL && a->class_weight == NULL && n <= CS_NARROW_MAX) {
-        CS_FN(xent_narrow)(a, row0, row1);
+        xent_narrow(a, row0, row1);
         return;
     }
     for (ptrdiff_t i = row0; i < row1; i++) {
@@ -260,37 +261,37 @@ static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
         if (a->target != NULL && a->target[i] == a->ignore_index) {
             a->loss_rows[i] = 0.0;
             if (g != NULL)
-                CS_FN(row_fill)(g, n, 0);
+                row_fill(g, n, 0);
             continue;
         }
         T m;
         double s;
-        if (!CS_FN(row_normalizer)(z, g, n, &m, &s, i + 1 < row1 ? z + n : NULL)) {
+        if (!row_normalizer(z, g, n, &m, &s, i + 1 < row1 ? z + n : NULL)) {
             a->loss_rows[i] = NAN;
             if (g != NULL)
-                CS_FN(row_fill)(g, n, NAN);
+                row_fill(g, n, NAN);
             continue;
         }
-        const double log_s = CS_FN(log_d)(s), coef = w * a->grad_scale;
+        const double log_s = log_d(s), coef = w * a->grad_scale;
         double loss;
         if (a->target != NULL && a->class_weight != NULL) {
-            loss = CS_FN(weighted_hard_row)(a, z, g, a->target[i], m, s, log_s, coef);
+            loss = weighted_hard_row(a, z, g, a->target[i], m, s, log_s, coef);
         } else if (a->target != NULL) {
             const int64_t y = a->target[i];
-            T scale, shift;
-            loss = CS_FN(hard_row_loss)(a, z, y, m, s, log_s, coef, &scale, &shift);
+            const T scale = (T)(coef / s), shift = hard_grad_shift(a, coef);
+            loss = hard_row_loss(a, z, y, m, log_s);
             if (g != NULL) {
                 const double e_y = (double)g[y];
-                CS_FN(row_affine)(g, n, scale, shift);
-                g[y] = CS_FN(hard_label_grad)(a, e_y, s, coef);
+                row_affine(g, n, scale, shift);
+                g[y] = hard_label_grad(a, e_y, s, coef);
             }
         } else {
-            const T *t = (const T *)a->target_prob + i * n;
-            const double t_sum = (1.0 - eps) * CS_FN(row_sum)(t, n) + eps;
-            loss = t_sum * log_s - CS_FN(row_tdot)(z, t, n, m, (T)(1.0 - eps), (T)eps_n);
+            const T *t = (const T *)a->target_dense + i * n;
+            const double t_sum = (1.0 - eps) * row_sum(t, n) + eps;
+            loss = t_sum * log_s - row_tdot(z, t, n, m, (T)(1.0 - eps), (T)eps_n);
             if (g != NULL)
-                CS_FN(row_grad_soft)(g, t, n, (T)(coef * t_sum / s), (T)coef, (T)(1.0 - eps),
-                                     (T)eps_n);
+                row_grad_soft(g, t, n, (T)(coef * t_sum / s), (T)coef, (T)(1.0 - eps),
+                              (T)eps_n);
         }
         a->loss_rows[i] = w * loss;
     }
@@ -298,13 +299,13 @@ static void CS_FN(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 
 /* Sigmoid cross-entropy of rows [row0, row1): loss in the softplus form, which never
  * overflows (exp(-|z|) is in (0, 1]), gradient sigmoid(z) - y, both evaluated in double. */
-static void CS_FN(sigmoid_xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+void CS_KERNEL(sigmoid_xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_xent_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
     for (ptrdiff_t i = row0; i < row1; i++) {
         const T *z = (const T *)a->logits + i * n;
-        const T *y = (const T *)a->target_prob + i * n;
+        const T *y = (const T *)a->target_dense + i * n;
         T *g = a->grad != NULL ? (T *)a->grad + i * n : NULL;
         const double w = a->sample_weight != NULL ? a->sample_weight[i] : 1.0;
         double loss = 0.0;

@@ -1,129 +1,128 @@
-/* Template (see cs_instantiate.h): block kernels of the softmax family.
+/* Kernel body (see kernel.h): the block kernels of the softmax family.
  * Each processes rows [row0, row1) of a cs_softmax_args batch; cs_softmax.c dispatches. */
-#include "cs_rows_impl.h"
 
 /* y * (dy - dot) and dy - exp(y) * sum, evaluated in double (float lanes are widened). */
-CS_INLINE NV CS_FN(vjp_vec)(NV y, NV dy, double dot)
+CS_INLINE NV vjp_vec(NV y, NV dy, double dot)
 {
 #if CS_F32
-    NVD lo = CS_FN(nv_lo_d)(y) * (CS_FN(nv_lo_d)(dy) - dot);
-    NVD hi = CS_FN(nv_hi_d)(y) * (CS_FN(nv_hi_d)(dy) - dot);
-    return CS_FN(nv_from_d)(lo, hi);
+    NVD lo = nv_lo_d(y) * (nv_lo_d(dy) - dot);
+    NVD hi = nv_hi_d(y) * (nv_hi_d(dy) - dot);
+    return nv_from_d(lo, hi);
 #else
     return y * (dy - dot);
 #endif
 }
 
-CS_INLINE NV CS_FN(log_vjp_vec)(NV y, NV dy, double sum)
+CS_INLINE NV log_vjp_vec(NV y, NV dy, double sum)
 {
-    NV e = CS_FN(nv_exp)(y);
+    NV e = nv_exp(y);
 #if CS_F32
-    NVD lo = CS_FN(nv_lo_d)(dy) - CS_FN(nv_lo_d)(e) * sum;
-    NVD hi = CS_FN(nv_hi_d)(dy) - CS_FN(nv_hi_d)(e) * sum;
-    return CS_FN(nv_from_d)(lo, hi);
+    NVD lo = nv_lo_d(dy) - nv_lo_d(e) * sum;
+    NVD hi = nv_hi_d(dy) - nv_hi_d(e) * sum;
+    return nv_from_d(lo, hi);
 #else
     return dy - e * sum;
 #endif
 }
 
 /* Rows [row0, row1) of softmax (log_softmax when take_log), narrow rows: groups of NW rows
- * in columns (cs_narrow_impl.h), each element computed as the row kernels below compute it. */
-static void CS_FN(softmax_narrow)(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
-                                  int take_log)
+ * in columns (narrow.h), each element computed as the row kernels below compute it. */
+static void softmax_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
+                           int take_log)
 {
     const ptrdiff_t n = a->n_cols;
     T xt[CS_NARROW_MAX * NW];
     for (ptrdiff_t i = row0; i < row1; i += NW) {
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
         T *out = (T *)a->out + i * n;
-        CS_FN(narrow_sums) sums;
+        narrow_sums sums;
         NV m;
-        CS_FN(narrow_load)((const T *)a->x + i * n, n, k, xt, &m);
-        CS_FN(narrow_expsum)(xt, take_log ? NULL : xt, n, m, &sums);
+        narrow_load((const T *)a->in + i * n, n, k, xt, &m);
+        narrow_expsum(xt, take_log ? NULL : xt, n, m, &sums);
         if (take_log) { /* (x - m) - log s, as the columns are stored */
             double logs[NW];
-            CS_FN(narrow_logs)(&sums, logs);
+            narrow_logs(&sums, logs);
             NV vl;
             for (int r = 0; r < NW; r++)
                 vl[r] = (T)logs[r];
-            CS_FN(narrow_store)(out, n, k, xt, CS_MAP_SHIFT, m, vl);
+            narrow_store(out, n, k, xt, CS_MAP_SHIFT, m, vl);
         } else { /* e / s */
             const NV none = {0};
-            CS_FN(narrow_store)(out, n, k, xt, CS_MAP_SCALE, CS_FN(narrow_ratio)(&sums, 1.0),
-                                none);
+            narrow_store(out, n, k, xt, CS_MAP_SCALE, narrow_ratio(&sums, 1.0),
+                         none);
         }
-        if (!CS_FN(narrow_all_defined)(m, &sums))
+        if (!narrow_all_defined(m, &sums))
             for (int r = 0; r < k; r++)
-                if (!CS_FN(narrow_defined)(m, &sums, r))
-                    CS_FN(row_fill)(out + r * n, n, NAN);
+                if (!narrow_defined(m, &sums, r))
+                    row_fill(out + r * n, n, NAN);
     }
 }
 
 /* s = exp(x - max) / sum exp(x - max) */
-static void CS_FN(softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+void CS_KERNEL(softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
     if (n <= CS_NARROW_MAX) {
-        CS_FN(softmax_narrow)(a, row0, row1, 0);
+        softmax_narrow(a, row0, row1, 0);
         return;
     }
     for (ptrdiff_t i = row0; i < row1; i++) {
-        const T *x = (const T *)a->x + i * n;
+        const T *x = (const T *)a->in + i * n;
         T *out = (T *)a->out + i * n;
         T m;
         double s;
-        if (CS_FN(row_normalizer)(x, out, n, &m, &s, i + 1 < row1 ? x + n : NULL))
-            CS_FN(row_scale)(out, n, (T)(1.0 / s));
+        if (row_normalizer(x, out, n, &m, &s, i + 1 < row1 ? x + n : NULL))
+            row_scale(out, n, (T)(1.0 / s));
         else
-            CS_FN(row_fill)(out, n, NAN);
+            row_fill(out, n, NAN);
     }
 }
 
 /* log s = (x - max) - log(sum exp(x - max)); subtracting the max first keeps the result
  * exact where x equals the max, however large the logits. */
-static void CS_FN(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+void CS_KERNEL(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
     if (n <= CS_NARROW_MAX) {
-        CS_FN(softmax_narrow)(a, row0, row1, 1);
+        softmax_narrow(a, row0, row1, 1);
         return;
     }
     for (ptrdiff_t i = row0; i < row1; i++) {
-        const T *x = (const T *)a->x + i * n;
+        const T *x = (const T *)a->in + i * n;
         T *out = (T *)a->out + i * n;
         T m;
         double s;
-        if (!CS_FN(row_normalizer)(x, NULL, n, &m, &s, i + 1 < row1 ? x + n : NULL)) {
-            CS_FN(row_fill)(out, n, NAN);
+        if (!row_normalizer(x, NULL, n, &m, &s, i + 1 < row1 ? x + n : NULL)) {
+            row_fill(out, n, NAN);
             continue;
         }
-        const NV vm = CS_FN(nv_splat)(m), vl = CS_FN(nv_splat)((T)CS_FN(log_d)(s));
+        const NV vm = nv_splat(m), vl = nv_splat((T)log_d(s));
         ptrdiff_t j = 0;
         for (; j + NW <= n; j += NW)
-            CS_FN(nv_store)(out + j, (CS_FN(nv_load)(x + j) - vm) - vl);
+            nv_store(out + j, (nv_load(x + j) - vm) - vl);
         if (j < n)
-            CS_FN(nv_store_part)(out + j, n - j,
-                                 (CS_FN(nv_load_part)(x + j, n - j, 0) - vm) - vl);
+            nv_store_part(out + j, n - j,
+                          (nv_load_part(x + j, n - j, 0) - vm) - vl);
     }
 }
 
 /* J = diag(s) - s s^T, one n-by-n block per row. s is first computed into the block's last
  * row. The diagonal s_i (1 - s_i) loses accuracy when s_i is close to 1, so for the (at
  * most one) entry above 1/2 it is computed from the exponentials instead (see below). */
-static void CS_FN(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+void CS_KERNEL(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
     for (ptrdiff_t r = row0; r < row1; r++) {
-        const T *x = (const T *)a->x + r * n;
+        const T *x = (const T *)a->in + r * n;
         T *J = (T *)a->out + r * n * n;
         T *s = J + (n - 1) * n;
         T m;
         double sum;
-        if (!CS_FN(row_normalizer)(x, s, n, &m, &sum, NULL)) {
-            CS_FN(row_fill)(J, n * n, NAN);
+        if (!row_normalizer(x, s, n, &m, &sum, NULL)) {
+            row_fill(J, n * n, NAN);
             continue;
         }
         /* s holds e_j = exp(x_j - m) here. The entry above 1/2, if any, is the one with
@@ -149,7 +148,7 @@ static void CS_FN(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row
             const double total = (double)s[big] + rest;
             diag_big = ((double)s[big] / total) * (rest / total);
         }
-        CS_FN(row_scale)(s, n, (T)(1.0 / sum));
+        row_scale(s, n, (T)(1.0 / sum));
         /* Rows 0..n-2 read s from the last row; the last row is rewritten in place. */
         for (ptrdiff_t i = 0; i < n; i++) {
             const T si = s[i];
@@ -164,93 +163,93 @@ static void CS_FN(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row
 /* Rows [row0, row1) of softmax_vjp (log_softmax_vjp when take_log), narrow rows: y and dy of
  * a group of NW rows in columns, each element computed as the row kernels below compute it.
  * The whole group is loaded before its result is stored, so out may be y or dy.
- * Used up to 1.5 x TW columns: beyond, two full 64-byte steps per row made the row loop as
- * fast (60,000 rows of 32 floats or 16 doubles ran faster by rows). */
+ * Used up to CS_NARROW_VJP_MAX = 1.5 x TW columns (the row loop takes wider rows; both give
+ * the same bits). */
 #define CS_NARROW_VJP_MAX (3 * TW / 2)
-static void CS_FN(vjp_narrow)(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
-                              int take_log)
+static void vjp_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
+                       int take_log)
 {
     const ptrdiff_t n = a->n_cols;
     T yt[CS_NARROW_MAX * NW], dyt[CS_NARROW_MAX * NW];
     for (ptrdiff_t i = row0; i < row1; i += NW) {
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
-        CS_FN(narrow_sums) sums;
-        CS_FN(narrow_load)((const T *)a->x + i * n, n, k, yt, NULL);
-        CS_FN(narrow_load)((const T *)a->y + i * n, n, k, dyt, NULL);
+        narrow_sums sums;
+        narrow_load((const T *)a->in + i * n, n, k, yt, NULL);
+        narrow_load((const T *)a->dy + i * n, n, k, dyt, NULL);
         if (take_log)
-            CS_FN(narrow_sum)(dyt, n, &sums);
+            narrow_sum(dyt, n, &sums);
         else
-            CS_FN(narrow_dot)(yt, dyt, n, &sums);
+            narrow_dot(yt, dyt, n, &sums);
         for (ptrdiff_t j = 0; j < n; j++) {
-            const NV y = CS_FN(nv_load)(yt + j * NW), dy = CS_FN(nv_load)(dyt + j * NW);
+            const NV y = nv_load(yt + j * NW), dy = nv_load(dyt + j * NW);
             NV v;
 #if CS_F32
             if (take_log) {
-                const NV e = CS_FN(nv_exp)(y);
-                v = CS_FN(nv_from_d)(CS_FN(nv_lo_d)(dy) - CS_FN(nv_lo_d)(e) * sums.s[0],
-                                     CS_FN(nv_hi_d)(dy) - CS_FN(nv_hi_d)(e) * sums.s[1]);
+                const NV e = nv_exp(y);
+                v = nv_from_d(nv_lo_d(dy) - nv_lo_d(e) * sums.s[0],
+                              nv_hi_d(dy) - nv_hi_d(e) * sums.s[1]);
             } else {
-                v = CS_FN(nv_from_d)(CS_FN(nv_lo_d)(y) * (CS_FN(nv_lo_d)(dy) - sums.s[0]),
-                                     CS_FN(nv_hi_d)(y) * (CS_FN(nv_hi_d)(dy) - sums.s[1]));
+                v = nv_from_d(nv_lo_d(y) * (nv_lo_d(dy) - sums.s[0]),
+                              nv_hi_d(y) * (nv_hi_d(dy) - sums.s[1]));
             }
 #else
-            v = take_log ? dy - CS_FN(nv_exp)(y) * sums.s[0] : y * (dy - sums.s[0]);
+            v = take_log ? dy - nv_exp(y) * sums.s[0] : y * (dy - sums.s[0]);
 #endif
-            CS_FN(nv_store)(yt + j * NW, v);
+            nv_store(yt + j * NW, v);
         }
         const NV none = {0};
-        CS_FN(narrow_store)((T *)a->out + i * n, n, k, yt, CS_MAP_NONE, none, none);
+        narrow_store((T *)a->out + i * n, n, k, yt, CS_MAP_NONE, none, none);
     }
 }
 
 /* dx = y * (dy - <dy, y>) with y = softmax(x). out may be y or dy. */
-static void CS_FN(vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+void CS_KERNEL(vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
     if (n <= CS_NARROW_VJP_MAX) {
-        CS_FN(vjp_narrow)(a, row0, row1, 0);
+        vjp_narrow(a, row0, row1, 0);
         return;
     }
     for (ptrdiff_t i = row0; i < row1; i++) {
-        const T *y = (const T *)a->x + i * n;
-        const T *dy = (const T *)a->y + i * n;
+        const T *y = (const T *)a->in + i * n;
+        const T *dy = (const T *)a->dy + i * n;
         T *out = (T *)a->out + i * n;
-        const double dot = CS_FN(row_dot)(dy, y, n);
+        const double dot = row_dot(dy, y, n);
         ptrdiff_t j = 0;
         for (; j + NW <= n; j += NW)
-            CS_FN(nv_store)(out + j, CS_FN(vjp_vec)(CS_FN(nv_load)(y + j),
-                                                     CS_FN(nv_load)(dy + j), dot));
+            nv_store(out + j, vjp_vec(nv_load(y + j),
+                                                     nv_load(dy + j), dot));
         if (j < n) {
-            NV v = CS_FN(vjp_vec)(CS_FN(nv_load_part)(y + j, n - j, 0),
-                                    CS_FN(nv_load_part)(dy + j, n - j, 0), dot);
-            CS_FN(nv_store_part)(out + j, n - j, v);
+            NV v = vjp_vec(nv_load_part(y + j, n - j, 0),
+                                    nv_load_part(dy + j, n - j, 0), dot);
+            nv_store_part(out + j, n - j, v);
         }
     }
 }
 
 /* dx = dy - exp(y) * sum(dy) with y = log_softmax(x). out may be y or dy. */
-static void CS_FN(log_vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+void CS_KERNEL(log_vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
     if (n <= CS_NARROW_VJP_MAX) {
-        CS_FN(vjp_narrow)(a, row0, row1, 1);
+        vjp_narrow(a, row0, row1, 1);
         return;
     }
     for (ptrdiff_t i = row0; i < row1; i++) {
-        const T *y = (const T *)a->x + i * n;
-        const T *dy = (const T *)a->y + i * n;
+        const T *y = (const T *)a->in + i * n;
+        const T *dy = (const T *)a->dy + i * n;
         T *out = (T *)a->out + i * n;
-        const double sum = CS_FN(row_sum)(dy, n);
+        const double sum = row_sum(dy, n);
         ptrdiff_t j = 0;
         for (; j + NW <= n; j += NW)
-            CS_FN(nv_store)(out + j, CS_FN(log_vjp_vec)(CS_FN(nv_load)(y + j),
-                                                     CS_FN(nv_load)(dy + j), sum));
+            nv_store(out + j, log_vjp_vec(nv_load(y + j),
+                                                     nv_load(dy + j), sum));
         if (j < n) {
-            NV v = CS_FN(log_vjp_vec)(CS_FN(nv_load_part)(y + j, n - j, 0),
-                                    CS_FN(nv_load_part)(dy + j, n - j, 0), sum);
-            CS_FN(nv_store_part)(out + j, n - j, v);
+            NV v = log_vjp_vec(nv_load_part(y + j, n - j, 0),
+                                    nv_load_part(dy + j, n - j, 0), sum);
+            nv_store_part(out + j, n - j, v);
         }
     }
 }

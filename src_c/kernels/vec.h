@@ -1,21 +1,15 @@
-/* Template (see cs_instantiate.h), part of cs_rows_impl.h: vectors of the hardware's own
- * width (CS_NATIVE_BYTES: 16 for SSE2 and NEON, 32 for AVX2, 64 for AVX-512) for the hot
- * loops.
+/* Kernel body (see kernel.h): vectors of the hardware's own width (CS_NATIVE_BYTES: 16 for
+ * SSE2 and NEON, 32 for AVX2, 64 for AVX-512) for the hot loops, exp and log on them, and the
+ * row sums in the order of the 64-byte lanes.
  *
- * The lanes of a 64-byte vector (cs_simd.h) fix the order of every sum, whatever the
- * instruction set. The kernels no longer compute on 64-byte vectors: GCC keeps a vector
- * wider than the hardware's in memory and turns its comparisons into scalar code, so on AVX2
- * and SSE2 such loops ran several times slower than they should. The loops use native
- * vectors and reproduce the 64-byte order exactly (element j of a row is summed in logical
- * lane j % TW, nsum below), so every path computes the same bits.
+ * Contract: every sum a kernel forms here is accumulated in double in the lanes of a 64-byte
+ * vector of cs_simd.h (element j of a row in logical lane j % TW; nsum below maps the native
+ * lanes onto them), so no result depends on the native width, hence on the instruction set.
  *
  * NV is a native vector of T (NW lanes), NVD a native vector of double (ND lanes). */
 
 #define NW (CS_NATIVE_BYTES / (int)sizeof(T))
 #define ND (CS_NATIVE_BYTES / 8)
-#define NV CS_FN(nv)
-#define NVI CS_FN(nvi)
-#define NVD CS_FN(nvd)
 
 #if CS_F32
 typedef float NV __attribute__((vector_size(CS_NATIVE_BYTES), aligned(4)));
@@ -28,19 +22,18 @@ typedef NV NVD;
 #endif
 
 /* Unaligned loads and stores through the vector type itself (its alignment is that of T, and
- * a vector may alias its element type): GCC expands a memcpy of a 32-byte vector as two
- * 16-byte moves through the stack. */
-CS_INLINE NV CS_FN(nv_load)(const T *p) { return *(const NV *)p; }
-CS_INLINE void CS_FN(nv_store)(T *p, NV v) { *(NV *)p = v; }
-CS_INLINE NV CS_FN(nv_splat)(T c) { return (NV){0} + c; }
-CS_INLINE NV CS_FN(nv_sel)(NVI mask, NV a, NV b)
+ * a vector may alias its element type), which compiles to one unaligned move. */
+CS_INLINE NV nv_load(const T *p) { return *(const NV *)p; }
+CS_INLINE void nv_store(T *p, NV v) { *(NV *)p = v; }
+CS_INLINE NV nv_splat(T c) { return (NV){0} + c; }
+CS_INLINE NV nv_sel(NVI mask, NV a, NV b)
 {
     return (NV)(((NVI)a & mask) | ((NVI)b & ~mask));
 }
 /* Lane-wise maximum that ignores NaN in x (a NaN never wins): x > m ? x : m, which is exactly
  * what x86's max instructions compute with x first (a NaN operand or equal operands give the
  * second); GCC does not see that in the select, whose blend takes three cycles more. */
-CS_INLINE NV CS_FN(nv_max)(NV m, NV x)
+CS_INLINE NV nv_max(NV m, NV x)
 {
 #if defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 16 && CS_F32
     return __builtin_ia32_maxps(x, m);
@@ -51,7 +44,7 @@ CS_INLINE NV CS_FN(nv_max)(NV m, NV x)
 #elif defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 32
     return __builtin_ia32_maxpd256(x, m);
 #else
-    return CS_FN(nv_sel)(x > m, x, m);
+    return nv_sel(x > m, x, m);
 #endif
 }
 
@@ -61,25 +54,20 @@ CS_INLINE NV CS_FN(nv_max)(NV m, NV x)
  *   - Taylor polynomial of degree 7 (float) or 13 (double): truncation < 0.1 ulp,
  *   - scaling by 2^n done as two exact power-of-two multiplications, so results that fall in
  *     the subnormal range are rounded once, correctly;
- *   - exp(-inf) = 0, exp(+inf) = +inf, exp(NaN) = NaN, underflow gives 0.
- *   Measured against long double at 10^6 points over the whole range: below 1 ulp (0.99).
- *
- * Speed. A vector's exp is one long chain of dependent operations, and the loops that call it
- * are limited by that chain's latency, not by the number of operations: the out-of-order
- * window holds only a couple of vectors' chains (softmax of 4096 x 1000 doubles ran at about
- * one instruction per cycle). So the polynomial is evaluated in Estrin's scheme (powers of
- * r^2 combine independent pairs; a chain of 8 steps in float, 10 in double, instead of 14
- * and 26 in Horner's), kept in the form 1 + (r + r^2 Q(r)) so that the last rounding is that
- * of 1 + small. And when every lane's n is in the normal range (the common case), 2^n is
- * applied by adding n to the exponent bits of the polynomial, which gives exactly the bits
- * of the two multiplications; lanes near over- or underflow, infinities and NaN take the
- * general path (nv_exp_edge).
+ *   - exp(-inf) = 0, exp(+inf) = +inf, exp(NaN) = NaN, underflow gives 0;
+ *   - error below 1 ulp over the whole range.
+ * The polynomial is evaluated in Estrin's scheme (powers of r^2 combine independent pairs,
+ * which shortens the chain of dependent operations), in the form 1 + (r + r^2 Q(r)) so that
+ * the last rounding is that of 1 + small. Where every lane's n is in the normal range, 2^n
+ * is applied by adding n to the exponent bits of the polynomial, which gives exactly the
+ * bits of the two multiplications; lanes near over- or underflow, infinities and NaN take
+ * the general path (nv_exp_edge). The same operations in the same order on every path.
  *
  * 2^k for integral k (in the normal range) is made by adding 1.5 * 2^(mantissa bits), which
  * moves k into the low mantissa bits, and shifting it into the exponent field. */
 
 /* Whether any lane of a comparison mask is set. */
-CS_INLINE int CS_FN(nv_any)(NVI mask)
+CS_INLINE int nv_any(NVI mask)
 {
 #if defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 16
     typedef float v4f __attribute__((vector_size(16)));
@@ -104,7 +92,7 @@ CS_INLINE int CS_FN(nv_any)(NVI mask)
 #define CS_EXP_NMAX 127.0f
 
 /* n = round(x / ln2), with x / ln2 + magic (whose low bits hold n) in *t. */
-CS_INLINE NV CS_FN(nv_exp_n)(NV x, NV *t)
+CS_INLINE NV nv_exp_n(NV x, NV *t)
 {
     *t = x * 0x1.715476p0f + CS_EXP_MAGIC;
     return *t - CS_EXP_MAGIC;
@@ -112,7 +100,7 @@ CS_INLINE NV CS_FN(nv_exp_n)(NV x, NV *t)
 
 /* exp(x - n ln2), the reduced argument r = x - n ln2 in [-ln2/2, ln2/2] (float: Taylor of
  * degree 7). */
-CS_INLINE NV CS_FN(nv_exp_poly)(NV x, NV n)
+CS_INLINE NV nv_exp_poly(NV x, NV n)
 {
     NV r = x - n * 0.693359375f; /* exact: 9 significant bits times |n| <= 150 */
     r = r - n * -2.12194440e-4f;
@@ -129,14 +117,14 @@ CS_INLINE NV CS_FN(nv_exp_poly)(NV x, NV n)
 #define CS_EXP_NMIN -1021.0
 #define CS_EXP_NMAX 1023.0
 
-CS_INLINE NV CS_FN(nv_exp_n)(NV x, NV *t)
+CS_INLINE NV nv_exp_n(NV x, NV *t)
 {
     *t = x * 0x1.71547652b82fep0 + CS_EXP_MAGIC;
     return *t - CS_EXP_MAGIC;
 }
 
 /* exp(x - n ln2), as above (double: Taylor of degree 13). */
-CS_INLINE NV CS_FN(nv_exp_poly)(NV x, NV n)
+CS_INLINE NV nv_exp_poly(NV x, NV n)
 {
     NV r = x - n * 0x1.62e42fee00000p-1; /* exact: ln2_hi has 32 bits */
     r = r - n * 0x1.a39ef35793c76p-33;
@@ -152,49 +140,49 @@ CS_INLINE NV CS_FN(nv_exp_poly)(NV x, NV n)
 }
 #endif
 
-CS_INLINE NV CS_FN(nv_pow2)(NV k)
+CS_INLINE NV nv_pow2(NV k)
 {
     const NV biased = k + (CS_EXP_MAGIC + (CS_F32 ? 127 : 1023));
     return (NV)((NVI)biased << CS_EXP_MANT);
 }
 
 /* exp on every input: clamped to where the result is 0 or inf, then scaled in two steps. */
-__attribute__((noinline)) static NV CS_FN(nv_exp_edge)(NV x)
+__attribute__((noinline)) static NV nv_exp_edge(NV x)
 {
-    const NV lo = CS_FN(nv_splat)(CS_F32 ? -104 : -746), hi = CS_FN(nv_splat)(CS_F32 ? 89 : 710);
-    x = CS_FN(nv_sel)(x < lo, lo, x); /* NaN compares false and is kept */
-    x = CS_FN(nv_sel)(x > hi, hi, x);
+    const NV lo = nv_splat(CS_F32 ? -104 : -746), hi = nv_splat(CS_F32 ? 89 : 710);
+    x = nv_sel(x < lo, lo, x); /* NaN compares false and is kept */
+    x = nv_sel(x > hi, hi, x);
     NV t;
-    const NV n = CS_FN(nv_exp_n)(x, &t);
-    const NV p = CS_FN(nv_exp_poly)(x, n);
+    const NV n = nv_exp_n(x, &t);
+    const NV p = nv_exp_poly(x, n);
     const NV h = (n * (T)0.5 + CS_EXP_MAGIC) - CS_EXP_MAGIC; /* n split: both factors normal */
-    return (p * CS_FN(nv_pow2)(h)) * CS_FN(nv_pow2)(n - h);
+    return (p * nv_pow2(h)) * nv_pow2(n - h);
 }
 
 /* exp(x) = p 2^n where every lane's result is normal (the common case: n's bits are added to
  * p's exponent), else through nv_exp_edge. `normal` tests n's range; a NaN lane fails it. */
-CS_INLINE NV CS_FN(nv_exp_scaled)(NV x, NV n, NV t, NVI normal)
+CS_INLINE NV nv_exp_scaled(NV x, NV n, NV t, NVI normal)
 {
-    if (__builtin_expect(CS_FN(nv_any)(~normal), 0))
-        return CS_FN(nv_exp_edge)(x);
-    const NV p = CS_FN(nv_exp_poly)(x, n);
+    if (__builtin_expect(nv_any(~normal), 0))
+        return nv_exp_edge(x);
+    const NV p = nv_exp_poly(x, n);
     return (NV)((NVI)p + ((NVI)t << CS_EXP_MANT)); /* p 2^n: n in the exponent's bits */
 }
 
-CS_INLINE NV CS_FN(nv_exp)(NV x)
+CS_INLINE NV nv_exp(NV x)
 {
     NV t;
-    const NV n = CS_FN(nv_exp_n)(x, &t);
-    return CS_FN(nv_exp_scaled)(x, n, t, (n >= (T)CS_EXP_NMIN) & (n <= (T)CS_EXP_NMAX));
+    const NV n = nv_exp_n(x, &t);
+    return nv_exp_scaled(x, n, t, (n >= (T)CS_EXP_NMIN) & (n <= (T)CS_EXP_NMAX));
 }
 
 /* nv_exp of an argument that is <= 0 or NaN, as every softmax exponential exp(x - max) is:
  * the same bits, with only the lower end of the range tested (n <= 0 < CS_EXP_NMAX). */
-CS_INLINE NV CS_FN(nv_exp_nonpos)(NV x)
+CS_INLINE NV nv_exp_nonpos(NV x)
 {
     NV t;
-    const NV n = CS_FN(nv_exp_n)(x, &t);
-    return CS_FN(nv_exp_scaled)(x, n, t, (NVI)(n >= (T)CS_EXP_NMIN));
+    const NV n = nv_exp_n(x, &t);
+    return nv_exp_scaled(x, n, t, (NVI)(n >= (T)CS_EXP_NMIN));
 }
 #undef CS_EXP_MAGIC
 #undef CS_EXP_MANT
@@ -203,70 +191,69 @@ CS_INLINE NV CS_FN(nv_exp_nonpos)(NV x)
 
 #if CS_F32
 /* The lanes of the low and the high half, widened to double; and back (exact, and rounded to
- * nearest as a cast rounds). On x86 through the conversion instructions themselves: GCC 12
- * lowers a lane-by-lane loop into single-float loads and inserts, and __builtin_convertvector
- * of a half into two-lane conversions joined through the stack, several times slower than
- * the two instructions below. Not under clang-cl, whose immintrin.h may leave out the AVX
- * headers without /arch. */
+ * nearest as a cast rounds: the same values whichever way they are computed). On x86
+ * through the conversion instructions themselves, which compilers do not find in a
+ * lane-by-lane loop. Not under clang-cl, whose immintrin.h may leave out the AVX headers
+ * without /arch. */
 #if defined(CS_SIMD_X86_64) && !defined(_MSC_VER)
 #define CS_CVT_INTRINSICS 1
 #else
 #define CS_CVT_INTRINSICS 0
 #endif
 #if CS_CVT_INTRINSICS && CS_NATIVE_BYTES == 16
-CS_INLINE NVD CS_FN(nv_lo_d)(NV v) { return (NVD)_mm_cvtps_pd((__m128)v); }
-CS_INLINE NVD CS_FN(nv_hi_d)(NV v)
+CS_INLINE NVD nv_lo_d(NV v) { return (NVD)_mm_cvtps_pd((__m128)v); }
+CS_INLINE NVD nv_hi_d(NV v)
 {
     return (NVD)_mm_cvtps_pd(_mm_movehl_ps((__m128)v, (__m128)v));
 }
-CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
+CS_INLINE NV nv_from_d(NVD lo, NVD hi)
 {
     return (NV)_mm_movelh_ps(_mm_cvtpd_ps((__m128d)lo), _mm_cvtpd_ps((__m128d)hi));
 }
 #elif CS_CVT_INTRINSICS && CS_NATIVE_BYTES == 32
-CS_INLINE NVD CS_FN(nv_lo_d)(NV v)
+CS_INLINE NVD nv_lo_d(NV v)
 {
     return (NVD)_mm256_cvtps_pd(_mm256_castps256_ps128((__m256)v));
 }
-CS_INLINE NVD CS_FN(nv_hi_d)(NV v)
+CS_INLINE NVD nv_hi_d(NV v)
 {
     return (NVD)_mm256_cvtps_pd(_mm256_extractf128_ps((__m256)v, 1));
 }
-CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
+CS_INLINE NV nv_from_d(NVD lo, NVD hi)
 {
     return (NV)_mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps((__m256d)lo)),
                                     _mm256_cvtpd_ps((__m256d)hi), 1);
 }
 #elif CS_CVT_INTRINSICS && CS_NATIVE_BYTES == 64
-CS_INLINE NVD CS_FN(nv_lo_d)(NV v)
+CS_INLINE NVD nv_lo_d(NV v)
 {
     return (NVD)_mm512_cvtps_pd(_mm512_castps512_ps256((__m512)v));
 }
-CS_INLINE NVD CS_FN(nv_hi_d)(NV v)
+CS_INLINE NVD nv_hi_d(NV v)
 {
     return (NVD)_mm512_cvtps_pd(_mm512_extractf32x8_ps((__m512)v, 1));
 }
-CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
+CS_INLINE NV nv_from_d(NVD lo, NVD hi)
 {
     return (NV)_mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps((__m512d)lo)),
                                   _mm512_cvtpd_ps((__m512d)hi), 1);
 }
 #else
-CS_INLINE NVD CS_FN(nv_lo_d)(NV v)
+CS_INLINE NVD nv_lo_d(NV v)
 {
     NVD r;
     for (int i = 0; i < ND; i++)
         r[i] = (double)v[i];
     return r;
 }
-CS_INLINE NVD CS_FN(nv_hi_d)(NV v)
+CS_INLINE NVD nv_hi_d(NV v)
 {
     NVD r;
     for (int i = 0; i < ND; i++)
         r[i] = (double)v[i + ND];
     return r;
 }
-CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
+CS_INLINE NV nv_from_d(NVD lo, NVD hi)
 {
     NV v;
     for (int i = 0; i < ND; i++) {
@@ -287,16 +274,14 @@ CS_INLINE NV CS_FN(nv_from_d)(NVD lo, NVD hi)
  *   x = 2^k m with m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f / (2 + f):
  *   log(m) = 2 atanh(s) = f - (f^2/2 - s (f^2/2 + R(s^2))),
  * with R the minimax polynomial of fdlibm's e_log.c (its coefficients Lg1..Lg7 below), and
- * k ln2 added as a two-part constant. Error below 1 ulp against long double: 0.84 ulp for
- * the same operations in NumPy at 4 * 10^6 points from 1e-300 to 1e300 (libm's log: 0.52),
- * 0.81 ulp for this code through log_softmax at 1.9 * 10^6 normalisers in (1, 2]; the tests
- * check the log of the integers up to 10^5. Lanes that are not positive normal finite
- * numbers (0, subnormal, inf, NaN, negative) take libm's log. */
-typedef long long CS_FN(nvdi) __attribute__((vector_size(CS_NATIVE_BYTES)));
+ * k ln2 added as a two-part constant. Error below 1 ulp (the tests check the log of the
+ * integers up to 10^5). Lanes that are not positive normal finite numbers (0, subnormal,
+ * inf, NaN, negative) take libm's log. */
+typedef long long nvdi __attribute__((vector_size(CS_NATIVE_BYTES)));
 
-CS_INLINE NVD CS_FN(nvd_log)(NVD x)
+CS_INLINE NVD nvd_log(NVD x)
 {
-    typedef CS_FN(nvdi) vi;
+    typedef nvdi vi;
     const vi bits = (vi)x;
     const vi ok = (x >= 0x1p-1022) & (x <= 0x1.fffffffffffffp1023); /* NaN fails both */
     NVD m = (NVD)((bits & 0x000fffffffffffffLL) | 0x3ff0000000000000LL); /* [1, 2) */
@@ -314,7 +299,7 @@ CS_INLINE NVD CS_FN(nvd_log)(NVD x)
     const NVD t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)));
     const NVD r = t2 + t1, hfsq = 0.5 * f * f;
     NVD y = k * 0x1.62e42fee00000p-1 - ((hfsq - (s * (hfsq + r) + k * 0x1.a39ef35793c76p-33)) - f);
-    if (__builtin_expect(CS_FN(nv_any)((NVI)~ok), 0))
+    if (__builtin_expect(nv_any((NVI)~ok), 0))
         for (int i = 0; i < ND; i++)
             if (!ok[i])
                 y[i] = log(x[i]);
@@ -322,7 +307,7 @@ CS_INLINE NVD CS_FN(nvd_log)(NVD x)
 }
 
 /* nvd_log of one value. */
-CS_INLINE double CS_FN(log_d)(double x) { return CS_FN(nvd_log)((NVD){0} + x)[0]; }
+CS_INLINE double log_d(double x) { return nvd_log((NVD){0} + x)[0]; }
 
 /* ---- sums in the order of the 64-byte vectors ----------------------------------------- */
 
@@ -333,9 +318,9 @@ CS_INLINE double CS_FN(log_d)(double x) { return CS_FN(nvd_log)((NVD){0} + x)[0]
 typedef struct {
     NVD acc[NACC];
     cs_pairsum ps;
-} CS_FN(nsum);
+} nsum;
 
-CS_INLINE void CS_FN(nsum_init)(CS_FN(nsum) *s)
+CS_INLINE void nsum_init(nsum *s)
 {
     for (int q = 0; q < NACC; q++)
         s->acc[q] = (NVD){0};
@@ -343,7 +328,7 @@ CS_INLINE void CS_FN(nsum_init)(CS_FN(nsum) *s)
 }
 
 /* a0 + a1 of the 64-byte accumulators, as one cs_vd. */
-CS_INLINE cs_vd CS_FN(nsum_fold)(const CS_FN(nsum) *s)
+CS_INLINE cs_vd nsum_fold(const nsum *s)
 {
     double lanes[CS_WD];
     for (int q = 0; q < CS_WD / ND; q++) {
@@ -360,61 +345,61 @@ CS_INLINE cs_vd CS_FN(nsum_fold)(const CS_FN(nsum) *s)
 /* Add the native vector v of elements j .. j + NW - 1 (j % NW == 0). In a loop over the
  * pieces of a 64-byte step, j % TW is a constant of the unrolled loop, and the
  * accumulators stay in registers. */
-CS_INLINE void CS_FN(nsum_add)(CS_FN(nsum) *s, ptrdiff_t j, NV v)
+CS_INLINE void nsum_add(nsum *s, ptrdiff_t j, NV v)
 {
     const int q = (int)(j % TW) / ND;
 #if CS_F32
-    s->acc[q] += CS_FN(nv_lo_d)(v);
-    s->acc[q + 1] += CS_FN(nv_hi_d)(v);
+    s->acc[q] += nv_lo_d(v);
+    s->acc[q + 1] += nv_hi_d(v);
 #else
     s->acc[q] += v;
 #endif
 }
 
 /* Add the products of the native vectors u and v at j, each formed in double. */
-CS_INLINE void CS_FN(nsum_add_mul)(CS_FN(nsum) *s, ptrdiff_t j, NV u, NV v)
+CS_INLINE void nsum_add_mul(nsum *s, ptrdiff_t j, NV u, NV v)
 {
     const int q = (int)(j % TW) / ND;
 #if CS_F32
-    s->acc[q] += CS_FN(nv_lo_d)(u) * CS_FN(nv_lo_d)(v);
-    s->acc[q + 1] += CS_FN(nv_hi_d)(u) * CS_FN(nv_hi_d)(v);
+    s->acc[q] += nv_lo_d(u) * nv_lo_d(v);
+    s->acc[q + 1] += nv_hi_d(u) * nv_hi_d(v);
 #else
     s->acc[q] += u * v;
 #endif
 }
 
 /* Close a block of CS_SUM_BLOCK 64-byte steps when j (a multiple of TW) starts a new one. */
-CS_INLINE void CS_FN(nsum_step)(CS_FN(nsum) *s, ptrdiff_t j)
+CS_INLINE void nsum_step(nsum *s, ptrdiff_t j)
 {
     if (j != 0 && (j / TW) % CS_SUM_BLOCK == 0) {
-        cs_pairsum_push(&s->ps, CS_FN(nsum_fold)(s));
+        cs_pairsum_push(&s->ps, nsum_fold(s));
         for (int q = 0; q < NACC; q++)
             s->acc[q] = (NVD){0};
     }
 }
 
 /* Add the element v at j (past the last full native vector of the row). */
-CS_INLINE void CS_FN(nsum_add1)(CS_FN(nsum) *s, ptrdiff_t j, double v)
+CS_INLINE void nsum_add1(nsum *s, ptrdiff_t j, double v)
 {
     const int c = (int)(j % TW);
     s->acc[c / ND][c % ND] += v;
 }
 
-CS_INLINE double CS_FN(nsum_finish)(const CS_FN(nsum) *s)
+CS_INLINE double nsum_finish(const nsum *s)
 {
-    return cs_pairsum_finish(&s->ps, CS_FN(nsum_fold)(s));
+    return cs_pairsum_finish(&s->ps, nsum_fold(s));
 }
 
 /* The k < NW elements at p, padded with pad; and the first k lanes of v stored to p. */
-CS_INLINE NV CS_FN(nv_load_part)(const T *p, ptrdiff_t k, T pad)
+CS_INLINE NV nv_load_part(const T *p, ptrdiff_t k, T pad)
 {
     T buf[NW];
     for (int i = 0; i < NW; i++)
         buf[i] = i < k ? p[i] : pad;
-    return CS_FN(nv_load)(buf);
+    return nv_load(buf);
 }
 
-CS_INLINE void CS_FN(nv_store_part)(T *p, ptrdiff_t k, NV v)
+CS_INLINE void nv_store_part(T *p, ptrdiff_t k, NV v)
 {
     for (ptrdiff_t i = 0; i < k; i++)
         p[i] = v[i];

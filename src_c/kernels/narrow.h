@@ -1,4 +1,4 @@
-/* Template (see cs_instantiate.h), part of cs_rows_impl.h: the row primitives for narrow
+/* Kernel body (see kernel.h): the row primitives for narrow
  * rows (n <= CS_NARROW_MAX), processed NW rows at a time in columns.
  *
  * A narrow row fills less than a vector or two, so the row primitives would spend their
@@ -14,19 +14,15 @@
 
 #define CS_NARROW_MAX (2 * TW)
 
-/* What a store does to each column vector v of a group on its way out (declared once: this
- * template is included for every type and SIMD path): */
-#ifndef CS_NARROW_MAP_DECLARED
-#define CS_NARROW_MAP_DECLARED
+/* What a store does to each column vector v of a group on its way out: */
 enum {
     CS_MAP_NONE,   /* v */
     CS_MAP_SCALE,  /* v a (softmax: e / s) */
     CS_MAP_AFFINE, /* v a + b (the cross-entropy gradient) */
     CS_MAP_SHIFT   /* (v - a) - b (log_softmax: (x - m) - log s) */
 };
-#endif
 
-CS_INLINE NV CS_FN(narrow_map)(NV v, int op, NV a, NV b)
+CS_INLINE NV narrow_map(NV v, int op, NV a, NV b)
 {
     switch (op) {
     case CS_MAP_SCALE:
@@ -50,7 +46,7 @@ CS_INLINE NV CS_FN(narrow_map)(NV v, int op, NV a, NV b)
 
 /* v[0..NW-1] becomes its transpose (lane r of v[j] moves to lane j of v[r]): rounds of
  * interleaves, of single lanes, then pairs, then quadruples. */
-CS_INLINE void CS_FN(transpose_block)(NV *v)
+CS_INLINE void transpose_block(NV *v)
 {
 #if CS_NARROW_LANES == 2
     const NV a = __builtin_shufflevector(v[0], v[1], 0, 2);
@@ -88,30 +84,30 @@ CS_INLINE void CS_FN(transpose_block)(NV *v)
 /* Columns j0 .. j0 + NW - 1 of the NW rows at x (row stride n) into xt, and back. The load
  * also folds columns c0 .. NW - 1 of the block, in order, into the running max *m when m is
  * not NULL (the columns a block shares with the one before are not folded twice). */
-CS_INLINE void CS_FN(narrow_load_block)(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt, NV *m,
-                                        int c0)
+CS_INLINE void narrow_load_block(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt, NV *m,
+                                 int c0)
 {
     NV v[NW];
     for (int r = 0; r < NW; r++)
-        v[r] = CS_FN(nv_load)(x + r * n + j0);
-    CS_FN(transpose_block)(v);
+        v[r] = nv_load(x + r * n + j0);
+    transpose_block(v);
     for (int c = 0; c < NW; c++) {
-        CS_FN(nv_store)(xt + (j0 + c) * NW, v[c]);
+        nv_store(xt + (j0 + c) * NW, v[c]);
         if (m != NULL && c >= c0)
-            *m = CS_FN(nv_max)(*m, v[c]);
+            *m = nv_max(*m, v[c]);
     }
 }
 
 /* The store applies op to each column vector first (narrow_map). */
-CS_INLINE void CS_FN(narrow_store_block)(T *out, ptrdiff_t n, ptrdiff_t j0, const T *xt, int op,
-                                         NV a, NV b)
+CS_INLINE void narrow_store_block(T *out, ptrdiff_t n, ptrdiff_t j0, const T *xt, int op,
+                                  NV a, NV b)
 {
     NV v[NW];
     for (int c = 0; c < NW; c++)
-        v[c] = CS_FN(narrow_map)(CS_FN(nv_load)(xt + (j0 + c) * NW), op, a, b);
-    CS_FN(transpose_block)(v);
+        v[c] = narrow_map(nv_load(xt + (j0 + c) * NW), op, a, b);
+    transpose_block(v);
     for (int r = 0; r < NW; r++)
-        CS_FN(nv_store)(out + r * n + j0, v[r]);
+        nv_store(out + r * n + j0, v[r]);
 }
 
 #if CS_NARROW_LANES == 8
@@ -121,10 +117,9 @@ CS_INLINE void CS_FN(narrow_store_block)(T *out, ptrdiff_t n, ptrdiff_t j0, cons
  * vectors into the 4 columns, or back. A full overlapping block would transpose 8 columns
  * for these few. */
 #define CS_NARROW_HALF 1
-#define NH CS_FN(nh)
 typedef T NH __attribute__((vector_size(CS_NATIVE_BYTES / 2), aligned(sizeof(T))));
 
-CS_INLINE void CS_FN(transpose_half)(NV *v)
+CS_INLINE void transpose_half(NV *v)
 {
     NV t[4];
     for (int p = 0; p < 4; p += 2) {
@@ -138,29 +133,29 @@ CS_INLINE void CS_FN(transpose_half)(NV *v)
 }
 
 /* Columns j0 .. j0 + 3 of the 8 rows at x into xt, folding columns c0 .. 3 into *m. */
-CS_INLINE void CS_FN(narrow_load_half)(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt, NV *m,
-                                       int c0)
+CS_INLINE void narrow_load_half(const T *x, ptrdiff_t n, ptrdiff_t j0, T *xt, NV *m,
+                                int c0)
 {
     NV v[4];
     for (int r = 0; r < 4; r++)
         v[r] = __builtin_shufflevector(*(const NH *)(x + r * n + j0),
                                        *(const NH *)(x + (r + 4) * n + j0), 0, 1, 2, 3, 4, 5,
                                        6, 7);
-    CS_FN(transpose_half)(v);
+    transpose_half(v);
     for (int c = 0; c < 4; c++) {
-        CS_FN(nv_store)(xt + (j0 + c) * NW, v[c]);
+        nv_store(xt + (j0 + c) * NW, v[c]);
         if (m != NULL && c >= c0)
-            *m = CS_FN(nv_max)(*m, v[c]);
+            *m = nv_max(*m, v[c]);
     }
 }
 
-CS_INLINE void CS_FN(narrow_store_half)(T *out, ptrdiff_t n, ptrdiff_t j0, const T *xt, int op,
-                                        NV a, NV b)
+CS_INLINE void narrow_store_half(T *out, ptrdiff_t n, ptrdiff_t j0, const T *xt, int op,
+                                 NV a, NV b)
 {
     NV v[4];
     for (int c = 0; c < 4; c++)
-        v[c] = CS_FN(narrow_map)(CS_FN(nv_load)(xt + (j0 + c) * NW), op, a, b);
-    CS_FN(transpose_half)(v);
+        v[c] = narrow_map(nv_load(xt + (j0 + c) * NW), op, a, b);
+    transpose_half(v);
     for (int r = 0; r < 4; r++) {
         *(NH *)(out + r * n + j0) = __builtin_shufflevector(v[r], v[r], 0, 1, 2, 3);
         *(NH *)(out + (r + 4) * n + j0) = __builtin_shufflevector(v[r], v[r], 4, 5, 6, 7);
@@ -176,23 +171,23 @@ CS_INLINE void CS_FN(narrow_store_half)(T *out, ptrdiff_t n, ptrdiff_t j0, const
 /* xt[j * NW + r] = x[r * n + j] for the k <= NW rows at x; lanes r >= k get 0. When m is
  * not NULL it is set to the lanes' max over the columns, max_j x_rj (NaN ignored), folded
  * in column order as a loop over xt would fold it. */
-CS_INLINE void CS_FN(narrow_load)(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt, NV *m)
+CS_INLINE void narrow_load(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt, NV *m)
 {
     if (m != NULL)
-        *m = CS_FN(nv_splat)(-INFINITY);
+        *m = nv_splat(-INFINITY);
 #if CS_NARROW_TB
     if (k == NW && n >= NW) {
         ptrdiff_t j = 0;
         for (; j + NW <= n; j += NW)
-            CS_FN(narrow_load_block)(x, n, j, xt, m, 0);
+            narrow_load_block(x, n, j, xt, m, 0);
 #if CS_NARROW_HALF
         if (j < n && n - j <= NW / 2) { /* the last columns as a half block */
-            CS_FN(narrow_load_half)(x, n, n - NW / 2, xt, m, (int)(j - (n - NW / 2)));
+            narrow_load_half(x, n, n - NW / 2, xt, m, (int)(j - (n - NW / 2)));
             return;
         }
 #endif
         if (j < n) /* the last columns as one more block, overlapping the one before */
-            CS_FN(narrow_load_block)(x, n, n - NW, xt, m, (int)(j - (n - NW)));
+            narrow_load_block(x, n, n - NW, xt, m, (int)(j - (n - NW)));
         return;
     }
 #endif
@@ -201,32 +196,32 @@ CS_INLINE void CS_FN(narrow_load)(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt, N
             xt[j * NW + r] = r < k ? x[r * n + j] : 0;
     if (m != NULL)
         for (ptrdiff_t j = 0; j < n; j++)
-            *m = CS_FN(nv_max)(*m, CS_FN(nv_load)(xt + j * NW));
+            *m = nv_max(*m, nv_load(xt + j * NW));
 }
 
 /* The inverse of narrow_load for the first k lanes, each column vector v stored as
  * narrow_map(v, op, a, b). */
-CS_INLINE void CS_FN(narrow_store)(T *out, ptrdiff_t n, ptrdiff_t k, T *xt, int op, NV a, NV b)
+CS_INLINE void narrow_store(T *out, ptrdiff_t n, ptrdiff_t k, T *xt, int op, NV a, NV b)
 {
 #if CS_NARROW_TB
     if (k == NW && n >= NW) {
         ptrdiff_t j = 0;
         for (; j + NW <= n; j += NW)
-            CS_FN(narrow_store_block)(out, n, j, xt, op, a, b);
+            narrow_store_block(out, n, j, xt, op, a, b);
 #if CS_NARROW_HALF
         if (j < n && n - j <= NW / 2) { /* overlapping too when fewer than NW / 2 are left */
-            CS_FN(narrow_store_half)(out, n, n - NW / 2, xt, op, a, b);
+            narrow_store_half(out, n, n - NW / 2, xt, op, a, b);
             return;
         }
 #endif
         if (j < n) /* overlapping: its first columns are stored again, with the same values */
-            CS_FN(narrow_store_block)(out, n, n - NW, xt, op, a, b);
+            narrow_store_block(out, n, n - NW, xt, op, a, b);
         return;
     }
 #endif
     if (op != CS_MAP_NONE)
         for (ptrdiff_t j = 0; j < n; j++)
-            CS_FN(nv_store)(xt + j * NW, CS_FN(narrow_map)(CS_FN(nv_load)(xt + j * NW), op, a, b));
+            nv_store(xt + j * NW, narrow_map(nv_load(xt + j * NW), op, a, b));
     for (ptrdiff_t r = 0; r < k; r++)
         for (ptrdiff_t j = 0; j < n; j++)
             out[r * n + j] = xt[j * NW + r];
@@ -235,11 +230,11 @@ CS_INLINE void CS_FN(narrow_store)(T *out, ptrdiff_t n, ptrdiff_t k, T *xt, int 
 /* The sums of a group, one double per lane: lanes h*ND .. h*ND + ND - 1 in s[h]. */
 typedef struct {
     NVD s[NW / ND];
-} CS_FN(narrow_sums);
+} narrow_sums;
 
 /* acc[c][h]: the running sum of logical lane c of the row primitives (element j goes to
  * c = j % TW), for the rows of half h of the group (lanes h*ND .. h*ND + ND - 1). */
-CS_INLINE void CS_FN(narrow_acc_zero)(NVD acc[TW][NW / ND])
+CS_INLINE void narrow_acc_zero(NVD acc[TW][NW / ND])
 {
     for (ptrdiff_t c = 0; c < TW; c++)
         for (int h = 0; h < NW / ND; h++)
@@ -247,19 +242,19 @@ CS_INLINE void CS_FN(narrow_acc_zero)(NVD acc[TW][NW / ND])
 }
 
 /* Column j's values, widened to double, added to logical lane j % TW. */
-CS_INLINE void CS_FN(narrow_acc_add)(NVD acc[TW][NW / ND], ptrdiff_t j, NV v)
+CS_INLINE void narrow_acc_add(NVD acc[TW][NW / ND], ptrdiff_t j, NV v)
 {
 #if CS_F32
-    acc[j % TW][0] += CS_FN(nv_lo_d)(v);
-    acc[j % TW][1] += CS_FN(nv_hi_d)(v);
+    acc[j % TW][0] += nv_lo_d(v);
+    acc[j % TW][1] += nv_hi_d(v);
 #else
     acc[j % TW][0] += v;
 #endif
 }
 
 /* The sums from the accumulators as the row primitives fold theirs: b_l = a0[l] + a1[l] (for
- * double a1 is zero), then cs_hsumd's tree. */
-CS_INLINE void CS_FN(narrow_fold)(NVD acc[TW][NW / ND], CS_FN(narrow_sums) *sums)
+ * double a1 is zero), then the fold of cs_hsumd (CS_FOLD8). */
+CS_INLINE void narrow_fold(NVD acc[TW][NW / ND], narrow_sums *sums)
 {
     for (int h = 0; h < NW / ND; h++) {
         NVD b[CS_WD];
@@ -269,93 +264,93 @@ CS_INLINE void CS_FN(narrow_fold)(NVD acc[TW][NW / ND], CS_FN(narrow_sums) *sums
 #else
             b[l] = acc[l][h] + (NVD){0};
 #endif
-        sums->s[h] = ((b[0] + b[4]) + (b[2] + b[6])) + ((b[1] + b[5]) + (b[3] + b[7]));
+        sums->s[h] = CS_FOLD8(b); /* as cs_hsumd folds a row's lanes */
     }
 }
 
 /* Per lane r of the column buffer xt (n columns), given m_r = max_j x_rj (narrow_load):
  * e_rj = exp(x_rj - m_r), stored to et when et is not NULL (et may be xt); and
  * s_r = sum_j e_rj, summed in the order of row_expsum (see the top of this file). */
-CS_INLINE void CS_FN(narrow_expsum)(const T *xt, T *et, ptrdiff_t n, NV m,
-                                    CS_FN(narrow_sums) *sums)
+CS_INLINE void narrow_expsum(const T *xt, T *et, ptrdiff_t n, NV m,
+                             narrow_sums *sums)
 {
     NVD acc[TW][NW / ND];
-    CS_FN(narrow_acc_zero)(acc);
+    narrow_acc_zero(acc);
     for (ptrdiff_t j = 0; j < n; j++) {
-        NV e = CS_FN(nv_exp_nonpos)(CS_FN(nv_load)(xt + j * NW) - m);
+        NV e = nv_exp_nonpos(nv_load(xt + j * NW) - m);
         if (et != NULL)
-            CS_FN(nv_store)(et + j * NW, e);
-        CS_FN(narrow_acc_add)(acc, j, e);
+            nv_store(et + j * NW, e);
+        narrow_acc_add(acc, j, e);
     }
-    CS_FN(narrow_fold)(acc, sums);
+    narrow_fold(acc, sums);
 }
 
 /* Per lane: sum_j y_rj dy_rj (each product formed in double), in the order of row_dot. */
-CS_INLINE void CS_FN(narrow_dot)(const T *yt, const T *dyt, ptrdiff_t n,
-                                 CS_FN(narrow_sums) *sums)
+CS_INLINE void narrow_dot(const T *yt, const T *dyt, ptrdiff_t n,
+                          narrow_sums *sums)
 {
     NVD acc[TW][NW / ND];
-    CS_FN(narrow_acc_zero)(acc);
+    narrow_acc_zero(acc);
     for (ptrdiff_t j = 0; j < n; j++) {
-        const NV u = CS_FN(nv_load)(yt + j * NW), v = CS_FN(nv_load)(dyt + j * NW);
+        const NV u = nv_load(yt + j * NW), v = nv_load(dyt + j * NW);
 #if CS_F32
-        acc[j % TW][0] += CS_FN(nv_lo_d)(u) * CS_FN(nv_lo_d)(v);
-        acc[j % TW][1] += CS_FN(nv_hi_d)(u) * CS_FN(nv_hi_d)(v);
+        acc[j % TW][0] += nv_lo_d(u) * nv_lo_d(v);
+        acc[j % TW][1] += nv_hi_d(u) * nv_hi_d(v);
 #else
         acc[j % TW][0] += u * v;
 #endif
     }
-    CS_FN(narrow_fold)(acc, sums);
+    narrow_fold(acc, sums);
 }
 
 /* Per lane: sum_j x_rj, in the order of row_sum. */
-CS_INLINE void CS_FN(narrow_sum)(const T *xt, ptrdiff_t n, CS_FN(narrow_sums) *sums)
+CS_INLINE void narrow_sum(const T *xt, ptrdiff_t n, narrow_sums *sums)
 {
     NVD acc[TW][NW / ND];
-    CS_FN(narrow_acc_zero)(acc);
+    narrow_acc_zero(acc);
     for (ptrdiff_t j = 0; j < n; j++)
-        CS_FN(narrow_acc_add)(acc, j, CS_FN(nv_load)(xt + j * NW));
-    CS_FN(narrow_fold)(acc, sums);
+        narrow_acc_add(acc, j, nv_load(xt + j * NW));
+    narrow_fold(acc, sums);
 }
 
 /* The lanes of numerator / s, each rounded from double to T as a scalar would be. */
-CS_INLINE NV CS_FN(narrow_ratio)(const CS_FN(narrow_sums) *sums, double numerator)
+CS_INLINE NV narrow_ratio(const narrow_sums *sums, double numerator)
 {
 #if CS_F32
-    return CS_FN(nv_from_d)(numerator / sums->s[0], numerator / sums->s[1]);
+    return nv_from_d(numerator / sums->s[0], numerator / sums->s[1]);
 #else
     return numerator / sums->s[0];
 #endif
 }
 
 /* Lane r's sum, and whether its row is defined (as row_normalizer decides). */
-CS_INLINE double CS_FN(narrow_sum_at)(const CS_FN(narrow_sums) *sums, int r)
+CS_INLINE double narrow_sum_at(const narrow_sums *sums, int r)
 {
     return sums->s[r / ND][r % ND];
 }
 
-CS_INLINE int CS_FN(narrow_defined)(NV m, const CS_FN(narrow_sums) *sums, int r)
+CS_INLINE int narrow_defined(NV m, const narrow_sums *sums, int r)
 {
-    const double s = CS_FN(narrow_sum_at)(sums, r);
+    const double s = narrow_sum_at(sums, r);
     return m[r] > -INFINITY && m[r] < INFINITY && s == s;
 }
 
 /* Whether every lane's row is defined (the common case, tested with vector compares). */
-CS_INLINE int CS_FN(narrow_all_defined)(NV m, const CS_FN(narrow_sums) *sums)
+CS_INLINE int narrow_all_defined(NV m, const narrow_sums *sums)
 {
-    if (CS_FN(nv_any)(~((m > -INFINITY) & (m < INFINITY))))
+    if (nv_any(~((m > -INFINITY) & (m < INFINITY))))
         return 0;
     for (int h = 0; h < NW / ND; h++)
-        if (CS_FN(nv_any)((NVI)(sums->s[h] != sums->s[h])))
+        if (nv_any((NVI)(sums->s[h] != sums->s[h])))
             return 0;
     return 1;
 }
 
 /* logs[r] = log_d(s_r) for every lane r of the group, by vectors of ND sums. */
-CS_INLINE void CS_FN(narrow_logs)(const CS_FN(narrow_sums) *sums, double logs[NW])
+CS_INLINE void narrow_logs(const narrow_sums *sums, double logs[NW])
 {
     for (int h = 0; h < NW / ND; h++) {
-        const NVD ls = CS_FN(nvd_log)(sums->s[h]);
+        const NVD ls = nvd_log(sums->s[h]);
         for (int l = 0; l < ND; l++)
             logs[h * ND + l] = ls[l];
     }

@@ -1,0 +1,137 @@
+/* Kernel body (see kernel.h): the row primitives every softmax-like kernel is built from.
+ * One row is n contiguous elements, processed in native vectors (vec.h); the
+ * tail (n % NW elements) goes through a padded vector, so every element sees the same
+ * arithmetic. Every sum is accumulated in double in the lanes of the 64-byte vectors of
+ * cs_simd.h, in blocks merged pairwise (cs_pairsum), and reduced in a fixed order, so no
+ * sum depends on the instruction set. */
+
+/* Largest element, NaN ignored; -inf when every element is -inf or NaN. */
+CS_INLINE T row_max(const T *x, ptrdiff_t n)
+{
+    NV m0 = nv_splat(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
+    ptrdiff_t j = 0;
+    for (; j + 4 * NW <= n; j += 4 * NW) {
+        m0 = nv_max(m0, nv_load(x + j));
+        m1 = nv_max(m1, nv_load(x + j + NW));
+        m2 = nv_max(m2, nv_load(x + j + 2 * NW));
+        m3 = nv_max(m3, nv_load(x + j + 3 * NW));
+    }
+    for (; j + NW <= n; j += NW)
+        m0 = nv_max(m0, nv_load(x + j));
+    m0 = nv_max(nv_max(m0, m1), nv_max(m2, m3));
+    T m = -INFINITY;
+    for (int l = 0; l < NW; l++)
+        m = m0[l] > m ? m0[l] : m;
+    for (; j < n; j++)
+        m = x[j] > m ? x[j] : m;
+    return m;
+}
+
+/* sum_j exp(x_j - m), with exp(x_j - m) stored to e when e is not NULL (e may be x); m is
+ * the row's max, so every argument is <= 0 or NaN. When next is not NULL, the n values
+ * there (the next row) are prefetched, a 64-byte line per TW elements: the row max, which
+ * streams the row in, then finds it in cache instead of waiting on memory. */
+CS_INLINE double row_expsum(const T *x, T *e, ptrdiff_t n, T m, const T *next)
+{
+    nsum s;
+    nsum_init(&s);
+    const NV vm = nv_splat(m);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW) {
+        if (next != NULL)
+            __builtin_prefetch(next + j, 0, 2);
+        nsum_step(&s, j);
+        for (int p = 0; p < TW; p += NW) {
+            NV v = nv_exp_nonpos(nv_load(x + j + p) - vm);
+            if (e != NULL)
+                nv_store(e + j + p, v);
+            nsum_add(&s, p, v);
+        }
+    }
+    for (; j + NW <= n; j += NW) {
+        NV v = nv_exp_nonpos(nv_load(x + j) - vm);
+        if (e != NULL)
+            nv_store(e + j, v);
+        nsum_add(&s, j, v);
+    }
+    if (j < n) {
+        NV v = nv_exp_nonpos(nv_load_part(x + j, n - j, -INFINITY) - vm);
+        if (e != NULL)
+            nv_store_part(e + j, n - j, v);
+        for (ptrdiff_t k = 0; j + k < n; k++)
+            nsum_add1(&s, j + k, (double)v[k]);
+    }
+    return nsum_finish(&s);
+}
+
+/* sum_j x_j */
+CS_INLINE double row_sum(const T *x, ptrdiff_t n)
+{
+    nsum s;
+    nsum_init(&s);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW) {
+        nsum_step(&s, j);
+        for (int p = 0; p < TW; p += NW)
+            nsum_add(&s, p, nv_load(x + j + p));
+    }
+    for (; j + NW <= n; j += NW)
+        nsum_add(&s, j, nv_load(x + j));
+    for (; j < n; j++)
+        nsum_add1(&s, j, (double)x[j]);
+    return nsum_finish(&s);
+}
+
+/* sum_j a_j b_j, each product formed in double */
+CS_INLINE double row_dot(const T *a, const T *b, ptrdiff_t n)
+{
+    nsum s;
+    nsum_init(&s);
+    ptrdiff_t j = 0;
+    for (; j + TW <= n; j += TW) {
+        nsum_step(&s, j);
+        for (int p = 0; p < TW; p += NW)
+            nsum_add_mul(&s, p, nv_load(a + j + p), nv_load(b + j + p));
+    }
+    for (; j + NW <= n; j += NW)
+        nsum_add_mul(&s, j, nv_load(a + j), nv_load(b + j));
+    for (; j < n; j++)
+        nsum_add1(&s, j, (double)a[j] * (double)b[j]);
+    return nsum_finish(&s);
+}
+
+CS_INLINE void row_fill(T *out, ptrdiff_t n, T value)
+{
+    for (ptrdiff_t j = 0; j < n; j++)
+        out[j] = value;
+}
+
+/* out_j = e_j * s */
+CS_INLINE void row_scale(T *e, ptrdiff_t n, T s)
+{
+    const NV vs = nv_splat(s);
+    ptrdiff_t j = 0;
+    for (; j + NW <= n; j += NW)
+        nv_store(e + j, nv_load(e + j) * vs);
+    if (j < n)
+        nv_store_part(e + j, n - j, nv_load_part(e + j, n - j, 0) * vs);
+}
+
+/* The shared front half of softmax and log-softmax of one row: the max m and
+ * S = sum_j exp(x_j - m) (exp values stored to e when e is not NULL; the next row, when not
+ * NULL, prefetched meanwhile).
+ * Returns 0 when the row is undefined (every entry -inf, or any +inf or NaN): the
+ * caller then writes NaN, as PyTorch and SciPy do. */
+CS_INLINE int row_normalizer(const T *x, T *e, ptrdiff_t n, T *m_out, double *s_out,
+                             const T *next)
+{
+    T m = row_max(x, n);
+    if (!(m > -INFINITY && m < INFINITY))
+        return 0;
+    double s = row_expsum(x, e, n, m, next);
+    if (s != s)
+        return 0;
+    *m_out = m;
+    *s_out = s;
+    return 1;
+}
