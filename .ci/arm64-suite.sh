@@ -63,11 +63,8 @@ command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     as_root_apt "dpkg --add-architecture arm64"
     dpkg --add-architecture arm64
-    updated=0
-else
-    updated=1
 fi
-if [ "${#need[@]}" -gt 0 ] || [ "$updated" -eq 0 ]; then
+if [ "${#need[@]}" -gt 0 ] || ! apt-cache show python3.11:arm64 >/dev/null 2>&1; then
     as_root_apt "apt-get update, apt-get install ${need[*]:-}"
     log "apt-get update; installing: ${need[*]:-nothing}"
     nice -n 19 apt-get update -qq
@@ -87,7 +84,8 @@ sysroot="$env_dir/sysroot"
 # tests' subprocesses would not all pass on.
 site="$sysroot/usr/lib/python3/dist-packages"
 if [ ! -e "$env_dir/.complete" ]; then
-    # one environment per list (the whole suite's is a superset); none left half made
+    # one environment per list of packages (the kernel files' and the whole suite's); one
+    # left half made by an interrupted run is made again
     rm -rf "$env_dir"
     mkdir -p "$env_dir/debs" "$sysroot"
     log "downloading ${#debs[@]} Debian arm64 packages"
@@ -147,8 +145,9 @@ log "cross-compiling the extension ($ext_suffix)"
     exit 1
 }
 so=$(echo "$tree"/csoftmax/_core"$ext_suffix")
-if ! file -b "$so" | grep -q 'ARM aarch64'; then
-    echo "not an aarch64 extension: $(file -b "$so")" >&2
+machine=$(readelf -h "$so" | sed -n 's/^ *Machine: *//p')
+if [ "$machine" != AArch64 ]; then
+    echo "not an aarch64 extension: $so is for $machine" >&2
     exit 1
 fi
 export PYTHONPATH="$tree"
