@@ -75,7 +75,7 @@ if [ "${#need[@]}" -gt 0 ] || ! apt-cache show python3.11:arm64 >/dev/null 2>&1;
 fi
 
 # -- the aarch64 Python and wheels, cached by their lists -------------------------------------
-cache=${CSOFTMAX_ARM64_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/csoftmax-arm64}
+cache=${CSOFTMAX_ARM64_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/csoftmax-arm64}
 key=$(printf '%s\n' layout-2 "${debs[@]}" -- "${wheels[@]}" | sha256sum | cut -c1-16)
 env_dir="$cache/$key"
 sysroot="$env_dir/sysroot"
