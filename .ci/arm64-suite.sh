@@ -178,7 +178,7 @@ cd "$tree"
 mkdir -p "$work/bin"
 ln -s "$(command -v aarch64-linux-gnu-objdump)" "$work/bin/objdump"
 set +e
-PATH="$work/bin:$PATH" OMP_NUM_THREADS=2 "$py" -m pytest -q -p no:cacheprovider "${files[@]}" "${pytest_args[@]}"
+PATH="$work/bin:$PATH" "$py" -m pytest -q -p no:cacheprovider "${files[@]}" "${pytest_args[@]}"
 status=$?
 set -e
 log "done, pytest exit status $status"
