@@ -16,6 +16,11 @@ The build never uses -ffast-math (it would switch the process to flush-to-zero a
 NaN/inf handling) and never -march=native (the wheel must run on any CPU of its
 architecture): on x86-64 the AVX2/AVX-512 code is compiled in files of its own and chosen at run
 time. CSOFTMAX_NATIVE=1 opts in to -march=native.
+
+Release builds carry no debug information: -g0 comes after Python's own CFLAGS, which often
+hold -g. CSOFTMAX_DEBUG=1, `build_ext --debug`, or a -g option in the CFLAGS environment
+variable (as the sanitizer builds set) keeps it, for a debugger or a profiler that reads
+source lines.
 """
 
 import glob
@@ -141,6 +146,7 @@ class BuildExt(build_ext):
             libdir = os.path.join(cc["llvm"], "lib")
             return CLANG_CL_FLAGS, ["/openmp"], [f"/LIBPATH:{libdir}", "libomp.lib"]
         flags = list(C_FLAGS)
+        flags.append("-g" if self._debug_info() else "-g0")
         if _env_true("CSOFTMAX_NATIVE"):
             flags.append("-march=native")
         if cc["name"] == "apple-clang":
@@ -150,6 +156,11 @@ class BuildExt(build_ext):
             lib = [f"-L{prefix}/lib", f"-Wl,-rpath,{prefix}/lib"] if prefix else []
             return flags, ["-Xpreprocessor", "-fopenmp"] + inc, lib + ["-lomp"]
         return flags, ["-fopenmp"], ["-fopenmp"]
+
+    def _debug_info(self):
+        """Whether to keep debug information (see the module docstring)."""
+        asked = [f for f in os.environ.get("CFLAGS", "").split() if f.startswith("-g")]
+        return bool(self.debug or _env_true("CSOFTMAX_DEBUG") or (asked and asked[-1] != "-g0"))
 
     # -- OpenMP -------------------------------------------------------------------------------
 
@@ -261,7 +272,7 @@ class BuildExt(build_ext):
 
     def _build_key(self, ext):
         env = ("CC", "CFLAGS", "CPPFLAGS", "LDFLAGS", "CSOFTMAX_NO_OPENMP", "CSOFTMAX_OPENMP",
-               "CSOFTMAX_NATIVE")
+               "CSOFTMAX_NATIVE", "CSOFTMAX_DEBUG")
         return {
             "python": sys.version,
             "numpy": np.__version__,
