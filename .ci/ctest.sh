@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The C kernels and their C-level tests (tests/c/test_kernels.c), without Python, per target:
+# The C kernels and their C-level tests, without Python, per target: tests/c/test_kernels.c
+# (each kernel against a scalar reference) and tests/c/test_narrow.c (narrow rows byte for
+# byte against the row loop, with the kernels compiled a second time with -DCS_FORCE_ROW_PATH):
 #
 #   bash .ci/ctest.sh clang arm64      # what CI runs
 #   bash .ci/ctest.sh gcc gcc-11 clang arm64
@@ -66,13 +68,22 @@ for t in "${targets[@]}"; do
         out="$work/$t-$omp"
         mkdir -p "$out"
         start=$SECONDS
+        mkdir -p "$out/rowpath"
         for src in "${sources[@]}"; do
             obj=$(basename "${src%.c}").o
             "$cc" "${flags[@]}" "${extra[@]}" -c "$src" -o "$out/$obj"
         done
+        # the kernels again with every row through the row loop, for tests/c/test_narrow.c
+        for src in src_c/kernels/*.c; do
+            obj=$(basename "${src%.c}").o
+            "$cc" "${flags[@]}" "${extra[@]}" -DCS_FORCE_ROW_PATH -c "$src" -o "$out/rowpath/$obj"
+        done
         "$cc" "${flags[@]}" "${extra[@]}" tests/c/test_kernels.c "$out"/*.o -lm -o "$out/test_kernels"
+        "$cc" "${flags[@]}" "${extra[@]}" tests/c/test_narrow.c "$out"/*.o "$out"/rowpath/*.o -lm \
+            -o "$out/test_narrow"
         echo "--- $t, $omp: compiled in $((SECONDS - start)) s${runner:+; running under ${runner[0]}}"
         OMP_NUM_THREADS=2 "${runner[@]}" "$out/test_kernels" || failed=1
+        "${runner[@]}" "$out/test_narrow" || failed=1
     done
     # Each kernel object holds one dtype on one path (src_c/kernels/<dtype>_<path>.c), its
     # exported kernels suffixed with the path.

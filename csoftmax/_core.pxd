@@ -67,23 +67,26 @@ cdef extern from "cs_xent.h" nogil:
         int64_t ignore_index
         double label_smoothing
         int reduction
+    ctypedef struct cs_xent_out:
+        double *loss_rows
+        double loss
     int cs_xent_hard_f32(const float *logits, const int64_t *target, const cs_xent_opts *opts,
-                         double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
+                         cs_xent_out *out, float *grad, ptrdiff_t n_rows,
                          ptrdiff_t n_cols, int n_threads)
     int cs_xent_hard_f64(const double *logits, const int64_t *target, const cs_xent_opts *opts,
-                         double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
+                         cs_xent_out *out, double *grad, ptrdiff_t n_rows,
                          ptrdiff_t n_cols, int n_threads)
     int cs_xent_soft_f32(const float *logits, const float *target_prob,
-                         const cs_xent_opts *opts, double *loss_rows, double *loss, float *grad,
+                         const cs_xent_opts *opts, cs_xent_out *out, float *grad,
                          ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
     int cs_xent_soft_f64(const double *logits, const double *target_prob,
-                         const cs_xent_opts *opts, double *loss_rows, double *loss,
+                         const cs_xent_opts *opts, cs_xent_out *out,
                          double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
     int cs_sigmoid_xent_f32(const float *logits, const float *target,
-                            const double *sample_weight, double *loss_rows, double *loss,
+                            const double *sample_weight, cs_xent_out *out,
                             float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
     int cs_sigmoid_xent_f64(const double *logits, const double *target,
-                            const double *sample_weight, double *loss_rows, double *loss,
+                            const double *sample_weight, cs_xent_out *out,
                             double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
 
 

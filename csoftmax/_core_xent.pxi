@@ -13,7 +13,9 @@ cdef int _xent_kernel(cnp.ndarray z, cnp.ndarray target, cs_xent_opts *o,
     returns its status. The caller checked the layout of every array."""
     cdef const void *pz = cnp.PyArray_DATA(z)
     cdef const void *pt = cnp.PyArray_DATA(target)
-    cdef double *pl = <double *>cnp.PyArray_DATA(loss_rows)
+    cdef cs_xent_out out
+    out.loss_rows = <double *>cnp.PyArray_DATA(loss_rows)
+    out.loss = loss[0]
     cdef void *g = NULL if grad is None else cnp.PyArray_DATA(grad)
     cdef ptrdiff_t n = cnp.PyArray_DIMS(z)[0], c = cnp.PyArray_DIMS(z)[1]
     cdef bint hard = cnp.PyArray_TYPE(target) == cnp.NPY_INT64
@@ -21,15 +23,16 @@ cdef int _xent_kernel(cnp.ndarray z, cnp.ndarray target, cs_xent_opts *o,
     cdef int status
     with nogil:
         if hard:
-            status = (cs_xent_hard_f32(<const float *>pz, <const int64_t *>pt, o, pl, loss,
+            status = (cs_xent_hard_f32(<const float *>pz, <const int64_t *>pt, o, &out,
                                        <float *>g, n, c, n_threads) if f32 else
-                      cs_xent_hard_f64(<const double *>pz, <const int64_t *>pt, o, pl, loss,
+                      cs_xent_hard_f64(<const double *>pz, <const int64_t *>pt, o, &out,
                                        <double *>g, n, c, n_threads))
         else:
-            status = (cs_xent_soft_f32(<const float *>pz, <const float *>pt, o, pl, loss,
+            status = (cs_xent_soft_f32(<const float *>pz, <const float *>pt, o, &out,
                                        <float *>g, n, c, n_threads) if f32 else
-                      cs_xent_soft_f64(<const double *>pz, <const double *>pt, o, pl, loss,
+                      cs_xent_soft_f64(<const double *>pz, <const double *>pt, o, &out,
                                        <double *>g, n, c, n_threads))
+    loss[0] = out.loss
     return status
 
 

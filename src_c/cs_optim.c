@@ -33,24 +33,27 @@ double cs_optim_learning_rate(const cs_optim *o)
     return o->learning_rate;
 }
 
-int cs_optim_update_f32(const cs_optim *opt, float *p, const float *grad, float *s1, float *s2,
+int cs_optim_update_f32(const cs_optim *opt, float *p, const float *grad, float *const *state,
                         ptrdiff_t n, double l2, double *sq_norm, int n_threads)
 {
     if (opt->kind != CS_OPTIM_SGD && opt->kind != CS_OPTIM_ADAM)
         return CS_EINVAL;
     *sq_norm = sum_squares_f32[cs_simd_level()](p, n);
-    const cs_sweep_args a = {opt, p, s1, s2, grad, l2};
+    const cs_sweep_args a = {opt, p, state[0], opt->kind == CS_OPTIM_ADAM ? state[1] : NULL,
+                             grad, l2};
     cs_run_rows(optim_sweep_f32[cs_simd_level()], &a, n, CS_OPTIM_WORK, n_threads);
     return CS_OK;
 }
 
-int cs_optim_update_f64(const cs_optim *opt, double *p, const double *grad, double *s1,
-                        double *s2, ptrdiff_t n, double l2, double *sq_norm, int n_threads)
+int cs_optim_update_f64(const cs_optim *opt, double *p, const double *grad,
+                        double *const *state, ptrdiff_t n, double l2, double *sq_norm,
+                        int n_threads)
 {
     if (opt->kind != CS_OPTIM_SGD && opt->kind != CS_OPTIM_ADAM)
         return CS_EINVAL;
     *sq_norm = sum_squares_f64[cs_simd_level()](p, n);
-    const cs_sweep_args a = {opt, p, s1, s2, grad, l2};
+    const cs_sweep_args a = {opt, p, state[0], opt->kind == CS_OPTIM_ADAM ? state[1] : NULL,
+                             grad, l2};
     cs_run_rows(optim_sweep_f64[cs_simd_level()], &a, n, CS_OPTIM_WORK, n_threads);
     return CS_OK;
 }

@@ -38,15 +38,16 @@ void cs_optim_begin_step(cs_optim *opt);
  * last step (the initial rate before the first). */
 double cs_optim_learning_rate(const cs_optim *opt);
 
-/* Update n parameters p with their gradient and state arrays s1 (velocity, or Adam's first
- * moment) and s2 (Adam's second moment; unused by SGD), with the L2 term l2 * p added to the
- * gradient. *sq_norm receives sum(p^2) of the parameters before the step, in double.
+/* Update n parameters p with their gradient and state arrays state[0] (velocity, or Adam's
+ * first moment) and state[1] (Adam's second moment; not read by SGD, which takes a one-element
+ * state), each of n elements, with the L2 term l2 * p added to the gradient. *sq_norm receives sum(p^2) of the parameters before the step, in double.
  * Nothing may alias. The update is split over up to n_threads threads (cs_run_rows); every
  * element is computed on its own, so the result is the same for any n_threads. Returns
  * CS_OK, or CS_EINVAL for an unknown kind. */
-int cs_optim_update_f32(const cs_optim *opt, float *p, const float *grad, float *s1, float *s2,
+int cs_optim_update_f32(const cs_optim *opt, float *p, const float *grad, float *const *state,
                         ptrdiff_t n, double l2, double *sq_norm, int n_threads);
-int cs_optim_update_f64(const cs_optim *opt, double *p, const double *grad, double *s1,
-                        double *s2, ptrdiff_t n, double l2, double *sq_norm, int n_threads);
+int cs_optim_update_f64(const cs_optim *opt, double *p, const double *grad,
+                        double *const *state, ptrdiff_t n, double l2, double *sq_norm,
+                        int n_threads);
 
 #endif

@@ -57,12 +57,12 @@ typedef struct {
 } cs_xent_kernels;
 
 static int xent(cs_xent_kernels k, cs_xent_args *args, const cs_xent_opts *o, ptrdiff_t n_rows,
-                int n_threads, double *loss)
+                int n_threads, cs_xent_out *out)
 {
     const int64_t *target = args->target;
     const ptrdiff_t n_cols = args->n_cols;
     ptrdiff_t n_ignored;
-    if ((target == NULL && args->target_dense == NULL) || args->loss_rows == NULL || loss == NULL)
+    if ((target == NULL && args->target_dense == NULL) || args->loss_rows == NULL)
         return CS_EINVAL;
     if (check_xent(k.check_labels, target, o, n_rows, n_cols, &n_ignored) != CS_OK)
         return CS_EINVAL;
@@ -81,76 +81,79 @@ static int xent(cs_xent_kernels k, cs_xent_args *args, const cs_xent_opts *o, pt
     args->grad_scale = mean ? 1.0 / divisor : 1.0;
     cs_run_rows(k.block[cs_simd_level()], args, n_rows, n_cols, n_threads);
     const double total = cs_blocked_sum(args->loss_rows, n_rows);
-    *loss = mean ? total / divisor : total;
+    out->loss = mean ? total / divisor : total;
     return CS_OK;
 }
+
+/* The caller's row losses, or NULL (refused by the bodies) when out is NULL. */
+#define LOSS_ROWS(out) ((out) != NULL ? (out)->loss_rows : NULL)
 
 static const cs_xent_kernels xent_kernels_f32 = {xent_f32, check_labels_f32};
 static const cs_xent_kernels xent_kernels_f64 = {xent_f64, check_labels_f64};
 
 int cs_xent_hard_f32(const float *logits, const int64_t *target, const cs_xent_opts *opts,
-                     double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
-                     ptrdiff_t n_cols, int n_threads)
+                     cs_xent_out *out, float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads)
 {
-    cs_xent_args a = {.logits = logits, .target = target, .loss_rows = loss_rows, .grad = grad,
-                      .n_cols = n_cols};
-    return xent(xent_kernels_f32, &a, opts, n_rows, n_threads, loss);
+    cs_xent_args a = {.logits = logits, .target = target, .loss_rows = LOSS_ROWS(out),
+                      .grad = grad, .n_cols = n_cols};
+    return xent(xent_kernels_f32, &a, opts, n_rows, n_threads, out);
 }
 
 int cs_xent_hard_f64(const double *logits, const int64_t *target, const cs_xent_opts *opts,
-                     double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
-                     ptrdiff_t n_cols, int n_threads)
+                     cs_xent_out *out, double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads)
 {
-    cs_xent_args a = {.logits = logits, .target = target, .loss_rows = loss_rows, .grad = grad,
-                      .n_cols = n_cols};
-    return xent(xent_kernels_f64, &a, opts, n_rows, n_threads, loss);
+    cs_xent_args a = {.logits = logits, .target = target, .loss_rows = LOSS_ROWS(out),
+                      .grad = grad, .n_cols = n_cols};
+    return xent(xent_kernels_f64, &a, opts, n_rows, n_threads, out);
 }
 
 int cs_xent_soft_f32(const float *logits, const float *target_prob, const cs_xent_opts *opts,
-                     double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
-                     ptrdiff_t n_cols, int n_threads)
+                     cs_xent_out *out, float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads)
 {
-    cs_xent_args a = {.logits = logits, .target_dense = target_prob, .loss_rows = loss_rows,
+    cs_xent_args a = {.logits = logits, .target_dense = target_prob, .loss_rows = LOSS_ROWS(out),
                       .grad = grad, .n_cols = n_cols};
-    return xent(xent_kernels_f32, &a, opts, n_rows, n_threads, loss);
+    return xent(xent_kernels_f32, &a, opts, n_rows, n_threads, out);
 }
 
 int cs_xent_soft_f64(const double *logits, const double *target_prob, const cs_xent_opts *opts,
-                     double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
-                     ptrdiff_t n_cols, int n_threads)
+                     cs_xent_out *out, double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads)
 {
-    cs_xent_args a = {.logits = logits, .target_dense = target_prob, .loss_rows = loss_rows,
+    cs_xent_args a = {.logits = logits, .target_dense = target_prob, .loss_rows = LOSS_ROWS(out),
                       .grad = grad, .n_cols = n_cols};
-    return xent(xent_kernels_f64, &a, opts, n_rows, n_threads, loss);
+    return xent(xent_kernels_f64, &a, opts, n_rows, n_threads, out);
 }
 
 /* The body of the two sigmoid cross-entropy entry points (args as for xent). */
 static int sigmoid_xent(const cs_block_fn *table, cs_xent_args *args, ptrdiff_t n_rows,
-                        int n_threads, double *loss)
+                        int n_threads, cs_xent_out *out)
 {
-    if (n_rows < 0 || args->n_cols < 0)
+    if (n_rows < 0 || args->n_cols < 0 || args->loss_rows == NULL)
         return CS_EINVAL;
     args->ignore_index = CS_XENT_NO_IGNORE;
     args->grad_scale = 1.0;
     cs_run_rows(table[cs_simd_level()], args, n_rows, args->n_cols, n_threads);
-    *loss = cs_blocked_sum(args->loss_rows, n_rows);
+    out->loss = cs_blocked_sum(args->loss_rows, n_rows);
     return CS_OK;
 }
 
 int cs_sigmoid_xent_f32(const float *logits, const float *target, const double *sample_weight,
-                        double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
-                        ptrdiff_t n_cols, int n_threads)
+                        cs_xent_out *out, float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                        int n_threads)
 {
     cs_xent_args a = {.logits = logits, .target_dense = target, .sample_weight = sample_weight,
-                      .loss_rows = loss_rows, .grad = grad, .n_cols = n_cols};
-    return sigmoid_xent(sigmoid_xent_f32, &a, n_rows, n_threads, loss);
+                      .loss_rows = LOSS_ROWS(out), .grad = grad, .n_cols = n_cols};
+    return sigmoid_xent(sigmoid_xent_f32, &a, n_rows, n_threads, out);
 }
 
 int cs_sigmoid_xent_f64(const double *logits, const double *target,
-                        const double *sample_weight, double *loss_rows, double *loss,
-                        double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+                        const double *sample_weight, cs_xent_out *out, double *grad,
+                        ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
 {
     cs_xent_args a = {.logits = logits, .target_dense = target, .sample_weight = sample_weight,
-                      .loss_rows = loss_rows, .grad = grad, .n_cols = n_cols};
-    return sigmoid_xent(sigmoid_xent_f64, &a, n_rows, n_threads, loss);
+                      .loss_rows = LOSS_ROWS(out), .grad = grad, .n_cols = n_cols};
+    return sigmoid_xent(sigmoid_xent_f64, &a, n_rows, n_threads, out);
 }

@@ -23,7 +23,8 @@
  *     w_i dl_i/dz_i. Row i of the unweighted gradient is softmax(z) * sum_j t'_j - t'.
  * A row that is entirely -inf, or holds +inf or NaN, gets l_i = NaN and a NaN gradient row
  * (unless ignored). Hard labels must lie in [0, n_cols) or equal ignore_index (checked:
- * CS_EINVAL otherwise, nothing written). loss_rows: (n_rows,) doubles, always written.
+ * CS_EINVAL otherwise, nothing written). The losses go to a cs_xent_out: out->loss_rows,
+ * (n_rows,) doubles supplied by the caller, always written; out->loss receives *loss.
  * grad: (n_rows, n_cols), must not overlap the logits. The row losses are reduced serially
  * as a blocked sum (cs_common.h), so *loss does not depend on n_threads.
  */
@@ -47,31 +48,39 @@ typedef struct {
 
 #define CS_XENT_NO_IGNORE INT64_MIN
 
+/* The losses of a cross-entropy call: the caller's array of row losses, and the reduced loss
+ * the call writes. */
+typedef struct {
+    double *loss_rows; /* (n_rows,) l_i as above, supplied by the caller */
+    double loss;       /* written by the call: the reduced loss */
+} cs_xent_out;
+
 int cs_xent_hard_f32(const float *logits, const int64_t *target, const cs_xent_opts *opts,
-                     double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
-                     ptrdiff_t n_cols, int n_threads);
+                     cs_xent_out *out, float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads);
 int cs_xent_hard_f64(const double *logits, const int64_t *target, const cs_xent_opts *opts,
-                     double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
-                     ptrdiff_t n_cols, int n_threads);
+                     cs_xent_out *out, double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads);
 int cs_xent_soft_f32(const float *logits, const float *target_prob, const cs_xent_opts *opts,
-                     double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
-                     ptrdiff_t n_cols, int n_threads);
+                     cs_xent_out *out, float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads);
 int cs_xent_soft_f64(const double *logits, const double *target_prob, const cs_xent_opts *opts,
-                     double *loss_rows, double *loss, double *grad, ptrdiff_t n_rows,
-                     ptrdiff_t n_cols, int n_threads);
+                     cs_xent_out *out, double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads);
 
 /* Sigmoid (binary) cross-entropy, one independent output per column, from the logits z
  * (n_rows, n_cols) and targets y (usually 0/1):
- *   loss_rows[i] = w_i sum_j (max(z_ij, 0) - y_ij z_ij + log1p(exp(-|z_ij|)))  (exact softplus)
- *   *loss = sum_i loss_rows[i], a blocked sum (cs_common.h)
+ *   out->loss_rows[i] = w_i sum_j (max(z_ij, 0) - y_ij z_ij + log1p(exp(-|z_ij|)))
+ *                       (the exact softplus)
+ *   out->loss = sum_i out->loss_rows[i], a blocked sum (cs_common.h)
  *   grad[i, j] = w_i (sigmoid(z_ij) - y_ij)   (grad may be NULL, or may be the logits)
- * w_i = sample_weight[i] (1 when sample_weight is NULL). Returns CS_OK, or CS_EINVAL for
- * negative sizes. */
+ * w_i = sample_weight[i] (1 when sample_weight is NULL). out->loss_rows must not overlap the
+ * other arrays. Returns CS_OK, or CS_EINVAL for negative sizes or a NULL out. */
 int cs_sigmoid_xent_f32(const float *logits, const float *target, const double *sample_weight,
-                        double *loss_rows, double *loss, float *grad, ptrdiff_t n_rows,
-                        ptrdiff_t n_cols, int n_threads);
+                        cs_xent_out *out, float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                        int n_threads);
 int cs_sigmoid_xent_f64(const double *logits, const double *target,
-                        const double *sample_weight, double *loss_rows, double *loss,
-                        double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads);
+                        const double *sample_weight, cs_xent_out *out, double *grad,
+                        ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads);
 
 #endif

@@ -153,6 +153,15 @@ def test_each_path_holds_the_instructions_it_is_named_after():
         assert widest == {"portable": "neon"}, isa.describe(counts)
 
 
+def test_the_extension_holds_only_the_shipped_kernels():
+    # The row-loop-only copy of the kernels (-DCS_FORCE_ROW_PATH, kernels/narrow.h) is
+    # for the C tests; a build that linked it in would carry a second set of kernels.
+    data = Path(_core.__file__).read_bytes()
+    if b"softmax_block_f32_portable" not in data:
+        pytest.skip("the extension's symbols are stripped")
+    assert b"_rowpath_" not in data
+
+
 def test_set_simd_backend_switches_and_validates(restore_simd_backend):
     csoftmax.set_simd_backend("portable")
     assert csoftmax.simd_backend() == "portable"

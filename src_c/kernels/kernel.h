@@ -6,7 +6,8 @@
  * opens its target region and includes this file. Inside, helpers are static inline
  * functions with plain names (row_max, nv_exp); only the kernels the dispatch tables point
  * at are exported, each defined as CS_KERNEL(name): CS_KERNEL(softmax_block) is
- * softmax_block_f32_avx2 in f32_avx2.c (declared in cs_kernels.h). */
+ * softmax_block_f32_avx2 in f32_avx2.c (declared in cs_kernels.h). Compiled with
+ * CS_FORCE_ROW_PATH (the C tests only, narrow.h) they are <name>_rowpath_f32_avx2 instead. */
 #include "cs_simd.h"
 
 #if CS_F32
@@ -20,7 +21,11 @@ typedef double T;
 #define TW CS_WD
 #define T_SQRT sqrt
 #endif
+#ifdef CS_FORCE_ROW_PATH /* the C tests' row-loop-only copy (narrow.h) */
+#define CS_KERNEL(name) CS_CAT3(name##_rowpath, CS_SUF, CS_ISA)
+#else
 #define CS_KERNEL(name) CS_CAT3(name, CS_SUF, CS_ISA)
+#endif
 #define B(net) (&(net)->b.CS_SUF) /* the MLP engine's buffers of this dtype (cs_kernels.h) */
 
 #include "vec.h"

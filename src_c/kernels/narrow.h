@@ -14,6 +14,17 @@
 
 #define CS_NARROW_MAX (2 * TW)
 
+/* CS_NARROW_ROWS is 1 when narrow rows take this path. The C tests build the kernels a second
+ * time with CS_FORCE_ROW_PATH (exported as <kernel>_rowpath_<dtype>_<level>, kernel.h), where
+ * it is 0 and every row goes through the row loop, and compare the two builds byte for byte
+ * (tests/c/test_narrow.c): the narrow path is checked to be the row loop's special case. The
+ * extension is never built with it, so the switch costs nothing there. */
+#ifdef CS_FORCE_ROW_PATH
+#define CS_NARROW_ROWS 0
+#else
+#define CS_NARROW_ROWS 1
+#endif
+
 /* What a store does to each column vector v of a group on its way out: */
 enum {
     CS_MAP_NONE,   /* v */

@@ -63,7 +63,7 @@ void CS_KERNEL(softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
-    if (n <= CS_NARROW_MAX) {
+    if (CS_NARROW_ROWS && n <= CS_NARROW_MAX) {
         softmax_narrow(a, row0, row1, 0);
         return;
     }
@@ -85,7 +85,7 @@ void CS_KERNEL(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
-    if (n <= CS_NARROW_MAX) {
+    if (CS_NARROW_ROWS && n <= CS_NARROW_MAX) {
         softmax_narrow(a, row0, row1, 1);
         return;
     }
@@ -207,7 +207,7 @@ void CS_KERNEL(vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
-    if (n <= CS_NARROW_VJP_MAX) {
+    if (CS_NARROW_ROWS && n <= CS_NARROW_VJP_MAX) {
         vjp_narrow(a, row0, row1, 0);
         return;
     }
@@ -233,7 +233,7 @@ void CS_KERNEL(log_vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
-    if (n <= CS_NARROW_VJP_MAX) {
+    if (CS_NARROW_ROWS && n <= CS_NARROW_VJP_MAX) {
         vjp_narrow(a, row0, row1, 1);
         return;
     }

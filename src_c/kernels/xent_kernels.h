@@ -250,7 +250,8 @@ void CS_KERNEL(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
     const cs_xent_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
     const double eps = a->label_smoothing, eps_n = eps / (double)n;
-    if (a->target != NULL && a->class_weight == NULL && n <= CS_NARROW_MAX) {
+    if (CS_NARROW_ROWS && a->target != NULL && a->class_weight == NULL &&
+        n <= CS_NARROW_MAX) {
         xent_narrow(a, row0, row1);
         return;
     }

@@ -92,9 +92,9 @@ static void TF(test_rows)(ptrdiff_t n)
 
     /* softmax cross-entropy with hard labels and label smoothing 0.1, per row */
     const double eps = 0.1;
-    double loss;
+    cs_xent_out losses = {loss_rows, 0.0};
     const cs_xent_opts smooth = {NULL, NULL, CS_XENT_NO_IGNORE, eps, CS_REDUCE_NONE};
-    check(TF(cs_xent_hard)(x, target, &smooth, loss_rows, &loss, out, rows, n, 1) == CS_OK,
+    check(TF(cs_xent_hard)(x, target, &smooth, &losses, out, rows, n, 1) == CS_OK,
           "xent status", n, 0, 0);
     for (ptrdiff_t i = 0; i < rows; i++) {
         ref_log_softmax(xd + i * n, ref, n);
@@ -116,8 +116,8 @@ static void TF(test_rows)(ptrdiff_t n)
     /* sigmoid cross-entropy on the finite rows 0-2 and 7-8 */
     for (int part = 0; part < 2; part++) {
         const ptrdiff_t r0 = part == 0 ? 0 : 7, nr = part == 0 ? 3 : 2;
-        check(TF(cs_sigmoid_xent)(x + r0 * n, yb + r0 * n, NULL, loss_rows, &loss, out, nr, n,
-                                  1) == CS_OK,
+        check(TF(cs_sigmoid_xent)(x + r0 * n, yb + r0 * n, NULL, &losses, out, nr, n, 1) ==
+                  CS_OK,
               "sigmoid xent status", n, 0, 0);
         for (ptrdiff_t i = 0; i < nr; i++) {
             double want = 0.0, scale = 0.0;
@@ -155,12 +155,12 @@ static void TF(test_threads)(void)
     TF(cs_softmax)(x, a, rows, n, 1);
     TF(cs_softmax)(x, b, rows, n, 2);
     check(memcmp(a, b, (size_t)size * sizeof *a) == 0, "softmax n_threads 1 vs 2", 0, 0, 0);
-    double loss_a, loss_b;
+    cs_xent_out out_a = {la, 0.0}, out_b = {lb, 0.0};
     const cs_xent_opts mean = {NULL, NULL, CS_XENT_NO_IGNORE, 0.0, CS_REDUCE_MEAN};
-    TF(cs_xent_hard)(x, target, &mean, la, &loss_a, a, rows, n, 1);
-    TF(cs_xent_hard)(x, target, &mean, lb, &loss_b, b, rows, n, 2);
-    check(memcmp(a, b, (size_t)size * sizeof *a) == 0 && loss_a == loss_b,
-          "xent n_threads 1 vs 2", 0, loss_b, loss_a);
+    TF(cs_xent_hard)(x, target, &mean, &out_a, a, rows, n, 1);
+    TF(cs_xent_hard)(x, target, &mean, &out_b, b, rows, n, 2);
+    check(memcmp(a, b, (size_t)size * sizeof *a) == 0 && out_a.loss == out_b.loss,
+          "xent n_threads 1 vs 2", 0, out_b.loss, out_a.loss);
     free(x), free(a), free(b), free(target), free(la), free(lb);
 }
 
@@ -181,7 +181,8 @@ static void TF(test_optim)(void)
                       0.9, 0.999, 1e-8, 3, 0.0};
         cs_optim_begin_step(&o);
         double sq;
-        check(TF(cs_optim_update)(&o, p, g, s1, s2, N, l2, &sq, 1) == CS_OK, "optim status",
+        T *const state[2] = {s1, s2};
+        check(TF(cs_optim_update)(&o, p, g, state, N, l2, &sq, 1) == CS_OK, "optim status",
               kind, 0, 0);
         /* the squared norm of the weights before the step: eight interleaved sums (element
          * i in sum i % 8), folded as kernels/optim_kernels.h documents */
@@ -235,8 +236,8 @@ static void TF(test_optim_threads)(void)
         for (int k = 0; k < 2; k++) {
             cs_optim o = {kind, 0.01, 0.9, 0, 0.9, 0.999, 1e-8, 3, 0.0};
             cs_optim_begin_step(&o);
-            check(TF(cs_optim_update)(&o, p[k], g, s1[k], s2[k], n, 1e-3, sq + k, k + 1) ==
-                      CS_OK,
+            T *const state[2] = {s1[k], s2[k]};
+            check(TF(cs_optim_update)(&o, p[k], g, state, n, 1e-3, sq + k, k + 1) == CS_OK,
                   "optim status (threads)", kind, 0, 0);
         }
         check(memcmp(p[0], p[1], (size_t)n * sizeof(T)) == 0 &&
@@ -246,7 +247,8 @@ static void TF(test_optim_threads)(void)
     }
     const cs_optim bad = {7, 0.01, 0.9, 0, 0.9, 0.999, 1e-8, 3, 0.0};
     double sq;
-    check(TF(cs_optim_update)(&bad, p[0], g, s1[0], s2[0], n, 0.0, &sq, 2) == CS_EINVAL,
+    T *const state[2] = {s1[0], s2[0]};
+    check(TF(cs_optim_update)(&bad, p[0], g, state, n, 0.0, &sq, 2) == CS_EINVAL,
           "optim unknown kind", 7, 0, 0);
     for (int k = 0; k < 2; k++)
         free(p[k]), free(s1[k]), free(s2[k]);
