@@ -7,6 +7,8 @@ that is finite (so both rank the classes alike), ``score`` equals
 scikit-learn's, and an unfitted estimator raises ``NotFittedError``.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -256,3 +258,26 @@ def test_plain_input_overflowing_sum_is_no_warning():
         warnings.simplefilter("error")
         with np.errstate(over="raise"):
             assert_array_equal(clf.predict_proba(big), expected)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows", [1, 10, 500])
+def test_a_nan_weight_gives_nan_probabilities_as_in_sklearn(activation, dtype, n_rows):
+    # A NaN weight into the first hidden unit reaches every row (0 * NaN is NaN). ReLU used
+    # to turn it into 0 and return finite, confident probabilities; scikit-learn's
+    # np.maximum(z, 0) propagates it, as tanh, logistic and identity do.
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(dtype)
+    clf = MLPClassifier((16,), activation=activation, max_iter=3, random_state=0,
+                        dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    clf.coefs_[0][0, 0] = np.nan
+    proba = clf.predict_proba(X[:n_rows])
+    expected = clf.to_sklearn().predict_proba(X[:n_rows])
+    assert np.isnan(expected).all()
+    assert np.isnan(proba).all(axis=1).all()

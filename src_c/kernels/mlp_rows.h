@@ -18,9 +18,9 @@ static void bias_act_block(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
         T *zi = a->z + i * n;
         switch (a->act) {
         case CS_ACT_RELU:
-            for (ptrdiff_t j = 0; j < n; j++) {
+            for (ptrdiff_t j = 0; j < n; j++) { /* NaN passes, as np.maximum(v, 0) */
                 const T v = zi[j] + b[j];
-                zi[j] = v > 0 ? v : 0;
+                zi[j] = !(v <= 0) ? v : 0;
             }
             break;
         case CS_ACT_LOGISTIC:
@@ -39,7 +39,7 @@ static void bias_act_block(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 }
 
 /* delta *= act'(.), expressed through the activation's output a = act(z):
- * identity 1, logistic a (1 - a), tanh 1 - a^2, relu [a > 0]. */
+ * identity 1, logistic a (1 - a), tanh 1 - a^2, relu [a > 0] (a NaN a keeps delta). */
 static void act_backward_block(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const rows_args *r = ctx;
@@ -49,7 +49,7 @@ static void act_backward_block(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
     switch (r->act) {
     case CS_ACT_RELU:
         for (ptrdiff_t i = 0; i < n; i++)
-            d[i] = a[i] > 0 ? d[i] : 0;
+            d[i] = !(a[i] <= 0) ? d[i] : 0;
         break;
     case CS_ACT_LOGISTIC:
         for (ptrdiff_t i = 0; i < n; i++)
