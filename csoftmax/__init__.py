@@ -16,7 +16,7 @@ import os
 # The OpenMP runtime reads how long idle threads spin once, when the extension loads it.
 # GNU OpenMP's default (a few hundred thousand spins, milliseconds) keeps the cores busy
 # after every kernel, and another pool on the same cores (OpenBLAS's, or another process)
-# then waits for a time slice: 1,000 predictions took 8 ms instead of 1 ms on two cores.
+# then waits for a time slice, many times the work it waits on.
 # Sleeping at once (OMP_WAIT_POLICY=PASSIVE) costs a wake-up at every parallel step of a
 # training batch instead. csoftmax's threads spin for about 20,000 rounds (tens of
 # microseconds, enough to bridge the steps of a batch), unless the user chose a policy.

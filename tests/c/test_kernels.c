@@ -8,7 +8,7 @@
  * +inf and NaN entries and logits of +-1e4 are included, and every result must be bitwise
  * identical for n_threads 1 and 2.
  *
- * It needs no Python: the ARM64 check (.ci/arm64.sh) cross-compiles it with the kernels and
+ * It needs no Python: .ci/ctest.sh arm64 cross-compiles it with the kernels and
  * runs it under qemu, and .ci/matrix.sh builds it with each compiler. Build it by hand with
  *   cc -O2 -std=c99 -ffp-contract=off -fno-math-errno [-fopenmp] -Isrc_c \
  *      tests/c/test_kernels.c src_c/cs_*.c src_c/kernels/f*.c -lm
