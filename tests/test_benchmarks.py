@@ -110,7 +110,7 @@ def test_compare_builds_times_training_epochs():
     assert old > 0 and new > 0
 
 
-@pytest.mark.parametrize("op", ["partial_fit10", "predict_proba1", "softmax"])
+@pytest.mark.parametrize("op", ["partial_fit10", "predict_proba1", "predict10", "softmax"])
 def test_call_child_times_one_library_in_its_own_process(tmp_path, op):
     # The child the small-call and busy-neighbour rows run: one JSON line, best <= median.
     import numpy as np
@@ -128,6 +128,24 @@ def test_call_child_times_one_library_in_its_own_process(tmp_path, op):
         assert done.returncode == 0, done.stderr
         found = json.loads(done.stdout.strip().splitlines()[-1])
         assert 0 < found["best"] <= found["median"]
+
+
+def test_busy_runs_every_call_quiet_and_busy_and_prints_the_ratios():
+    # benchmarks/busy.py, as small as it goes: each (call, threads) pair in its own process,
+    # quiet then beside a spinning process; a row per pair, the ratios on the default's row.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "busy.py"), "--quick", "--rounds", "1", "--rows",
+         "400", "--features", "8", "--only", "predict,softmax"],
+        capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split(" | ") for line in done.stdout.splitlines() if line.count(" | ") >= 5]
+    calls = ["predict 1000", "softmax"]
+    assert [r[:2] for r in rows[1:]] == [[c, t] for c in calls for t in ("default", "1")]
+    for r in rows[1:]:
+        assert all(float(v) > 0 for v in r[2:6]), r
+        assert len(r) == (8 if r[1] == "default" else 6), r
+        assert all(v.endswith("x") and float(v[:-1]) > 0 for v in r[6:]), r
 
 
 def test_render_writes_the_quoted_blocks_beside_a_run(tmp_path):

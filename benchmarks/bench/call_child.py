@@ -3,8 +3,8 @@
     python call_child.py OP LIBRARY N_THREADS DATA.npz [--calls N] [--epochs N]
 
 OP is ``partial_fit10``, ``partial_fit200`` (``partial_fit`` of 10 or 200 rows a call,
-cycling through the data), ``predict_proba1``, ``predict_proba1000`` (a network fitted for
-2 epochs, then one row or 1,000 rows a call), ``fit`` (seconds per epoch of one fit) or
+cycling through the data), ``predict_proba1``, ``predict_proba1000``, ``predict1000`` (a network fitted
+for 2 epochs, then one row or 1,000 rows a call), ``fit`` (seconds per epoch of one fit) or
 ``softmax`` (``csoftmax.softmax`` of DATA's ``X`` as float32). LIBRARY is ``csoftmax`` or
 ``scikit-learn``; N_THREADS is csoftmax's ``n_threads`` (``default``: None). The parent
 (``bench.calls``, ``bench.contention``) runs the libraries in turn, one process each, so
@@ -51,11 +51,12 @@ def measure(op, library, n_threads, X, y, calls, epochs):
             start = next(starts) % (len(y) - rows)
             est.partial_fit(X[start:start + rows], y[start:start + rows])
         return _timed_calls(call, calls)
-    if op.startswith("predict_proba"):
-        rows = int(op[len("predict_proba"):])
+    if op.startswith("predict"):
+        method = "predict_proba" if op.startswith("predict_proba") else "predict"
+        rows = int(op[len(method):])
         est = _estimator(library, n_threads, max_iter=2).fit(X, y)
         batch = np.ascontiguousarray(np.resize(X, (rows, X.shape[1])))
-        return _timed_calls(lambda: est.predict_proba(batch), calls)
+        return _timed_calls(lambda: getattr(est, method)(batch), calls)
     if op == "fit":
         def call():
             est = _estimator(library, n_threads, max_iter=epochs, batch_size=200, tol=0.0)
