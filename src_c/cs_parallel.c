@@ -1,4 +1,10 @@
-/* csoftmax: row splitting over OpenMP threads (see cs_parallel.h). */
+/* csoftmax: row splitting over threads (see cs_parallel.h). */
+/* clock_gettime and pthreads under -std=c99, and on Linux pthread_setname_np */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#elif !defined(_WIN32) && !defined(__APPLE__) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include "cs_parallel.h"
 
 #if defined(_OPENMP)
@@ -6,11 +12,20 @@
 #endif
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
 #define CS_HAVE_ATFORK 1
 #endif
+/* The pool of cs_parallel_pool.h runs the teams where there are POSIX threads; elsewhere an
+ * OpenMP team claims the chunks. Both only in builds with OpenMP, whose thread count
+ * (OMP_NUM_THREADS, threadpoolctl) n_threads follows. */
+#if defined(_OPENMP) && defined(CS_HAVE_ATFORK)
+#define CS_POOL 1
+#endif
 
-/* cs_teams_started: a parallel team has run in this process; cs_forked_child: this is a
- * fork child of such a process. */
+/* cs_teams_started: a team has run in this process; cs_forked_child: this is a fork child
+ * of such a process. */
 #if defined(_OPENMP)
 static volatile int cs_teams_started = 0;
 #endif
@@ -37,6 +52,33 @@ void cs_parallel_init(void)
 
 int cs_parallel_forked(void) { return cs_forked_child; }
 
+/* A job: rows [0, n_rows) in n_chunks chunks of `chunk` rows (the last may be shorter). */
+typedef struct {
+    cs_block_fn fn;
+    const void *ctx;
+    ptrdiff_t n_rows, chunk, n_chunks;
+    int helpers; /* threads beside the caller that may join */
+} cs_job;
+
+#if defined(_OPENMP)
+/* Claim chunks from *next until none is left, and run them. */
+static void cs_run_chunks(const cs_job *job, ptrdiff_t *next)
+{
+    for (;;) {
+        const ptrdiff_t c = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
+        if (c >= job->n_chunks)
+            return;
+        const ptrdiff_t r0 = c * job->chunk;
+        const ptrdiff_t r1 = r0 + job->chunk < job->n_rows ? r0 + job->chunk : job->n_rows;
+        job->fn(job->ctx, r0, r1);
+    }
+}
+#endif
+
+#if defined(CS_POOL)
+#include "cs_parallel_pool.h"
+#endif
+
 #if defined(_OPENMP)
 /* The processors OpenMP sees, read once (omp_get_num_procs() makes a system call each
  * time). A later change of the affinity is not seen; the cap only keeps a kernel from
@@ -50,33 +92,54 @@ static int cs_procs(void)
 }
 #endif
 
+/* Rows per chunk: at least CS_CHUNK_MIN_ELEMS of work, and at most CS_CHUNKS_MAX chunks. */
+static ptrdiff_t cs_chunk_rows(ptrdiff_t n_rows, ptrdiff_t work_per_row)
+{
+    const ptrdiff_t w = work_per_row > 0 ? work_per_row : 1;
+    ptrdiff_t c = w >= CS_CHUNK_MIN_ELEMS ? 1 : (CS_CHUNK_MIN_ELEMS + w - 1) / w;
+    const ptrdiff_t fewest = (n_rows + CS_CHUNKS_MAX - 1) / CS_CHUNKS_MAX;
+    return c > fewest ? c : fewest;
+}
+
+/* The team for a job: n_threads, capped by the processors and by the work
+ * (CS_PARALLEL_MIN_ELEMS a thread) and the chunks; 1 in a fork child. */
+static int cs_team_size(int n_threads, ptrdiff_t n_rows, ptrdiff_t work_per_row,
+                        ptrdiff_t n_chunks)
+{
+    if (n_threads <= 1 || cs_forked_child || n_chunks <= 1)
+        return 1;
+    const double by_work = (double)n_rows * (double)work_per_row / (double)CS_PARALLEL_MIN_ELEMS;
+    double nt = n_threads;
+    nt = nt < by_work ? nt : by_work;
+    nt = nt < (double)n_chunks ? nt : (double)n_chunks;
+#if defined(_OPENMP)
+    nt = nt < (double)cs_procs() ? nt : (double)cs_procs();
+#endif
+    return nt >= 2.0 ? (int)nt : 1;
+}
+
 void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t work_per_row,
                  int n_threads)
 {
     if (n_rows <= 0)
         return;
-    int nt = n_threads;
-    if (nt < 1 || n_rows * work_per_row < CS_PARALLEL_MIN_ELEMS || cs_forked_child)
-        nt = 1;
-    if ((ptrdiff_t)nt > n_rows)
-        nt = (int)n_rows;
-#if defined(_OPENMP)
-    if (nt > 1 && nt > cs_procs())
-        nt = cs_procs();
-#endif
+    const ptrdiff_t chunk = cs_chunk_rows(n_rows, work_per_row);
+    cs_job job = {fn, ctx, n_rows, chunk, (n_rows + chunk - 1) / chunk, 0};
+    const int nt = cs_team_size(n_threads, n_rows, work_per_row, job.n_chunks);
     if (nt <= 1) {
         fn(ctx, 0, n_rows);
         return;
     }
-#if defined(_OPENMP)
+    job.helpers = nt - 1;
+#if defined(CS_POOL)
+    if (cs_pool_run(&job))
+        return;
+    fn(ctx, 0, n_rows); /* another caller holds the pool: this one runs alone */
+#elif defined(_OPENMP)
+    ptrdiff_t next = 0;
     cs_teams_started = 1;
 #pragma omp parallel num_threads(nt)
-    {
-        ptrdiff_t tid = omp_get_thread_num(), nth = omp_get_num_threads();
-        ptrdiff_t r0 = n_rows * tid / nth, r1 = n_rows * (tid + 1) / nth;
-        if (r1 > r0)
-            fn(ctx, r0, r1);
-    }
+    cs_run_chunks(&job, &next);
 #else
     fn(ctx, 0, n_rows);
 #endif

@@ -4,22 +4,36 @@
  * rows [row0, row1) and hands it to cs_run_rows with its n_threads. Rows never depend on
  * each other, so the split changes no result. Without OpenMP everything runs on the
  * calling thread.
+ *
+ * The rows are cut into chunks that depend only on n_rows and work_per_row (never on the
+ * thread count), and the threads claim chunks one at a time, so a thread slowed by another
+ * process takes fewer of them instead of holding the others back. With POSIX threads the
+ * team is csoftmax's own pool (cs_parallel_pool.h: the caller never waits for a thread that
+ * has not started on the work, and idle threads sleep after CS_SPIN_SECONDS); elsewhere an
+ * OpenMP team claims the chunks.
  */
 #ifndef CS_PARALLEL_H
 #define CS_PARALLEL_H
 
 #include "cs_common.h"
 
-/* Below this many elements a kernel runs on the calling thread: starting a team costs more. */
+/* Work (elements, or work_per_row units) each thread of a team must get: smaller calls use
+ * fewer threads, and below twice this one runs on the calling thread (waking a thread costs
+ * more than the work it would take). */
 #define CS_PARALLEL_MIN_ELEMS ((ptrdiff_t)32768)
+/* A chunk holds at least CS_CHUNK_MIN_ELEMS of work, and a call has at most CS_CHUNKS_MAX. */
+#define CS_CHUNK_MIN_ELEMS ((ptrdiff_t)8192)
+#define CS_CHUNKS_MAX ((ptrdiff_t)64)
 
 typedef void (*cs_block_fn)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1);
 
-/* Split rows [0, n_rows) into one contiguous block per thread and call fn(ctx, row0, row1)
- * on each. Runs on the calling thread when n_rows * work_per_row < CS_PARALLEL_MIN_ELEMS,
- * n_threads <= 1, or in a child process forked after a parallel team ran (GNU OpenMP cannot
- * start a team in such a child: it would hang). n_threads is capped by the processors
- * OpenMP saw at the first parallel call (read once: asking costs a system call). */
+/* Call fn(ctx, row0, row1) on chunks covering rows [0, n_rows), spread over a team of up to
+ * n_threads threads, the caller included. The team is capped by the work (one thread per
+ * CS_PARALLEL_MIN_ELEMS of n_rows * work_per_row), by the chunks, and by the processors
+ * OpenMP saw at the first parallel call (read once: asking costs a system call). Runs as one
+ * call fn(ctx, 0, n_rows) on the calling thread when the team is 1, in a child process
+ * forked after a team ran (the pool's threads do not exist there, and GNU OpenMP would
+ * hang), and when another thread's call holds the pool. */
 void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t work_per_row,
                  int n_threads);
 

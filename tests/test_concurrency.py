@@ -255,7 +255,7 @@ _FORK_PRELUDE = """
     import numpy as np
     import csoftmax
     x = np.random.default_rng(0).normal(size=(4000, 64))
-    expected = csoftmax.softmax(x, n_threads=2)  # starts an OpenMP team in the parent
+    expected = csoftmax.softmax(x, n_threads=2)  # starts a thread team in the parent
     def work(_=None):
         return bool(np.array_equal(csoftmax.softmax(x, n_threads=2), expected))
 """
@@ -304,3 +304,46 @@ def test_any_n_threads_is_capped_never_a_crash():
     print(clf.predict(x[:3]).shape)
     """)
     assert out.strip() == "(3,)"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not csoftmax._core.openmp_enabled()
+                    or (os.cpu_count() or 1) < 2,
+                    reason="reads Linux's /proc; needs threads and two processors")
+def test_team_fits_the_work_and_idle_threads_sleep():
+    # csoftmax's pool threads are named "csoftmax". A call too small to share starts none;
+    # n_threads=2 on a large call starts one; once idle it sleeps (state S) instead of
+    # spinning, polled for a while so that a loaded machine can run it to its sleep.
+    out = _run_script("""
+    import os, time
+    import numpy as np
+    import csoftmax
+
+    def workers():
+        states = []
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/comm") as f:
+                    name = f.read().strip()
+                with open(f"/proc/self/task/{tid}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except FileNotFoundError:  # a thread that has just ended
+                continue
+            if name == "csoftmax":
+                states.append(state)
+        return states
+
+    x = np.random.default_rng(0).standard_normal((20, 10), np.float32)
+    csoftmax.softmax(x, n_threads=2)
+    print(len(workers()))
+    x = np.random.default_rng(0).standard_normal((2000, 500), np.float32)
+    ref = csoftmax.softmax(x, n_threads=1)
+    for _ in range(20):
+        assert np.array_equal(csoftmax.softmax(x, n_threads=2), ref)
+    for _ in range(500):
+        states = workers()
+        if states and all(s == "S" for s in states):
+            break
+        time.sleep(0.01)
+    print(len(states), "".join(states))
+    """)
+    assert out.split() == ["0", "1", "S"]
