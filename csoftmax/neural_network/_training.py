@@ -10,7 +10,6 @@ probabilities here too.
 """
 
 import contextlib
-import copy
 import warnings
 from collections import namedtuple
 from itertools import chain
@@ -42,6 +41,7 @@ from csoftmax.neural_network._sklearn_compat import (
     _check_optimize_result,
     _check_sample_weight,
 )
+from csoftmax.neural_network._snapshot import Snapshot
 
 # The rows a stochastic solver trains on; ``y`` in the engine's target format.
 _TrainingSet = namedtuple("_TrainingSet", ["X", "y", "sample_weight"])
@@ -205,20 +205,17 @@ class _BaseMLP(BaseEstimator):
     def _restore_on_error(self):
         """Leave the estimator exactly as it was if the block raises.
 
-        Everything ``fit``/``partial_fit`` may set or change in place (weights, optimizer
-        state, classes, curves, counters) is the estimator's non-parameter state; a deep
-        copy of it is taken first (the size of the model, not of the data) and put back
-        on any exception, MemoryError and KeyboardInterrupt included.
+        A :class:`~csoftmax.neural_network._snapshot.Snapshot` of what the call can
+        change (its attributes, lists, the arrays the C epoch writes, the optimizer and a
+        shared random generator: about a copy of the weights and the optimizer's arrays)
+        is taken first and put back on any exception, MemoryError and KeyboardInterrupt
+        included.
         """
-        params = set(self.get_params(deep=False))
-        saved = copy.deepcopy({k: v for k, v in vars(self).items() if k not in params})
+        snapshot = Snapshot(self)
         try:
             yield
         except BaseException:
-            for key in [k for k in vars(self) if k not in params]:
-                delattr(self, key)
-            for key, value in saved.items():
-                setattr(self, key, value)
+            snapshot.restore(self)
             raise
 
     def _check_warm_shape(self, layer_units, incremental):
