@@ -22,6 +22,7 @@ from csoftmax.neural_network._engine import (
 )
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS
 from csoftmax.neural_network._params import _validate_parameters
+from csoftmax.neural_network._plain_input import known_features
 from csoftmax.neural_network._sklearn_compat import _check_partial_fit_first_call
 from csoftmax.neural_network._training import _BaseMLP
 
@@ -409,6 +410,8 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
             check_is_fitted(self)
 
     def _is_fitted(self):
+        if "coefs_" in self.__dict__:  # check_is_fitted would scan every attribute
+            return True
         try:
             check_is_fitted(self)
         except NotFittedError:
@@ -507,13 +510,16 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
         One C pass checks that a C-contiguous 2-D float array is finite, and casts it to the
         weights' dtype if needed (``_checked_input``). Such an array then has nothing left
         for ``check_array`` to check or convert, so ``validate_data`` checks only its
-        feature count and names: for a few rows that costs a microsecond, against hundreds
-        for ``check_array``. Anything else is checked and converted by ``check_array``.
+        feature count and names; and a plain ndarray for a model fitted without feature
+        names has none, so its feature count is compared here (``known_features``), without
+        ``validate_data``'s search for DataFrame column names. Anything else is checked and
+        converted by ``check_array``.
         """
         dtype = np.asarray(self.coefs_[0]).dtype
         X_engine, finite = _checked_input(X, dtype, self.n_threads)
         if finite:
-            validate_data(self, X, reset=False, skip_check_array=True)
+            if not known_features(self, X):  # feature names, or a wrong feature count
+                validate_data(self, X, reset=False, skip_check_array=True)
             return X_engine
         return validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=dtype, order="C", reset=False,
