@@ -3,7 +3,8 @@
 A streaming ``partial_fit`` and a ``predict`` on plain arrays skip scikit-learn's general
 validation (``_plain_input``). These tests count the validation calls and check that the
 short path gives the bits and the errors of the general one, which the same call takes
-when the short path is switched off.
+when the short path is switched off. The parameters are checked on every call, once per
+set of values (``_params.validate_parameters_once``), and no call looks up a signature.
 """
 
 import sys
@@ -16,7 +17,8 @@ from sklearn.neural_network import MLPClassifier as SKMLPClassifier
 from sklearn.utils.validation import check_array, validate_data
 
 from csoftmax import MLPClassifier
-from csoftmax.neural_network import _training
+from csoftmax.neural_network import _params, _training
+from csoftmax.neural_network._params import InvalidParameterError
 
 from helpers.estimator import X_SMALL, Y_BINARY, Y_SMALL
 
@@ -212,3 +214,57 @@ def test_a_changed_classes_attribute_is_not_trusted():
     message = "`y` has classes not in `self.classes_`"
     with pytest.raises(ValueError, match=message):
         est.partial_fit(X_SMALL[:10], y)
+
+
+# ---------------------------------------------------------------------------
+# Parameters: checked on every call, once per set of values
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def counted_checks(monkeypatch):
+    """The number of times the parameters were really checked, from a fresh memory."""
+    monkeypatch.setattr(_params, "_VALID", {})
+    calls = []
+    original = _params._validate_parameters
+    monkeypatch.setattr(_params, "_validate_parameters",
+                        lambda params, name: calls.append(name) or original(params, name))
+    return calls
+
+
+def test_parameters_are_checked_once_per_set_of_values(counted_checks):
+    est = MLPClassifier((8,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X_SMALL, Y_SMALL)
+        est.fit(X_SMALL, Y_SMALL)
+        for _ in range(3):
+            est.partial_fit(X_SMALL[:10], Y_SMALL[:10])
+        assert len(counted_checks) == 1
+        est.set_params(alpha=0.01).fit(X_SMALL, Y_SMALL)
+        assert len(counted_checks) == 2
+        est.set_params(hidden_layer_sizes=[8]).fit(X_SMALL, Y_SMALL)  # a list: every call
+        est.partial_fit(X_SMALL[:10], Y_SMALL[:10])
+        assert len(counted_checks) == 4
+
+
+@pytest.mark.parametrize("name, value", [
+    ("alpha", -1), ("alpha", np.float64(-1.0)), ("shuffle", 1), ("verbose", -1),
+    ("learning_rate_init", 0.0), ("batch_size", 0), ("random_state", -1), ("dtype", "int8"),
+    ("n_threads", 0), ("n_threads", True), ("hidden_layer_sizes", 0), ("activation", "ReLU"),
+])
+@pytest.mark.parametrize("call", ["fit", "partial_fit"])
+def test_an_assigned_bad_value_raises_on_the_next_call(counted_checks, name, value, call):
+    est = MLPClassifier((8,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X_SMALL, Y_SMALL)
+        est.partial_fit(X_SMALL[:10], Y_SMALL[:10])  # valid values, remembered
+    setattr(est, name, value)
+    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of "
+                                                    "MLPClassifier must be"):
+        getattr(est, call)(X_SMALL[:10], Y_SMALL[:10])
+    if call == "fit":  # as scikit-learn
+        sk = SKMLPClassifier((8,), max_iter=2, random_state=0)
+        if hasattr(sk, name):
+            setattr(sk, name, value)
+            with pytest.raises(ValueError, match=f"The '{name}' parameter of MLPClassifier"):
+                sk.fit(X_SMALL[:10], Y_SMALL[:10])

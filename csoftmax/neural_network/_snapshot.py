@@ -23,18 +23,7 @@ import copy
 import numpy as np
 
 from csoftmax._core import Optimizer
-
-# Parameter names of each estimator class, as ``get_params`` finds them (from the
-# signature of ``__init__``), looked up once per class instead of on every call.
-_PARAM_NAMES = {}
-
-
-def param_names(cls):
-    """``frozenset`` of the parameter names of ``cls`` (``cls._get_param_names()``)."""
-    names = _PARAM_NAMES.get(cls)
-    if names is None:
-        names = _PARAM_NAMES[cls] = frozenset(cls._get_param_names())
-    return names
+from csoftmax.neural_network._params import param_names
 
 
 def _writeable_arrays(items, out):
@@ -49,7 +38,7 @@ class Snapshot:
     __slots__ = ("_attrs", "_lists", "_arrays", "_optimizer", "_rng")
 
     def __init__(self, estimator):
-        params = param_names(type(estimator))
+        params = param_names(type(estimator))[1]
         self._attrs = {k: v for k, v in vars(estimator).items() if k not in params}
         self._lists = [(v, v[:]) for v in self._attrs.values() if type(v) is list]
         arrays = {}
@@ -74,7 +63,7 @@ class Snapshot:
 
     def restore(self, estimator):
         """Put ``estimator`` back as it was when the snapshot was taken."""
-        params = param_names(type(estimator))
+        params = param_names(type(estimator))[1]
         for key in [k for k in vars(estimator) if k not in params]:
             delattr(estimator, key)
         for key, value in self._attrs.items():
