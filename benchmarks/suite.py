@@ -11,7 +11,7 @@ against scikit-learn, a PyTorch loop and the time of the matrix products alone),
 contention (fit, partial_fit, predict_proba and softmax, default threads and
 n_threads=1, quiet and while another process keeps a core busy, each in its own process),
 latency (predict_proba on 1, 10 and 1,000 rows), calls (partial_fit of 10 and 200 rows and
-a one-row predict_proba, each library in its own process), grid (GridSearchCV in a fresh
+predict_proba of 1 and 1,000 rows, each library in its own process), grid (GridSearchCV in a fresh
 process, n_jobs 1 and 2), scaling (threads, samples, classes, hidden width) and streaming
 (out_of_core.py: partial_fit from a memmap against fit, 1,000,000 rows). PyTorch is
 compared with when it is installed.

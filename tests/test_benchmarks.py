@@ -110,7 +110,8 @@ def test_compare_builds_times_training_epochs():
     assert old > 0 and new > 0
 
 
-@pytest.mark.parametrize("op", ["partial_fit10", "predict_proba1", "predict10", "softmax"])
+@pytest.mark.parametrize("op", ["partial_fit10", "predict_proba1", "predict_proba1000",
+                                "predict10", "softmax"])
 def test_call_child_times_one_library_in_its_own_process(tmp_path, op):
     # The child the small-call and busy-neighbour rows run: one JSON line, best <= median.
     import numpy as np
@@ -163,3 +164,21 @@ def test_render_writes_the_quoted_blocks_beside_a_run(tmp_path):
     assert "| measure | csoftmax | peers |" in speed and "SIMD path" in speed
     with pytest.raises(SystemExit):
         suite.main(["--render", "--out", str(tmp_path / "empty")])
+
+
+def test_call_instructions_reads_callgrind_dumps_in_the_order_written(tmp_path):
+    # callgrind.out.<pid>.<n> for each --dump-before, callgrind.out.<pid> at exit: the
+    # order is the dumps' "part" numbers, whatever the file names sort to.
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "call_instructions", BENCHMARKS / "call_instructions.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    for name, part, total in [("callgrind.out.77", 11, 5), ("callgrind.out.77.2", 2, 700),
+                              ("callgrind.out.77.10", 10, 90), ("callgrind.out.77.1", 1, 3)]:
+        (tmp_path / name).write_text(f"version: 1\npart: {part}\nevents: Ir\n"
+                                     f"summary: {total}\ntotals: {total}\n")
+    assert module._phase_counts(tmp_path) == [3, 700, 90, 5]

@@ -356,3 +356,80 @@ def test_warm_start_with_other_hidden_layers_is_a_clear_error(solver):
     if solver == "adam":
         with pytest.raises(ValueError, match="partial_fit continues"):
             clf.partial_fit(X_SMALL, Y_SMALL)
+
+
+def _raise_after(exc=_Injected):
+    """A hook that runs the original, then raises: the state it changed must be undone."""
+    def hook(*args, **kwargs):
+        hook.original(*args, **kwargs)
+        raise exc("injected")
+
+    return hook
+
+
+def _read_only(clf):
+    for a in clf.coefs_ + clf.intercepts_:
+        a.flags.writeable = False
+    return clf
+
+
+# name -> (make the estimator, partial_fit keywords, method to break, fail after it ran)
+SNAPSHOT_CASES = {
+    "first-call": (lambda: MLPClassifier((6,), random_state=0),
+                   dict(classes=np.unique(Y_SMALL)), "_update_no_improvement_count", False),
+    "classes-again": (lambda: _fitted("adam"), dict(classes=np.unique(Y_SMALL)),
+                      "_update_no_improvement_count", False),
+    "global-rng": (lambda: MLPClassifier((6,)).partial_fit(
+                       X_SMALL, Y_SMALL, classes=np.unique(Y_SMALL)),
+                   {}, "_update_no_improvement_count", False),
+    "own-rng": (lambda: MLPClassifier((6,), random_state=np.random.RandomState(3)).partial_fit(
+                    X_SMALL, Y_SMALL, classes=np.unique(Y_SMALL)),
+                {}, "_update_no_improvement_count", False),
+    "sgd-invscaling": (lambda: _fitted("sgd", learning_rate="invscaling"), {},
+                       "_stop_after_no_improvement", True),
+    "sgd-adaptive": (lambda: _fitted("sgd", learning_rate="adaptive", tol=1e9,
+                                     n_iter_no_change=1),
+                     {}, "_stop_after_no_improvement", True),
+    "read-only-weights": (lambda: _read_only(_fitted("adam")), {},
+                          "_update_no_improvement_count", False),
+}
+
+
+@pytest.mark.parametrize("case", SNAPSHOT_CASES)
+@pytest.mark.parametrize("exc", [_Injected, MemoryError])
+def test_a_failing_partial_fit_puts_everything_back(monkeypatch, case, exc):
+    make, kwargs, name, after = SNAPSHOT_CASES[case]
+    clf = make()
+    before = _state(clf)
+    fitted = hasattr(clf, "coefs_")
+    if fitted:  # the arrays themselves are refilled, not replaced by copies
+        held = clf.coefs_ + clf.intercepts_ + list(clf._optimizer.optimizer.state)
+        values = [a.copy() for a in held]
+        learning_rate = clf._optimizer.learning_rate
+    hook = _raise_after(exc) if after else _fail_after(0, exc)
+    hook.original = getattr(type(clf), name)
+    monkeypatch.setattr(type(clf), name, hook)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(3 if case == "sgd-adaptive" else 1):  # adaptive: lower the rate
+            with pytest.raises(exc):
+                clf.partial_fit(X_SMALL, Y_SMALL, **kwargs)
+            assert _state(clf) == before
+    if fitted:
+        assert all(a is b for a, b in zip(clf.coefs_ + clf.intercepts_, held))
+        for a, v in zip(held, values):
+            assert_array_equal(a, v)
+        assert clf._optimizer.learning_rate == learning_rate
+    else:
+        assert not hasattr(clf, "classes_") and not hasattr(clf, "n_features_in_")
+    monkeypatch.undo()
+    # the next call trains as if the failed ones had not happened
+    if case in ("global-rng", "own-rng"):
+        return  # their generator is shared and was advanced by the failed calls
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.partial_fit(X_SMALL, Y_SMALL, **kwargs)
+        ref = make().partial_fit(X_SMALL, Y_SMALL, **kwargs)
+    assert_same_model(clf, ref)
+    for a, b in zip(clf.coefs_ + clf.intercepts_, ref.coefs_ + ref.intercepts_):
+        assert_array_equal(a, b)

@@ -1,4 +1,4 @@
-"""Small calls: ``partial_fit`` of 10 and 200 rows and a one-row ``predict_proba``.
+"""Small calls: ``partial_fit`` of 10 and 200 rows, ``predict_proba`` of 1 and 1,000 rows.
 
 Each (call, library) runs in a fresh process (``bench/call_child.py``), the libraries in
 turn, round after round: a streaming user pays the fixed cost of every call (validation,
@@ -21,13 +21,14 @@ from bench.timing import Timing
 
 CHILD = Path(__file__).with_name("call_child.py")
 CALLS = (("partial_fit, 10 rows", "partial_fit10"), ("partial_fit, 200 rows", "partial_fit200"),
-         ("predict_proba, 1 row", "predict_proba1"))
+         ("predict_proba, 1 row", "predict_proba1"),
+         ("predict_proba, 1,000 rows", "predict_proba1000"))
 LIBRARIES = ("csoftmax", "scikit-learn")
 INTRO = (
     "An MLP 64-100-10 (Adam, the default parameters) on scikit-learn's 8x8 digits "
     "(1,797 rows, float64): `partial_fit` with 10 and with 200 rows a call, cycling "
     "through the data after a first call with `classes`, and `predict_proba` of one row "
-    "of a network fitted for 2 epochs. Each library runs in its own fresh Python process "
+    "and of 1,000 rows of a network fitted for 2 epochs. Each library runs in its own fresh Python process "
     "(`benchmarks/bench/call_child.py`) which times {calls} calls after one untimed; the "
     "libraries take turns, {rounds} processes each. *best* is the best process's "
     "median call, *median* the median of the processes' medians; *x* is scikit-learn's "

@@ -33,6 +33,10 @@ _PREDICT_BATCH_ROWS = 4096
 
 def _engine_array(a, dtype):
     """``a`` itself if the engine can use it (C-contiguous, writeable, dtype), or a copy."""
+    if type(a) is np.ndarray and a.dtype == dtype:
+        flags = a.flags
+        if flags.c_contiguous and flags.writeable and flags.aligned:
+            return a  # as np.require would, without its Python-level checks
     return np.require(a, dtype=dtype, requirements=["C", "A", "W", "E"])
 
 

@@ -7,7 +7,6 @@ in an engine built by ``_engine``.
 import numpy as np
 from sklearn import config_context, get_config
 from sklearn.base import ClassifierMixin
-from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
@@ -21,7 +20,8 @@ from csoftmax.neural_network._engine import (
     prediction_cache,
 )
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS
-from csoftmax.neural_network._params import _validate_parameters
+from csoftmax.neural_network._params import validate_parameters_once
+from csoftmax.neural_network._plain_input import known_features
 from csoftmax.neural_network._sklearn_compat import _check_partial_fit_first_call
 from csoftmax.neural_network._training import _BaseMLP
 
@@ -297,6 +297,7 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
       finite (so both give the same ``argmax``) and is the log-sigmoid of the
       logit where the probability underflowed to 0.
     - ``class_weight``, ``dtype`` and ``n_threads`` are extra parameters.
+    - ``partial_fit`` checks the parameters on every call, not only until fitted.
     - Weights and predictions are in the working dtype: a float32 model returns
       float32 probabilities for any input, and the 'lbfgs' solver keeps float32
       weights (scikit-learn silently switches them to float64).
@@ -401,19 +402,12 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
 
     # ------------------------------------------------------------------ helpers
     def _validate_params(self):
-        _validate_parameters(self.get_params(deep=False), type(self).__name__)
+        validate_parameters_once(self)
 
     def _check_fitted(self):
         """check_is_fitted, without its scan of every attribute when coefs_ is there."""
         if "coefs_" not in self.__dict__:
             check_is_fitted(self)
-
-    def _is_fitted(self):
-        try:
-            check_is_fitted(self)
-        except NotFittedError:
-            return False
-        return True
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
@@ -440,6 +434,10 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
         -----
         A call that raises (bad input, MemoryError, KeyboardInterrupt outside the epoch
         loop, ...) leaves the estimator exactly as it was before it.
+
+        The parameters are checked on every call (``clf.alpha = -1`` raises
+        ``InvalidParameterError`` on the next one), but once per set of values: valid
+        numbers, strings, tuples, ... are remembered; a list or dict is checked each time.
         """
         if not get_config()["skip_parameter_validation"]:
             self._validate_params()
@@ -478,9 +476,13 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
         Notes
         -----
         A call that raises leaves the estimator exactly as it was before it.
+
+        The parameters are checked as by :meth:`fit`, also once the model is fitted
+        (scikit-learn stops checking them then).
         """
-        # As scikit-learn, validate the parameters only until the model is fitted.
-        if not get_config()["skip_parameter_validation"] and not self._is_fitted():
+        # Every call checks the parameters (once per set of values, see fit's Notes);
+        # scikit-learn checks them only until the model is fitted.
+        if not get_config()["skip_parameter_validation"]:
             self._validate_params()
         with config_context(skip_parameter_validation=True), self._restore_on_error():
             if _check_partial_fit_first_call(self, classes):
@@ -507,13 +509,16 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
         One C pass checks that a C-contiguous 2-D float array is finite, and casts it to the
         weights' dtype if needed (``_checked_input``). Such an array then has nothing left
         for ``check_array`` to check or convert, so ``validate_data`` checks only its
-        feature count and names: for a few rows that costs a microsecond, against hundreds
-        for ``check_array``. Anything else is checked and converted by ``check_array``.
+        feature count and names; and a plain ndarray for a model fitted without feature
+        names has none, so its feature count is compared here (``known_features``), without
+        ``validate_data``'s search for DataFrame column names. Anything else is checked and
+        converted by ``check_array``.
         """
         dtype = np.asarray(self.coefs_[0]).dtype
         X_engine, finite = _checked_input(X, dtype, self.n_threads)
         if finite:
-            validate_data(self, X, reset=False, skip_check_array=True)
+            if not known_features(self, X):  # feature names, or a wrong feature count
+                validate_data(self, X, reset=False, skip_check_array=True)
             return X_engine
         return validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=dtype, order="C", reset=False,

@@ -3,12 +3,20 @@
 A small public-API equivalent of scikit-learn's private ``_param_validation``: each
 parameter has a list of constraints, and the first parameter that none of its
 constraints accepts raises :class:`InvalidParameterError` with scikit-learn's message.
+
+``fit`` validates the parameters on every call, as scikit-learn does, but the check runs
+once per set of values: values that cannot change without being set again (numbers,
+strings, None, tuples of them, NumPy scalars and dtypes) and were found valid are
+remembered, so an unchanged estimator skips the check, and any change (``set_params`` or
+an assignment such as ``clf.alpha = -1``) is checked on the next call. Other values
+(a list, a dict) are checked every time.
 """
 
 import numbers
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -169,3 +177,66 @@ def _validate_parameters(params, caller_name):
             f"The {name!r} parameter of {caller_name} must be {expected}. "
             f"Got {value!r} instead."
         )
+
+
+# Parameter names of each estimator class (``cls._get_param_names()``, which reads the
+# signature of ``__init__``): looked up once per class, not on every call.
+_PARAM_NAMES = {}
+
+
+def param_names(cls):
+    """(sorted tuple, frozenset) of the parameter names of the estimator class ``cls``."""
+    names = _PARAM_NAMES.get(cls)
+    if names is None:
+        ordered = tuple(cls._get_param_names())
+        names = _PARAM_NAMES[cls] = (ordered, frozenset(ordered))
+    return names
+
+
+# Types whose values cannot change in place (a RandomState can, but it is valid by its type
+# alone, and its type cannot change); tuples are taken with the types of their items.
+_FROZEN_TYPES = frozenset({int, float, str, bool, type(None), type, tuple, np.random.RandomState})
+_FROZEN_NUMPY = (np.number, np.bool_, np.dtype)
+
+
+def _key(values):
+    """A hashable key of parameter ``values`` that is equal only for values every constraint
+    treats alike (their types are part of it: ``1 == True``, but 1 is no bool), or None
+    when a value could change in place (a list, a dict): such values are not remembered."""
+    types = tuple(map(type, values))
+    if not _FROZEN_TYPES.issuperset(types) and not all(
+            t in _FROZEN_TYPES or issubclass(t, _FROZEN_NUMPY) for t in types):
+        return None
+    items = tuple(tuple(map(type, v)) for v in values if type(v) is tuple)
+    key = (types, values, items)
+    try:
+        hash(key)
+    except TypeError:  # a tuple holding a list
+        return None
+    return key
+
+
+# Keys of the parameter values found valid (a dict used as an ordered set).
+_VALID = {}
+_MAX_VALID = 256
+
+
+def validate_parameters_once(estimator):
+    """``_validate_parameters`` of the estimator's parameters, unless these values were
+    found valid before."""
+    cls = type(estimator)
+    if cls.get_params is BaseEstimator.get_params:
+        names = param_names(cls)[0]
+        params = dict(zip(names, [getattr(estimator, name) for name in names]))
+    else:
+        params = estimator.get_params(deep=False)
+    key = _key(tuple(params.values()))
+    if key is not None:
+        key = (tuple(params), key)
+        if key in _VALID:
+            return
+    _validate_parameters(params, cls.__name__)
+    if key is not None:
+        if len(_VALID) >= _MAX_VALID:
+            _VALID.clear()
+        _VALID[key] = None

@@ -10,7 +10,6 @@ probabilities here too.
 """
 
 import contextlib
-import copy
 import warnings
 from collections import namedtuple
 from itertools import chain
@@ -23,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d, compute_class_weight, shuffle
+from sklearn.utils import check_random_state, column_or_1d, compute_class_weight
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import validate_data
 
@@ -38,10 +37,16 @@ from csoftmax.neural_network._engine import (
     _training_engine,
 )
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS, _AdamState, _SGDState
+from csoftmax.neural_network._plain_input import (
+    known_features,
+    known_labels,
+    known_labels_of_logits,
+)
 from csoftmax.neural_network._sklearn_compat import (
     _check_optimize_result,
     _check_sample_weight,
 )
+from csoftmax.neural_network._snapshot import Snapshot
 
 # The rows a stochastic solver trains on; ``y`` in the engine's target format.
 _TrainingSet = namedtuple("_TrainingSet", ["X", "y", "sample_weight"])
@@ -65,6 +70,13 @@ class _BaseMLP(BaseEstimator):
         # one pass checks a plain array is finite (and casts float64 data for float32
         # training), so that validation need not pass over it again
         X, finite = _checked_input(X, dtype, self.n_threads)
+        # partial_fit keeps classes_: labels in it make one-of-K rows with no more checks
+        continued = incremental and not self.warm_start and hasattr(self, "classes_")
+        if finite and continued and not reset and known_features(self, X):
+            # a streaming partial_fit's plain arrays: nothing for validate_data to do
+            Y = known_labels(self, y, X.shape[0])
+            if Y is not None:
+                return X, y, Y
         X, y = validate_data(
             self,
             X,
@@ -78,6 +90,9 @@ class _BaseMLP(BaseEstimator):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        Y = known_labels(self, y, X.shape[0]) if continued else None
+        if Y is not None:
+            return X, y, Y
 
         # incremental warm_start classes_ defined -> action
         #   0 0 0 / 0 1 0 / 0 0 1 -> (re)define classes_
@@ -205,20 +220,17 @@ class _BaseMLP(BaseEstimator):
     def _restore_on_error(self):
         """Leave the estimator exactly as it was if the block raises.
 
-        Everything ``fit``/``partial_fit`` may set or change in place (weights, optimizer
-        state, classes, curves, counters) is the estimator's non-parameter state; a deep
-        copy of it is taken first (the size of the model, not of the data) and put back
-        on any exception, MemoryError and KeyboardInterrupt included.
+        A :class:`~csoftmax.neural_network._snapshot.Snapshot` of what the call can
+        change (its attributes, lists, the arrays the C epoch writes, the optimizer and a
+        shared random generator: about a copy of the weights and the optimizer's arrays)
+        is taken first and put back on any exception, MemoryError and KeyboardInterrupt
+        included.
         """
-        params = set(self.get_params(deep=False))
-        saved = copy.deepcopy({k: v for k, v in vars(self).items() if k not in params})
+        snapshot = Snapshot(self)
         try:
             yield
         except BaseException:
-            for key in [k for k in vars(self) if k not in params]:
-                delattr(self, key)
-            for key, value in saved.items():
-                setattr(self, key, value)
+            snapshot.restore(self)
             raise
 
     def _check_warm_shape(self, layer_units, incremental):
@@ -431,8 +443,11 @@ class _BaseMLP(BaseEstimator):
         Returns the sample order, reshuffled from the last epoch's if ``shuffle``.
         """
         if self.shuffle:
-            # Shuffle indices only; the engine gathers the rows per batch.
-            sample_idx = shuffle(sample_idx, random_state=self._random_state)
+            # Shuffle indices only; the engine gathers the rows per batch. These are the
+            # draws of sklearn.utils.shuffle(sample_idx), without its checks of the array.
+            permutation = np.arange(sample_idx.shape[0])
+            self._random_state.shuffle(permutation)
+            sample_idx = sample_idx[permutation]
         order = np.ascontiguousarray(sample_idx, dtype=np.int64)
 
         accumulated_loss = self._optimizer.run_epoch(
@@ -513,6 +528,9 @@ class _BaseMLP(BaseEstimator):
                 self.best_loss_ = self.loss_curve_[-1]
 
     def _logits_to_labels(self, logits):
+        labels = known_labels_of_logits(self, logits)
+        if labels is not None:
+            return labels
         if self.out_activation_ == "softmax":
             scores = logits
         else:
