@@ -94,7 +94,9 @@ def softmax(x, axis=-1, *, where=None, out=None, n_threads=None):
         (ints, bool, float16) are computed in float64.
     axis : int, tuple of ints or None, default=-1
         Axis along which the probabilities sum to 1. A tuple normalises over those axes
-        together and None over all elements, as in :func:`scipy.special.softmax`.
+        together and None over all elements, as in :func:`scipy.special.softmax`. Note the
+        defaults differ: SciPy's ``axis=None`` normalises a 2-D array as a whole, this
+        function's ``axis=-1`` normalises each row (as PyTorch's ``dim=-1`` and JAX's).
     where : array-like of bool, optional
         The elements that take part, as in ``jax.nn.softmax(x, axis, where=where)``;
         broadcast to `x`'s shape by NumPy's rules. The max and the sum of each slice run
@@ -113,7 +115,8 @@ def softmax(x, axis=-1, *, where=None, out=None, n_threads=None):
     Returns
     -------
     s : ndarray of the same shape as `x`
-        Probabilities. A 0-d input gives 1.0.
+        Probabilities. A 0-d input gives a 0-d array holding 1.0 (SciPy gives a NumPy
+        scalar; both compute and compare alike, and ``float(s)`` converts either).
 
     Raises
     ------
@@ -228,7 +231,7 @@ def log_softmax(x, axis=-1, *, where=None, out=None, n_threads=None):
     Returns
     -------
     log_s : ndarray of the same shape as `x`
-        Log-probabilities. A 0-d input gives 0.0.
+        Log-probabilities. A 0-d input gives a 0-d array holding 0.0.
 
     Raises
     ------
