@@ -34,26 +34,31 @@ cdef extern from "cs_dispatch.h" nogil:
 
 
 cdef extern from "cs_softmax.h" nogil:
-    int cs_softmax_f32(const float *x, float *out, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                       int n_threads)
-    int cs_softmax_f64(const double *x, double *out, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                       int n_threads)
-    int cs_log_softmax_f32(const float *x, float *out, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                           int n_threads)
-    int cs_log_softmax_f64(const double *x, double *out, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                           int n_threads)
+    int cs_softmax_f32(const float *x, const unsigned char *where, float *out,
+                       ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+    int cs_softmax_f64(const double *x, const unsigned char *where, double *out,
+                       ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+    int cs_log_softmax_f32(const float *x, const unsigned char *where, float *out,
+                           ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+    int cs_log_softmax_f64(const double *x, const unsigned char *where, double *out,
+                           ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
     int cs_softmax_jacobian_f32(const float *x, float *out, ptrdiff_t n_rows, ptrdiff_t n_cols,
                                 int n_threads)
     int cs_softmax_jacobian_f64(const double *x, double *out, ptrdiff_t n_rows,
                                 ptrdiff_t n_cols, int n_threads)
-    int cs_softmax_vjp_f32(const float *y, const float *dy, float *out, ptrdiff_t n_rows,
-                           ptrdiff_t n_cols, int n_threads)
-    int cs_softmax_vjp_f64(const double *y, const double *dy, double *out, ptrdiff_t n_rows,
-                           ptrdiff_t n_cols, int n_threads)
-    int cs_log_softmax_vjp_f32(const float *y, const float *dy, float *out, ptrdiff_t n_rows,
-                               ptrdiff_t n_cols, int n_threads)
-    int cs_log_softmax_vjp_f64(const double *y, const double *dy, double *out,
-                               ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+    ctypedef struct cs_vjp_check:
+        double eps
+        ptrdiff_t bad_row
+    int cs_softmax_vjp_f32(const float *y, const float *dy, const unsigned char *where,
+                           float *out, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads,
+                           cs_vjp_check *check)
+    int cs_softmax_vjp_f64(const double *y, const double *dy, const unsigned char *where,
+                           double *out, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads,
+                           cs_vjp_check *check)
+    int cs_log_softmax_vjp_f32(const float *y, const float *dy, const unsigned char *where,
+                               float *out, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
+    int cs_log_softmax_vjp_f64(const double *y, const double *dy, const unsigned char *where,
+                               double *out, ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
 
 
 cdef extern from "cs_xent.h" nogil:

@@ -132,6 +132,21 @@ class RowLayout:
         return np.moveaxis(res.reshape(self.moved_shape), self.dest, self.axes)
 
 
+def check_where(where, shape):
+    """The `where=` mask of the softmax family as a bool array of `shape` (a read-only
+    broadcast view when it has fewer dimensions or ones)."""
+    w = np.asarray(where)
+    if w.dtype != np.bool_:
+        raise TypeError(f"where must be a bool array; got dtype {w.dtype}.")
+    try:
+        return np.broadcast_to(w, shape)
+    except ValueError:
+        raise ValueError(
+            f"where has shape {w.shape}, which does not broadcast to the input's shape "
+            f"{shape}."
+        ) from None
+
+
 def check_out(out, shape, dtype, name="out"):
     """Validate an output buffer: an ndarray of `shape`, writeable, of `dtype` or a wider
     float dtype (the result is then computed in `dtype` and cast, as NumPy ufuncs do)."""

@@ -13,6 +13,7 @@ from csoftmax._utils import (
     check_n_threads,
     check_out,
     check_real,
+    check_where,
     direct_target,
     normalize_axes,
     result_dtype,
@@ -25,7 +26,7 @@ __all__ = ["softmax", "log_softmax", "softmax_jacobian", "softmax_vjp", "log_sof
 JACOBIAN_MAX_BYTES = 1 << 30
 
 
-def _run(op, x, dy, axis, out, n_threads):
+def _run(op, x, dy, axis, out, n_threads, where=None):
     """Apply the row kernel `op` (_core.ROW_*) to x (and dy, for a VJP) along `axis`; the
     one path of the row operations, and where their arguments are validated.
 
@@ -35,7 +36,7 @@ def _run(op, x, dy, axis, out, n_threads):
     handed to the same entry.
     """
     n_threads = check_n_threads(n_threads)
-    res = _core.rows(op, x, dy, out, axis, n_threads)
+    res = _core.rows(op, x, dy, out, axis, n_threads, where)
     if res is not None:
         return res
     inputs = (check_real(x, "x"),) if dy is None else _check_pair(x, dy)
@@ -43,11 +44,16 @@ def _run(op, x, dy, axis, out, n_threads):
     x = inputs[0]
     if out is not None:
         check_out(out, x.shape, dtype)
+    if where is not None:
+        where = check_where(where, x.shape)
+    # softmax_vjp checks y to the rounding of its own dtype (a float16 y is coarser)
+    y_eps = float(np.finfo(x.dtype).eps) if x.dtype.kind == "f" else 0.0
     if x.ndim == 0:
         if axis not in (None, -1, 0, ()):
             normalize_axes(axis, 0)  # raises the usual AxisError
         rows = [np.ascontiguousarray(a, dtype=dtype).reshape(1, 1) for a in inputs]
-        res = _kernel_rows(op, rows, np.empty((1, 1), dtype=dtype), n_threads)
+        mask = None if where is None else np.array(where).reshape(1, 1)
+        res = _kernel_rows(op, rows, np.empty((1, 1), dtype=dtype), n_threads, mask, y_eps)
         if out is None:
             return res.reshape(())
         out[...] = res.reshape(())
@@ -58,8 +64,11 @@ def _run(op, x, dy, axis, out, n_threads):
     # overlap the input (exact aliasing, out is x, is supported by the kernels).
     target = direct_target(out, layout, dtype, rows)
     res = target if target is not None else np.empty(rows[0].shape, dtype=dtype)
+    mask = None if where is None else layout.rows(where, bool)
+    if mask is not None and np.may_share_memory(mask, res):
+        mask = mask.copy()  # the kernel reads the mask while it writes res
     if res.size:
-        _kernel_rows(op, rows, res, n_threads)
+        _kernel_rows(op, rows, res, n_threads, mask, y_eps)
     if out is None:
         return layout.unrows(res)
     if target is None:
@@ -67,14 +76,15 @@ def _run(op, x, dy, axis, out, n_threads):
     return out
 
 
-def _kernel_rows(op, rows, res, n_threads):
+def _kernel_rows(op, rows, res, n_threads, mask, y_eps):
     """_core.rows on arrays _run brought into the kernel's layout."""
-    if _core.rows(op, rows[0], rows[1] if len(rows) > 1 else None, res, -1, n_threads) is None:
+    dy = rows[1] if len(rows) > 1 else None
+    if _core.rows(op, rows[0], dy, res, -1, n_threads, mask, y_eps) is None:
         raise RuntimeError("csoftmax: prepared rows are not in the kernel's layout")
     return res
 
 
-def softmax(x, axis=-1, *, out=None, n_threads=None):
+def softmax(x, axis=-1, *, where=None, out=None, n_threads=None):
     r"""Softmax along an axis, ``exp(x - max) / sum(exp(x - max))``.
 
     Parameters
@@ -84,7 +94,16 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
         (ints, bool, float16) are computed in float64.
     axis : int, tuple of ints or None, default=-1
         Axis along which the probabilities sum to 1. A tuple normalises over those axes
-        together and None over all elements, as in :func:`scipy.special.softmax`.
+        together and None over all elements, as in :func:`scipy.special.softmax`. Note the
+        defaults differ: SciPy's ``axis=None`` normalises a 2-D array as a whole, this
+        function's ``axis=-1`` normalises each row (as PyTorch's ``dim=-1`` and JAX's).
+    where : array-like of bool, optional
+        The elements that take part, as in ``jax.nn.softmax(x, axis, where=where)``;
+        broadcast to `x`'s shape by NumPy's rules. The max and the sum of each slice run
+        over its elements that take part; the others get exactly 0, whatever their value
+        (NaN and inf too). A slice with none taking part is 0 everywhere, where ``-inf``
+        logits would give NaN. An all-True mask gives the bits of no mask. The mask is read
+        in the kernel's passes over `x` (narrow rows then take the row loop).
     out : ndarray, optional
         Where to write the result: same shape as `x`, writeable, of the result dtype or a
         wider float dtype (computed in the result dtype, then cast). It may be `x` itself
@@ -96,17 +115,19 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     Returns
     -------
     s : ndarray of the same shape as `x`
-        Probabilities. A 0-d input gives 1.0.
+        Probabilities. A 0-d input gives a 0-d array holding 1.0 (SciPy gives a NumPy
+        scalar; both compute and compare alike, and ``float(s)`` converts either).
 
     Raises
     ------
     TypeError
         If `x` does not hold real numbers (strings, complex or object arrays), or if
-        `axis` or `n_threads` is not an integer (or, for `axis`, a tuple of them or None).
+        `axis` or `n_threads` is not an integer (or, for `axis`, a tuple of them or None),
+        or if `where` is not an array of bools.
     ValueError
         If `axis` is an empty tuple or repeats an axis; if `out` is not a writeable
         ndarray of `x`'s shape and of the result dtype or a wider float dtype; if
-        `n_threads` is 0.
+        `n_threads` is 0; if `where` does not broadcast to `x`'s shape.
     numpy.exceptions.AxisError
         If `axis` is out of bounds for `x`. It is a subclass of ValueError (and of
         IndexError), as NumPy raises it.
@@ -148,6 +169,13 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.softmax(np.array([0.0, -np.inf]))
     array([1., 0.])
 
+    A mask leaves elements out; a row with none left is 0, not NaN:
+
+    >>> csoftmax.softmax(np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]),
+    ...                  where=np.array([[True, True, False], [False, False, False]]))
+    array([[0.26894142, 0.73105858, 0.        ],
+           [0.        , 0.        , 0.        ]])
+
     The axis decides what sums to 1. Along the last axis (the default), each row:
 
     >>> x = np.array([[1.0, 0.5, 0.2, 3.0],
@@ -180,10 +208,10 @@ def softmax(x, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.softmax(np.zeros((2, 3, 4)), axis=(1, 2)).sum(axis=(1, 2))
     array([1., 1.])
     """
-    return _run(_core.ROW_SOFTMAX, x, None, axis, out, n_threads)
+    return _run(_core.ROW_SOFTMAX, x, None, axis, out, n_threads, where)
 
 
-def log_softmax(x, axis=-1, *, out=None, n_threads=None):
+def log_softmax(x, axis=-1, *, where=None, out=None, n_threads=None):
     r"""Log of the softmax along an axis, ``(x - max) - log(sum(exp(x - max)))``.
 
     Parameters
@@ -192,6 +220,9 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
         Logits (see :func:`softmax` for dtypes).
     axis : int, tuple of ints or None, default=-1
         Axis along which the softmax is normalised (see :func:`softmax`).
+    where : array-like of bool, optional
+        The elements that take part (see :func:`softmax`); the others get -inf, as in
+        ``jax.nn.log_softmax``, and a slice with none taking part is -inf everywhere.
     out : ndarray, optional
         Where to write the result (may be `x`).
     n_threads : int, default=None
@@ -200,17 +231,18 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
     Returns
     -------
     log_s : ndarray of the same shape as `x`
-        Log-probabilities. A 0-d input gives 0.0.
+        Log-probabilities. A 0-d input gives a 0-d array holding 0.0.
 
     Raises
     ------
     TypeError
         If `x` does not hold real numbers (strings, complex or object arrays), or if
-        `axis` or `n_threads` is not an integer (or, for `axis`, a tuple of them or None).
+        `axis` or `n_threads` is not an integer (or, for `axis`, a tuple of them or None),
+        or if `where` is not an array of bools.
     ValueError
         If `axis` is an empty tuple or repeats an axis; if `out` is not a writeable
         ndarray of `x`'s shape and of the result dtype or a wider float dtype; if
-        `n_threads` is 0.
+        `n_threads` is 0; if `where` does not broadcast to `x`'s shape.
     numpy.exceptions.AxisError
         If `axis` is out of bounds for `x`. It is a subclass of ValueError (and of
         IndexError), as NumPy raises it.
@@ -266,7 +298,7 @@ def log_softmax(x, axis=-1, *, out=None, n_threads=None):
            [13.315, 13.315, 13.315, 13.315],
            [13.315, 13.315, 13.315, 13.315]])
     """
-    return _run(_core.ROW_LOG_SOFTMAX, x, None, axis, out, n_threads)
+    return _run(_core.ROW_LOG_SOFTMAX, x, None, axis, out, n_threads, where)
 
 
 def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
@@ -373,17 +405,20 @@ def _check_pair(y, dy):
     return y, dy
 
 
-def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
+def softmax_vjp(y, dy, axis=-1, *, where=None, out=None, n_threads=None):
     r"""Vector-Jacobian product of the softmax: ``y * (dy - sum(dy * y))``.
 
     Parameters
     ----------
     y : array-like
-        The forward output, ``softmax(x, axis)``.
+        The forward output, ``softmax(x, axis)`` (not the logits `x`: see Raises).
     dy : array-like of the same shape as `y`
         Upstream gradient d(loss)/d(y).
     axis : int, tuple of ints or None, default=-1
         Axis of the softmax (see :func:`softmax`).
+    where : array-like of bool, optional
+        The mask the forward call took (see :func:`softmax`): the sum runs over the
+        elements that take part, and the others get a gradient of exactly 0.
     out : ndarray, optional
         Where to write d(loss)/d(x) (see :func:`softmax`); may be `y` or `dy`.
     n_threads : int, default=None
@@ -399,11 +434,18 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     ------
     TypeError
         If `y` or `dy` does not hold real numbers, or if `axis` or `n_threads` is not an
-        integer (or, for `axis`, a tuple of them or None).
+        integer (or, for `axis`, a tuple of them or None), or if `where` is not an array of
+        bools.
     ValueError
-        If `dy` does not have `y`'s shape; if `axis` is an empty tuple or repeats an
-        axis; if `out` is not a writeable ndarray of `y`'s shape and of the result dtype
-        or a wider float dtype; if `n_threads` is 0.
+        If `y` cannot be a softmax output, as when it is given the logits: a slice (of the
+        elements `where` keeps) with an entry below ``-tol`` or a sum more than ``tol``
+        from 1 (or, with `where`, from 0), ``tol = (C + 8) * eps`` for slices of C
+        elements and eps the machine epsilon of `y`'s dtype (at least that of the result
+        dtype); slices holding NaN are let through. The check runs in the kernel's pass
+        over `y`; `out` may have been written when it raises. Also if `dy` does not have
+        `y`'s shape; if `axis` is an empty tuple or repeats an axis; if `out` is not a
+        writeable ndarray of `y`'s shape and of the result dtype or a wider float dtype; if
+        `n_threads` is 0; if `where` does not broadcast to `y`'s shape.
     numpy.exceptions.AxisError
         If `axis` is out of bounds for `y` (a subclass of ValueError).
 
@@ -437,20 +479,25 @@ def softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     >>> np.allclose(csoftmax.softmax_vjp(y, dy), csoftmax.softmax_jacobian([1.0, 2.0, 3.0]).T @ dy)
     True
     """
-    return _run(_core.ROW_SOFTMAX_VJP, y, dy, axis, out, n_threads)
+    return _run(_core.ROW_SOFTMAX_VJP, y, dy, axis, out, n_threads, where)
 
 
-def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
+def log_softmax_vjp(y, dy, axis=-1, *, where=None, out=None, n_threads=None):
     r"""Vector-Jacobian product of the log-softmax: ``dy - exp(y) * sum(dy)``.
 
     Parameters
     ----------
     y : array-like
-        The forward output, ``log_softmax(x, axis)``.
+        The forward output, ``log_softmax(x, axis)``. Unlike :func:`softmax_vjp`, it is
+        not checked: the kernel's first pass reads `dy` alone, and a check of
+        ``logsumexp(y) == 0`` would take a pass of its own.
     dy : array-like of the same shape as `y`
         Upstream gradient d(loss)/d(y).
     axis : int, tuple of ints or None, default=-1
         Axis of the softmax (see :func:`softmax`).
+    where : array-like of bool, optional
+        The mask the forward call took (see :func:`softmax`): the sum runs over the
+        elements that take part, and the others get a gradient of exactly 0.
     out : ndarray, optional
         Where to write d(loss)/d(x) (see :func:`softmax`); may be `y` or `dy`.
     n_threads : int, default=None
@@ -464,11 +511,13 @@ def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     ------
     TypeError
         If `y` or `dy` does not hold real numbers, or if `axis` or `n_threads` is not an
-        integer (or, for `axis`, a tuple of them or None).
+        integer (or, for `axis`, a tuple of them or None), or if `where` is not an array of
+        bools.
     ValueError
         If `dy` does not have `y`'s shape; if `axis` is an empty tuple or repeats an
         axis; if `out` is not a writeable ndarray of `y`'s shape and of the result dtype
-        or a wider float dtype; if `n_threads` is 0.
+        or a wider float dtype; if `n_threads` is 0; if `where` does not broadcast to
+        `y`'s shape.
     numpy.exceptions.AxisError
         If `axis` is out of bounds for `y` (a subclass of ValueError).
 
@@ -495,4 +544,4 @@ def log_softmax_vjp(y, dy, axis=-1, *, out=None, n_threads=None):
     >>> csoftmax.log_softmax_vjp(y, np.array([1.0, 0.0]))
     array([ 0.5, -0.5])
     """
-    return _run(_core.ROW_LOG_SOFTMAX_VJP, y, dy, axis, out, n_threads)
+    return _run(_core.ROW_LOG_SOFTMAX_VJP, y, dy, axis, out, n_threads, where)

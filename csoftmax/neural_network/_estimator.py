@@ -17,6 +17,7 @@ from csoftmax.neural_network._export import _ExportMixin
 from csoftmax.neural_network._engine import (
     _checked_input,
     _predict_logits,
+    _proba_dtype,
     prediction_cache,
 )
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS
@@ -553,13 +554,16 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
         y_prob : ndarray of shape (n_samples, n_classes)
             The predicted probability of the sample for each class in the model,
             where classes are ordered as they are in `self.classes_`. For
-            multilabel targets, the probability of each label.
+            multilabel targets, the probability of each label. float32 only when X and
+            the weights are (scikit-learn's dtype; float32 weights compute in float32).
         """
         self._check_fitted()
         logits = self._forward_logits(X)
         if self.out_activation_ == "softmax":
-            return softmax(logits, axis=1, out=logits, n_threads=self.n_threads)
-        return self._logistic_proba(logits, out=logits)
+            p = softmax(logits, axis=1, out=logits, n_threads=self.n_threads)
+        else:
+            p = self._logistic_proba(logits, out=logits)
+        return p.astype(_proba_dtype(X, p.dtype), copy=False)
 
     def predict_log_proba(self, X):
         """Return the log of probability estimates.
@@ -582,15 +586,15 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
             The predicted log-probability of the sample for each class in the
             model, where classes are ordered as they are in `self.classes_`.
             It agrees with `log(predict_proba(X))` where that is finite and is
-            finite everywhere.
+            finite everywhere; of `predict_proba`'s dtype.
         """
         self._check_fitted()
         logits = self._forward_logits(X)
         if self.out_activation_ == "softmax":
-            return log_softmax(
-                logits, axis=1, out=logits, n_threads=self.n_threads
-            )
-        return self._logistic_log_proba(logits)
+            p = log_softmax(logits, axis=1, out=logits, n_threads=self.n_threads)
+        else:
+            p = self._logistic_log_proba(logits)
+        return p.astype(_proba_dtype(X, p.dtype), copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

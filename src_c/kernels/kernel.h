@@ -31,6 +31,7 @@ typedef double T;
 #include "vec.h"
 #include "rows.h"
 #include "narrow.h"
+#include "where.h"
 #include "softmax_kernels.h"
 #include "xent_kernels.h"
 #include "optim_kernels.h"

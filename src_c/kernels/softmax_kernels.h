@@ -27,8 +27,8 @@ CS_INLINE NV log_vjp_vec(NV y, NV dy, double sum)
 
 /* Rows [row0, row1) of softmax (log_softmax when take_log), narrow rows: groups of NW rows
  * in columns (narrow.h), each element computed as the row kernels below compute it. */
-static void softmax_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
-                           int take_log)
+CS_INLINE void softmax_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
+                              int take_log)
 {
     const ptrdiff_t n = a->n_cols;
     T xt[CS_NARROW_MAX * NW];
@@ -58,11 +58,52 @@ static void softmax_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t r
     }
 }
 
+/* Rows [row0, row1) of softmax (log_softmax when take_log) with the mask a->where (where.h),
+ * every width through the row loop: the max and the sum run over the elements that take
+ * part; the others get 0 (log: -inf). A row with no element taking part is all 0 (-inf); an
+ * undefined row (cs_softmax.h) is NaN where its elements take part. */
+__attribute__((noinline)) static void softmax_where(const cs_softmax_args *a, ptrdiff_t row0,
+                                                   ptrdiff_t row1, int take_log)
+{
+    const ptrdiff_t n = a->n_cols;
+    const T other = take_log ? -INFINITY : 0;
+    for (ptrdiff_t i = row0; i < row1; i++) {
+        const T *x = (const T *)a->in + i * n;
+        const unsigned char *w = a->where + i * n;
+        T *out = (T *)a->out + i * n;
+        const T m = row_max_where(x, w, n);
+        double s = NAN;
+        if (m > -INFINITY && m < INFINITY)
+            s = row_expsum_where(x, w, take_log ? NULL : out, n, m,
+                                 i + 1 < row1 ? x + n : NULL);
+        if (s != s) {
+            row_fill_where(out, w, n, NAN, other);
+            continue;
+        }
+        if (!take_log) {
+            row_scale(out, n, (T)(1.0 / s));
+            continue;
+        }
+        const NV vm = nv_splat(m), vl = nv_splat((T)log_d(s)), vo = nv_splat(other);
+        ptrdiff_t j = 0;
+        for (; j + NW <= n; j += NW)
+            nv_store(out + j, nv_sel(nv_where(w + j), (nv_load(x + j) - vm) - vl, vo));
+        if (j < n)
+            nv_store_part(out + j, n - j,
+                          nv_sel(nv_where_part(w + j, n - j),
+                                 (nv_load_part(x + j, n - j, 0) - vm) - vl, vo));
+    }
+}
+
 /* s = exp(x - max) / sum exp(x - max) */
 void CS_KERNEL(softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
+    if (a->where != NULL) {
+        softmax_where(a, row0, row1, 0);
+        return;
+    }
     if (CS_NARROW_ROWS && n <= CS_NARROW_MAX) {
         softmax_narrow(a, row0, row1, 0);
         return;
@@ -85,6 +126,10 @@ void CS_KERNEL(log_softmax_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row
 {
     const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
+    if (a->where != NULL) {
+        softmax_where(a, row0, row1, 1);
+        return;
+    }
     if (CS_NARROW_ROWS && n <= CS_NARROW_MAX) {
         softmax_narrow(a, row0, row1, 1);
         return;
@@ -160,20 +205,34 @@ void CS_KERNEL(jacobian_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
     }
 }
 
+/* The check of the softmax VJP's input (vjp_input_ok) for the first k lanes of a narrow
+ * group, from the lanes' sums ys and smallest entries lo of y. */
+static void narrow_vjp_check(const cs_softmax_args *a, ptrdiff_t i, ptrdiff_t k, NV ys, NV lo)
+{
+    for (int r = 0; r < k; r++) {
+        const vjp_input in = {0.0, (double)ys[r], lo[r]};
+        if (!vjp_input_ok(&in, a->n_cols, 0, a->check->eps))
+            flag_bad_row(&a->check->bad_row, i + r);
+    }
+}
+
 /* Rows [row0, row1) of softmax_vjp (log_softmax_vjp when take_log), narrow rows: y and dy of
  * a group of NW rows in columns, each element computed as the row kernels below compute it.
- * The whole group is loaded before its result is stored, so out may be y or dy.
+ * The whole group is loaded before its result is stored, so out may be y or dy. The softmax
+ * VJP's check of y (a->check) runs in the loop that reads y's columns.
  * Used up to CS_NARROW_VJP_MAX = 1.5 x TW columns (the row loop takes wider rows; both give
  * the same bits). */
 #define CS_NARROW_VJP_MAX (3 * TW / 2)
-static void vjp_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
-                       int take_log)
+CS_INLINE void vjp_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
+                          int take_log)
 {
     const ptrdiff_t n = a->n_cols;
+    const int check = !take_log && a->check != NULL;
     T yt[CS_NARROW_MAX * NW], dyt[CS_NARROW_MAX * NW];
     for (ptrdiff_t i = row0; i < row1; i += NW) {
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
         narrow_sums sums;
+        NV ys = {0}, lo = nv_splat(INFINITY);
         narrow_load((const T *)a->in + i * n, n, k, yt, NULL);
         narrow_load((const T *)a->dy + i * n, n, k, dyt, NULL);
         if (take_log)
@@ -195,61 +254,113 @@ static void vjp_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t row1,
 #else
             v = take_log ? dy - nv_exp(y) * sums.s[0] : y * (dy - sums.s[0]);
 #endif
+            if (check) {
+                ys += y;
+                lo = nv_min(lo, y);
+            }
             nv_store(yt + j * NW, v);
         }
+        if (check)
+            narrow_vjp_check(a, i, k, ys, lo);
         const NV none = {0};
         narrow_store((T *)a->out + i * n, n, k, yt, CS_MAP_NONE, none, none);
     }
 }
 
-/* dx = y * (dy - <dy, y>) with y = softmax(x). out may be y or dy. */
-void CS_KERNEL(vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+/* Row i of softmax_vjp, w its mask or NULL (inlined, so the unmasked row has no mask code). */
+CS_INLINE void vjp_row(const cs_softmax_args *a, ptrdiff_t i, const unsigned char *w)
 {
-    const cs_softmax_args *a = ctx;
     const ptrdiff_t n = a->n_cols;
-    if (CS_NARROW_ROWS && n <= CS_NARROW_VJP_MAX) {
-        vjp_narrow(a, row0, row1, 0);
-        return;
+    const T *y = (const T *)a->in + i * n;
+    const T *dy = (const T *)a->dy + i * n;
+    T *out = (T *)a->out + i * n;
+    const NV zero = {0};
+    vjp_input in;
+    row_vjp_input(y, dy, w, n, a->check != NULL, &in);
+    if (a->check != NULL && !vjp_input_ok(&in, n, w != NULL, a->check->eps))
+        flag_bad_row(&a->check->bad_row, i);
+    const double dot = in.dot;
+    ptrdiff_t j = 0;
+    for (; j + NW <= n; j += NW) {
+        NV v = vjp_vec(nv_load(y + j), nv_load(dy + j), dot);
+        nv_store(out + j, w != NULL ? nv_sel(nv_where(w + j), v, zero) : v);
     }
-    for (ptrdiff_t i = row0; i < row1; i++) {
-        const T *y = (const T *)a->in + i * n;
-        const T *dy = (const T *)a->dy + i * n;
-        T *out = (T *)a->out + i * n;
-        const double dot = row_dot(dy, y, n);
-        ptrdiff_t j = 0;
-        for (; j + NW <= n; j += NW)
-            nv_store(out + j, vjp_vec(nv_load(y + j),
-                                                     nv_load(dy + j), dot));
-        if (j < n) {
-            NV v = vjp_vec(nv_load_part(y + j, n - j, 0),
-                                    nv_load_part(dy + j, n - j, 0), dot);
-            nv_store_part(out + j, n - j, v);
-        }
+    if (j < n) {
+        NV v = vjp_vec(nv_load_part(y + j, n - j, 0), nv_load_part(dy + j, n - j, 0), dot);
+        if (w != NULL)
+            v = nv_sel(nv_where_part(w + j, n - j), v, zero);
+        nv_store_part(out + j, n - j, v);
     }
 }
 
-/* dx = dy - exp(y) * sum(dy) with y = log_softmax(x). out may be y or dy. */
+/* The masked rows, apart: the unmasked kernel's code stays as it was without masks. */
+__attribute__((noinline)) static void vjp_where_rows(const cs_softmax_args *a, ptrdiff_t row0,
+                                                     ptrdiff_t row1)
+{
+    for (ptrdiff_t i = row0; i < row1; i++)
+        vjp_row(a, i, a->where + i * a->n_cols);
+}
+
+/* dx = y * (dy - <dy, y>) with y = softmax(x), over the elements the mask (when given) keeps;
+ * 0 for the others. With a->check, y is checked to be a softmax output (vjp_input_ok) in
+ * the pass that forms <dy, y>. out may be y or dy. */
+void CS_KERNEL(vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
+{
+    const cs_softmax_args *a = ctx;
+    if (a->where != NULL) {
+        vjp_where_rows(a, row0, row1);
+        return;
+    }
+    if (CS_NARROW_ROWS && a->n_cols <= CS_NARROW_VJP_MAX) {
+        vjp_narrow(a, row0, row1, 0);
+        return;
+    }
+    for (ptrdiff_t i = row0; i < row1; i++)
+        vjp_row(a, i, NULL);
+}
+
+/* Row i of log_softmax_vjp, w its mask or NULL. */
+CS_INLINE void log_vjp_row(const cs_softmax_args *a, ptrdiff_t i, const unsigned char *w)
+{
+    const ptrdiff_t n = a->n_cols;
+    const T *y = (const T *)a->in + i * n;
+    const T *dy = (const T *)a->dy + i * n;
+    T *out = (T *)a->out + i * n;
+    const NV zero = {0};
+    const double sum = w == NULL ? row_sum(dy, n) : row_sum_where(dy, w, n);
+    ptrdiff_t j = 0;
+    for (; j + NW <= n; j += NW) {
+        NV v = log_vjp_vec(nv_load(y + j), nv_load(dy + j), sum);
+        nv_store(out + j, w != NULL ? nv_sel(nv_where(w + j), v, zero) : v);
+    }
+    if (j < n) {
+        NV v = log_vjp_vec(nv_load_part(y + j, n - j, 0), nv_load_part(dy + j, n - j, 0), sum);
+        if (w != NULL)
+            v = nv_sel(nv_where_part(w + j, n - j), v, zero);
+        nv_store_part(out + j, n - j, v);
+    }
+}
+
+__attribute__((noinline)) static void log_vjp_where_rows(const cs_softmax_args *a,
+                                                         ptrdiff_t row0, ptrdiff_t row1)
+{
+    for (ptrdiff_t i = row0; i < row1; i++)
+        log_vjp_row(a, i, a->where + i * a->n_cols);
+}
+
+/* dx = dy - exp(y) * sum(dy) with y = log_softmax(x), the sum over the elements the mask
+ * (when given) keeps; 0 for the others. out may be y or dy. */
 void CS_KERNEL(log_vjp_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
     const cs_softmax_args *a = ctx;
-    const ptrdiff_t n = a->n_cols;
-    if (CS_NARROW_ROWS && n <= CS_NARROW_VJP_MAX) {
+    if (a->where != NULL) {
+        log_vjp_where_rows(a, row0, row1);
+        return;
+    }
+    if (CS_NARROW_ROWS && a->n_cols <= CS_NARROW_VJP_MAX) {
         vjp_narrow(a, row0, row1, 1);
         return;
     }
-    for (ptrdiff_t i = row0; i < row1; i++) {
-        const T *y = (const T *)a->in + i * n;
-        const T *dy = (const T *)a->dy + i * n;
-        T *out = (T *)a->out + i * n;
-        const double sum = row_sum(dy, n);
-        ptrdiff_t j = 0;
-        for (; j + NW <= n; j += NW)
-            nv_store(out + j, log_vjp_vec(nv_load(y + j),
-                                                     nv_load(dy + j), sum));
-        if (j < n) {
-            NV v = log_vjp_vec(nv_load_part(y + j, n - j, 0),
-                                    nv_load_part(dy + j, n - j, 0), sum);
-            nv_store_part(out + j, n - j, v);
-        }
-    }
+    for (ptrdiff_t i = row0; i < row1; i++)
+        log_vjp_row(a, i, NULL);
 }

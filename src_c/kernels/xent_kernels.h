@@ -126,6 +126,38 @@ static double weighted_hard_row(const cs_xent_args *a, const T *z, T *g, int64_t
     return loss;
 }
 
+/* log s for a row whose label y holds the max m, so that e_y = 1 and s = 1 + r with
+ * r = sum_{j != y} e_j: log1p(r), accurate relative to r, where log(s) is only accurate to
+ * an ulp of 1 (a loss of 1e-9 would keep 7 of its digits). r from the exponentials e when
+ * they are stored, else formed again from z. */
+static double log_s_of_max_label(const T *z, const T *e, ptrdiff_t n, int64_t y, T m)
+{
+    double r = 0.0;
+    if (e != NULL) {
+        for (ptrdiff_t j = 0; j < n; j++)
+            r += j == y ? 0.0 : (double)e[j];
+        return log1p(r);
+    }
+    const NV vm = nv_splat(m);
+    for (ptrdiff_t j = 0; j < n; j += NW) {
+        const NV v = nv_exp_nonpos((j + NW <= n ? nv_load(z + j)
+                                                : nv_load_part(z + j, n - j, -INFINITY)) - vm);
+        for (int l = 0; l < NW && j + l < n; l++)
+            r += j + l == y ? 0.0 : (double)v[l];
+    }
+    return log1p(r);
+}
+
+/* log_s_of_max_label for lane r of a narrow group, from the exponentials in its columns xt
+ * (the same terms in the same order: the same bits). */
+static double narrow_log_s_of_max_label(const T *xt, ptrdiff_t n, int r, int64_t y)
+{
+    double rest = 0.0;
+    for (ptrdiff_t j = 0; j < n; j++)
+        rest += j == y ? 0.0 : (double)xt[j * NW + r];
+    return log1p(rest);
+}
+
 /* Loss of row i (hard label, no class weights) from its max m and log_s = log_d(s) (the
  * narrow kernel computes the logs of a group of rows at once). */
 CS_INLINE double hard_row_loss(const cs_xent_args *a, const T *z, int64_t y, T m, double log_s)
@@ -207,6 +239,11 @@ static void xent_narrow(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t row1)
         T scale[NW] = {0}, shift[NW] = {0};
         double coef[NW], e_y[NW], log_s[NW];
         narrow_logs(&sums, log_s);
+        for (int r = 0; r < k; r++) { /* a label at the max: log1p of the other terms */
+            const int64_t y = a->target[i + r];
+            if (y != a->ignore_index && narrow_sum_at(&sums, r) < 2.0 && z[r * n + y] == m[r])
+                log_s[r] = narrow_log_s_of_max_label(xt, n, r, y);
+        }
         if (plain && k == NW && narrow_all_defined(m, &sums)) {
             xent_narrow_plain(a, i, z, xt, m, &sums, log_s);
             continue;
@@ -273,7 +310,10 @@ void CS_KERNEL(xent_block)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
                 row_fill(g, n, NAN);
             continue;
         }
-        const double log_s = log_d(s), coef = w * a->grad_scale;
+        double log_s = log_d(s);
+        const double coef = w * a->grad_scale;
+        if (a->target != NULL && s < 2.0 && z[a->target[i]] == m) /* s = 1 + r: log1p(r) */
+            log_s = log_s_of_max_label(z, g, n, a->target[i], m);
         double loss;
         if (a->target != NULL && a->class_weight != NULL) {
             loss = weighted_hard_row(a, z, g, a->target[i], m, s, log_s, coef);

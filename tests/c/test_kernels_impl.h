@@ -33,8 +33,8 @@ static void TF(test_rows)(ptrdiff_t n)
         target[i] = (int64_t)(uniform() * (double)n);
 
     /* softmax and log_softmax */
-    check(TF(cs_softmax)(x, s, rows, n, 1) == CS_OK, "softmax status", n, 0, 0);
-    check(TF(cs_log_softmax)(x, ls, rows, n, 1) == CS_OK, "log_softmax status", n, 0, 0);
+    check(TF(cs_softmax)(x, NULL, s, rows, n, 1) == CS_OK, "softmax status", n, 0, 0);
+    check(TF(cs_log_softmax)(x, NULL, ls, rows, n, 1) == CS_OK, "log_softmax status", n, 0, 0);
     for (ptrdiff_t i = 0; i < rows; i++) {
         ref_softmax(xd + i * n, ref, n);
         for (ptrdiff_t j = 0; j < n; j++)
@@ -63,7 +63,7 @@ static void TF(test_rows)(ptrdiff_t n)
     }
 
     /* VJPs: s * (dy - <dy, s>) and dy - exp(ls) * sum(dy) */
-    check(TF(cs_softmax_vjp)(s, dy, out, rows, n, 1) == CS_OK, "vjp status", n, 0, 0);
+    check(TF(cs_softmax_vjp)(s, dy, NULL, out, rows, n, 1, NULL) == CS_OK, "vjp status", n, 0, 0);
     for (ptrdiff_t i = 0; i < rows; i++) {
         double dot = 0.0, scale = 0.0;
         for (ptrdiff_t k = 0; k < n; k++) {
@@ -76,7 +76,7 @@ static void TF(test_rows)(ptrdiff_t n)
                         "softmax_vjp", i * n + j);
         }
     }
-    check(TF(cs_log_softmax_vjp)(ls, dy, out, rows, n, 1) == CS_OK, "log_vjp status", n, 0, 0);
+    check(TF(cs_log_softmax_vjp)(ls, dy, NULL, out, rows, n, 1) == CS_OK, "log_vjp status", n, 0, 0);
     for (ptrdiff_t i = 0; i < rows; i++) {
         double sum = 0.0, scale = 0.0;
         for (ptrdiff_t k = 0; k < n; k++) {
@@ -152,8 +152,8 @@ static void TF(test_threads)(void)
         x[i] = (T)(3.0 * normal());
     for (ptrdiff_t i = 0; i < rows; i++)
         target[i] = i % n;
-    TF(cs_softmax)(x, a, rows, n, 1);
-    TF(cs_softmax)(x, b, rows, n, 2);
+    TF(cs_softmax)(x, NULL, a, rows, n, 1);
+    TF(cs_softmax)(x, NULL, b, rows, n, 2);
     check(memcmp(a, b, (size_t)size * sizeof *a) == 0, "softmax n_threads 1 vs 2", 0, 0, 0);
     cs_xent_out out_a = {la, 0.0}, out_b = {lb, 0.0};
     const cs_xent_opts mean = {NULL, NULL, CS_XENT_NO_IGNORE, 0.0, CS_REDUCE_MEAN};
