@@ -144,6 +144,7 @@ cdef extern from "cs_mlp.h" nogil:
         const void *csr_data
         const int64_t *csr_indices
         const int64_t *csr_indptr
+        ptrdiff_t csr_nnz
         const int64_t *y_idx
         const void *y
         const double *sample_weight

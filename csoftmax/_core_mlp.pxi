@@ -261,13 +261,14 @@ cdef class MLPEngine:
         d.x = d.csr_data = d.y = NULL
         d.csr_indices = d.csr_indptr = d.y_idx = d.order = NULL
         d.sample_weight = NULL
-        d.n_order = 0
+        d.n_order = d.csr_nnz = 0
         if isinstance(X, np.ndarray):
             d.x = _ptr(X, self.dtype, (n, n_in), "X")
         else:  # CSR, from csoftmax.neural_network._engine
             d.csr_indptr = <int64_t *>_ptr(X.indptr, np.int64, (n + 1,), "X.indptr")
             d.csr_indices = <int64_t *>_ptr(X.indices, np.int64, (None,), "X.indices")
             d.csr_data = _ptr(X.data, self.dtype, (X.indices.shape[0],), "X.data")
+            d.csr_nnz = X.indices.shape[0]
             if X.shape[1] != n_in or X.indptr[n] > X.indices.shape[0]:
                 raise ValueError("X: inconsistent CSR matrix")
         if y is not None and self.softmax_out:

@@ -163,24 +163,32 @@ static int check_rows(const int64_t *rows, ptrdiff_t n, ptrdiff_t limit)
     return CS_OK;
 }
 
+/* CSR input: row starts in order within [0, csr_nnz], column indices in [0, n_in). The
+ * first and last row starts are read once: the indices checked are those between them. */
+static int check_csr(const cs_mlp_data *d, ptrdiff_t n_in)
+{
+    const ptrdiff_t n = d->n_rows;
+    if (d->csr_data == NULL || d->csr_indices == NULL || d->csr_indptr == NULL)
+        return CS_EINVAL;
+    int64_t first, last;
+    CS_READ_ONCE_I64(first, d->csr_indptr);
+    CS_READ_ONCE_I64(last, d->csr_indptr + n);
+    if (first < 0 || last < first || last > d->csr_nnz)
+        return CS_EINVAL;
+    for (ptrdiff_t i = 0; i < n; i++)
+        if (d->csr_indptr[i + 1] < d->csr_indptr[i])
+            return CS_EINVAL;
+    return check_rows(d->csr_indices + first, last - first, n_in);
+}
+
 /* Everything the passes read from data lies in bounds; targets are required when asked. */
 static int check_data(const cs_mlp *net, const cs_mlp_data *d, int need_targets)
 {
     const ptrdiff_t n = d->n_rows, n_out = net->units[net->spec.n_layers];
     if (n < 0 || (d->order != NULL && d->n_order < 0))
         return CS_EINVAL;
-    if (d->x == NULL) {
-        if (d->csr_data == NULL || d->csr_indices == NULL || d->csr_indptr == NULL)
-            return CS_EINVAL;
-        if (d->csr_indptr[0] < 0)
-            return CS_EINVAL;
-        for (ptrdiff_t i = 0; i < n; i++)
-            if (d->csr_indptr[i + 1] < d->csr_indptr[i])
-                return CS_EINVAL;
-        if (check_rows(d->csr_indices + d->csr_indptr[0], d->csr_indptr[n] - d->csr_indptr[0],
-                       net->units[0]) != CS_OK)
-            return CS_EINVAL;
-    }
+    if (d->x == NULL && check_csr(d, net->units[0]) != CS_OK)
+        return CS_EINVAL;
     if (d->order != NULL && check_rows(d->order, d->n_order, n) != CS_OK)
         return CS_EINVAL;
     if (!need_targets)

@@ -17,6 +17,13 @@
  *   - Every entry point validates what it reads (sizes, row numbers, labels, CSR indices)
  *     and returns CS_OK, CS_EINVAL (nothing trained) or CS_ENOMEM. Sizes passed to BLAS
  *     (each layer width and the batch rows) must fit in an int; their products need not.
+ *   - What the passes read again after that check as an index is read once more where it
+ *     is used and checked there, so that another thread writing to the caller's arrays
+ *     during a call can change results, never where the engine reads or writes: a batch's
+ *     row numbers and labels are copied into the engine's own buffers and checked as they
+ *     are copied (one out of range stops an epoch before the batch, with CS_EINVAL, the
+ *     batches before it done); each CSR row start and column index is read once per use
+ *     and one out of range is left out of the product.
  *   - One engine serves one call at a time: its scratch is shared by its calls.
  *   - Row kernels split rows over n_threads (cs_parallel.h); so do the GEMMs, in blocks of
  *     result rows fixed by the shape, when cs_blas can set BLAS to one thread for the call
@@ -91,7 +98,8 @@ typedef struct {
     const void *x;               /* dense (n_rows, units[0]), or NULL for CSR: */
     const void *csr_data;        /*   CSR values, */
     const int64_t *csr_indices;  /*   column indices in [0, units[0]), */
-    const int64_t *csr_indptr;   /*   (n_rows + 1) row starts */
+    const int64_t *csr_indptr;   /*   (n_rows + 1) row starts, in [0, csr_nnz], */
+    ptrdiff_t csr_nnz;           /*   the length of csr_data and csr_indices */
     const int64_t *y_idx;        /* softmax targets (n_rows,) in [0, units[L]), or NULL */
     const void *y;               /* sigmoid targets (n_rows, units[L]), or NULL */
     const double *sample_weight; /* (n_rows,) or NULL */

@@ -119,6 +119,82 @@ def test_labels_rewritten_during_cross_entropy(n_cols, options):
     assert counts["returned"] + counts["ValueError"] == 400, out
 
 
+# ---- a thread rewriting a CSR matrix during predict_proba and partial_fit --------------------
+
+_CSR_MODEL = """
+rng = np.random.default_rng(1)
+n, f = 1000, 40
+X = sp.random(n, f, density=0.2, format="csr", random_state=1)
+X.indices = X.indices.astype(np.int64)
+X.indptr = X.indptr.astype(np.int64)
+y = rng.integers(0, 3, n)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    clf = csoftmax.MLPClassifier((16,), max_iter=2, random_state=0).fit(X.toarray(), y)
+"""
+
+
+@pytest.mark.parametrize("part", ["indices", "indptr"])
+def test_csr_rewritten_during_predict_proba_and_partial_fit(part):
+    out = _run(setup=_CSR_MODEL, code=f"""
+    arr = X.{part}
+    bad = arr.copy()
+    if "{part}" == "indices":
+        bad[::5] = 2**40
+        bad[1::5] = -1
+        bad[2::5] = f
+    else:
+        bad[1::2] = 2**40
+        bad[2::3] = -5
+    good = arr.copy()
+    def finite(result):
+        assert result is clf or np.isfinite(result).all(), "a non-finite result"
+    with Writer(arr, [good, bad]) as w:
+        counts = outcomes(lambda: clf.predict_proba(X), 300, finite)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fits = outcomes(lambda: clf.partial_fit(X, y), 40, finite)
+    assert w.writes > 0
+    print(fits)
+    print(counts)
+    """)
+    print(out)
+    counts = _counts(out)
+    assert counts["returned"] + counts["ValueError"] == 300, out
+
+
+def test_training_engine_labels_and_order_rewritten_during_epochs():
+    # the private engine reads the caller's labels and visiting order batch by batch
+    out = _run("""
+    rng = np.random.default_rng(2)
+    n, f, c = 4000, 12, 4
+    X = rng.standard_normal((n, f))
+    y = rng.integers(0, c, n)
+    order = rng.permutation(n)
+    coefs = [rng.standard_normal((f, 8)) * 0.3, rng.standard_normal((8, c)) * 0.3]
+    intercepts = [np.zeros(8), np.zeros(c)]
+    engine = _core.MLPEngine(coefs, intercepts, "tanh", "softmax", 32, 1, gather_dense=True)
+    opt = _core.Optimizer("adam", [np.zeros_like(p) for p in coefs + intercepts] * 2)
+    bad_y = y.copy(); bad_y[::4] = c; bad_y[1::4] = -3
+    bad_order = order.copy(); bad_order[::3] = n; bad_order[1::3] = 2**50
+    def finite(loss):
+        assert np.isfinite(loss), loss
+    with Writer(y, [rng.integers(0, c, n), bad_y]), Writer(order, [rng.permutation(n),
+                                                                   bad_order]):
+        counts = outcomes(lambda: engine.epoch(X, y, None, order, 32, 1e-4, opt), 300,
+                          finite)
+        grads = [np.empty_like(p) for p in coefs + intercepts]
+        more = outcomes(lambda: engine.loss_grad(X[:32], y[:32], None, 1e-4, grads), 300,
+                        finite)
+    assert all(np.isfinite(p).all() for p in coefs + intercepts)
+    print(more)
+    print(counts)
+    """)
+    print(out)
+    counts = _counts(out)
+    assert counts["returned"] + counts["ValueError"] == 300, out
+
+
 # ---- out= sharing memory with the sample weights --------------------------------------------
 
 @pytest.mark.parametrize("target", ["labels", "probabilities"])
