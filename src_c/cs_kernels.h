@@ -137,7 +137,7 @@ typedef int cs_mlp_loss_grad_kernel(cs_mlp *net, const cs_mlp_data *data, double
                                     void *const *grads, double *loss);
 typedef int cs_mlp_epoch_kernel(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size,
                                 double alpha, cs_optim *opt, void *const *state,
-                                double *loss_sum);
+                                cs_mlp_progress *progress);
 cs_mlp_forward_kernel mlp_forward_f32_portable, mlp_forward_f32_avx2, mlp_forward_f32_avx512;
 cs_mlp_forward_kernel mlp_forward_f64_portable, mlp_forward_f64_avx2, mlp_forward_f64_avx512;
 cs_mlp_loss_grad_kernel mlp_loss_grad_f32_portable, mlp_loss_grad_f32_avx2,

@@ -268,11 +268,15 @@ int cs_mlp_loss_grad(cs_mlp *net, const cs_mlp_data *data, double alpha, void *c
 }
 
 int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, double alpha,
-                 cs_optim *opt, void *const *state, double *loss_sum)
+                 cs_optim *opt, void *const *state, cs_mlp_progress *progress)
 {
-    if (net == NULL || data == NULL || opt == NULL || state == NULL || loss_sum == NULL)
+    if (net == NULL || data == NULL || opt == NULL || state == NULL || progress == NULL)
         return CS_EINVAL;
     if (batch_size < 1 || batch_size > net->spec.batch_rows || !(alpha >= 0.0))
+        return CS_EINVAL;
+    const ptrdiff_t n_visits = data->order != NULL ? data->n_order : data->n_rows;
+    if (progress->n_done < 0 || progress->n_done > n_visits ||
+        (progress->n_done % batch_size != 0 && progress->n_done != n_visits))
         return CS_EINVAL;
     if (opt->kind != CS_OPTIM_SGD && opt->kind != CS_OPTIM_ADAM)
         return CS_EINVAL;
@@ -283,7 +287,8 @@ int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, dou
     cs_mlp_epoch_kernel *const *table =
         net->spec.dtype == CS_FLOAT32 ? mlp_epoch_f32 : mlp_epoch_f64;
     blas_single_begin(net);
-    const int status = table[cs_simd_level()](net, data, batch_size, alpha, opt, state, loss_sum);
+    const int status =
+        table[cs_simd_level()](net, data, batch_size, alpha, opt, state, progress);
     blas_single_end(net);
     return status;
 }

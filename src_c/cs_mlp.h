@@ -40,6 +40,8 @@
 #ifndef CS_MLP_H
 #define CS_MLP_H
 
+#include <signal.h>
+
 #include "cs_common.h"
 #include "cs_optim.h"
 
@@ -124,11 +126,25 @@ int cs_mlp_forward(cs_mlp *net, const cs_mlp_data *data, void *logits);
 int cs_mlp_loss_grad(cs_mlp *net, const cs_mlp_data *data, double alpha, void *const *grads,
                      double *loss);
 
-/* One epoch: the rows data->order[0..n_order) in minibatches of batch_size, one optimizer
- * step per batch. state: 2L arrays shaped like params (velocities or Adam's first moments),
- * then, for Adam, 2L more (second moments). *loss_sum = sum over batches of the batch
- * objective times the batch length. */
+/* Where an epoch is (cs_mlp_epoch): it may stop between two batches, and go on from there
+ * in a later call. */
+typedef struct {
+    const volatile sig_atomic_t *stop; /* a flag read before each batch: nonzero stops the
+                                          epoch there (a signal handler may set it); NULL:
+                                          never stop */
+    ptrdiff_t n_done;                  /* in: visits already done, 0 or a multiple of
+                                          batch_size; out: with the finished batches */
+    double loss_sum;                   /* in and out: the sum over the finished batches of
+                                          the batch objective times the batch length */
+} cs_mlp_progress;
+
+/* One epoch, or its rest: the rows data->order[n_done..n_order) in minibatches of
+ * batch_size, one optimizer step per batch, until they are done or progress->stop is set.
+ * state: 2L arrays shaped like params (velocities or Adam's first moments), then, for Adam,
+ * 2L more (second moments). On return progress->n_done and ->loss_sum describe the batches
+ * done so far; the parameters and the optimizer state are those after the last of them.
+ * An epoch stopped and then continued gives the bits of one call. */
 int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, double alpha,
-                 cs_optim *opt, void *const *state, double *loss_sum);
+                 cs_optim *opt, void *const *state, cs_mlp_progress *progress);
 
 #endif

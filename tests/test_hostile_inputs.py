@@ -1,5 +1,5 @@
-"""Inputs changed by another thread during a call, and outputs sharing memory with inputs:
-an exception or changed numbers, never a crash.
+"""Inputs changed by another thread during a call, outputs sharing memory with inputs, and
+Ctrl-C during fit: an exception or changed numbers, never a crash.
 
 Each scenario runs in a child process under a timeout, so that a segmentation fault or a
 hang fails the test instead of ending the run. A writer thread rewrites an input through
@@ -214,3 +214,135 @@ def test_out_holding_the_sample_weights(target):
           np.shares_memory(got[1], buf))
     """)
     assert out == "True True True"
+
+
+# ---- Ctrl-C during fit -----------------------------------------------------------------------
+
+_INTERRUPT = """
+def interrupt_when_training(clf, record, count=1, delay=0.5, gap=0.05):
+    '''Send SIGINT `count` times to this process once `clf` has trained a batch (its last
+    intercepts changed) and `delay` seconds more: from a thread, recording the times.'''
+    def run():
+        while "_optimizer" not in vars(clf):
+            time.sleep(0.002)
+        b = clf.intercepts_[-1]
+        first = b.copy()
+        while np.array_equal(b, first):
+            time.sleep(0.002)
+        time.sleep(delay)
+        for _ in range(count):
+            record.append(time.monotonic())
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(gap)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+def same(a, b):
+    return all(np.array_equal(p, q) for p, q in zip(a, b, strict=True))
+"""
+
+
+def test_ctrl_c_stops_a_large_sgd_fit_within_a_batch():
+    # 200,000 x 784, 2,048 hidden units: an epoch takes about a minute here; SIGINT half a
+    # second into it must end fit within about a batch, keeping the finished batches
+    out = _run(setup=_INTERRUPT, code="""
+    n, f = 200_000, 784
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, f), dtype=np.float32)
+    y = X[:, :10].argmax(axis=1)
+    for solver in ("sgd", "adam"):
+        params = dict(hidden_layer_sizes=(2048,), solver=solver, batch_size=200, max_iter=3,
+                      shuffle=False, random_state=0, learning_rate_init=1e-4)
+        clf = csoftmax.MLPClassifier(**params)
+        sent = []
+        interrupt_when_training(clf, sent)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            clf.fit(X, y)
+        latency = time.monotonic() - sent[0]
+        assert [str(w.message) for w in caught] == ["Training interrupted by user."]
+        t = clf.t_
+        # the finished batches of the first epoch, and nothing else
+        assert clf.n_iter_ == 0 and clf.loss_curve_ == [] and 0 < t < n and t % 200 == 0, t
+        if solver == "adam":
+            assert clf._optimizer.t == t // 200
+        # the same batches trained by partial_fit give the same bits, state and counters
+        ref = csoftmax.MLPClassifier(**params).partial_fit(X[:t], y[:t], classes=np.arange(10))
+        assert ref.t_ == t
+        assert same(clf.coefs_ + clf.intercepts_, ref.coefs_ + ref.intercepts_)
+        assert same(clf._optimizer.optimizer.state, ref._optimizer.optimizer.state)
+        assert clf._optimizer.optimizer.t == ref._optimizer.optimizer.t
+        # and both go on alike
+        more = slice(t, t + 2000)
+        clf.partial_fit(X[more], y[more])
+        ref.partial_fit(X[more], y[more])
+        assert same(clf.coefs_ + clf.intercepts_, ref.coefs_ + ref.intercepts_)
+        print(f"{solver}: SIGINT to return {latency:.3f} s, {t // 200} batches done")
+    """, timeout=600)
+    print(out)
+    assert out.count("SIGINT to return") == 2, out
+
+
+def test_a_handler_that_does_not_raise_leaves_fit_unchanged():
+    # Ctrl-C handed to a handler that only counts: the epochs stop and go on, bit for bit
+    out = _run(setup=_INTERRUPT, code="""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((20_000, 100))
+    y = X[:, :5].argmax(axis=1)
+    params = dict(hidden_layer_sizes=(128,), max_iter=20, random_state=0, tol=0.0,
+                  n_iter_no_change=100)
+    hits = []
+    signal.signal(signal.SIGINT, lambda signum, frame: hits.append(signum))
+    clf = csoftmax.MLPClassifier(**params)
+    sent = []
+    thread = interrupt_when_training(clf, sent, count=3, delay=0.05)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    returned = time.monotonic()
+    thread.join()
+    ref = csoftmax.MLPClassifier(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref.fit(X, y)
+    print(len(sent) == 3 and sent[-1] < returned, len(hits),
+          any("interrupted" in str(w.message) for w in caught),
+          clf.n_iter_ == ref.n_iter_ == 20, clf.t_ == ref.t_,
+          clf.loss_curve_ == ref.loss_curve_,
+          same(clf.coefs_ + clf.intercepts_, ref.coefs_ + ref.intercepts_))
+    """)
+    # the signals came during fit, each reached the handler, and nothing else changed
+    assert out == "True 3 False True True True True", out
+
+
+def test_ctrl_c_reaches_the_main_thread_while_another_thread_fits():
+    # Python runs signal handlers in the main thread only: a fit in another thread goes on
+    out = _run(setup=_INTERRUPT, code="""
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((20_000, 100))
+    y = X[:, :5].argmax(axis=1)
+    clf = csoftmax.MLPClassifier((128,), max_iter=20, random_state=0, tol=0.0,
+                                 n_iter_no_change=100)
+    caught, done = [], threading.Event()
+    def fit():
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            clf.fit(X, y)
+        caught.extend(str(x.message) for x in w)
+        done.set()
+    worker = threading.Thread(target=fit)
+    worker.start()
+    sent = []
+    interrupt_when_training(clf, sent)
+    try:  # (not worker.join(): Python 3.11 can lose a thread whose join is interrupted)
+        while not done.wait(0.01):
+            pass
+    except KeyboardInterrupt:
+        print("main thread interrupted, fit running:", not done.is_set())
+    while not done.wait(0.01):
+        pass
+    worker.join()
+    print(clf.n_iter_, "Training interrupted by user." in caught)
+    """)
+    assert out == "main thread interrupted, fit running: True\n20 False", out

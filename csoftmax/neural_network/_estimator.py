@@ -438,8 +438,11 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
 
         Notes
         -----
-        A call that raises (bad input, MemoryError, KeyboardInterrupt outside the epoch
-        loop, ...) leaves the estimator exactly as it was before it.
+        A call that raises (bad input, MemoryError, Ctrl-C with 'lbfgs', ...) leaves the
+        estimator exactly as it was before it. Ctrl-C (in the main thread) stops 'sgd' and
+        'adam' before the next minibatch and returns with a warning, as scikit-learn does:
+        the weights, optimizer state and ``t_`` include the finished minibatches,
+        ``n_iter_`` and ``loss_curve_`` the finished epochs only.
         """
         if not get_config()["skip_parameter_validation"]:
             self._validate_params()
@@ -477,7 +480,8 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
 
         Notes
         -----
-        A call that raises leaves the estimator exactly as it was before it.
+        A call that raises leaves the estimator exactly as it was before it. Ctrl-C stops
+        the epoch before its next minibatch, as in :meth:`fit`.
         """
         # As scikit-learn, validate the parameters only until the model is fitted.
         if not get_config()["skip_parameter_validation"] and not self._is_fitted():

@@ -173,17 +173,22 @@ static double optim_step(cs_mlp *net, cs_optim *opt, T *const *state, double l2)
     return sq;
 }
 
-/* The batches of the epoch. Returns CS_OK, or CS_EINVAL when a batch's row numbers or
- * labels changed since they were checked (the batches before it done). */
+/* The batches of the epoch from visit progress->n_done on, until the last or until
+ * progress->stop is set (checked before each batch), progress updated after each. Returns
+ * CS_OK, or CS_EINVAL when a batch's row numbers or labels changed since they were checked
+ * (the batches before it done). */
 static int epoch_batches(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
-                         double alpha, cs_optim *opt, double *loss_sum, team_state *team)
+                         double alpha, cs_optim *opt, cs_mlp_progress *progress,
+                         team_state *team)
 {
     const ptrdiff_t n = d->order != NULL ? d->n_order : d->n_rows;
     T **typed_state = B(net)->ext;
-    double acc = 0.0;
-    ptrdiff_t batch = 0;
+    double acc = progress->loss_sum;
+    ptrdiff_t batch = 0, start = progress->n_done;
     int status = CS_OK;
-    for (ptrdiff_t start = 0; start < n; batch++) {
+    for (; start < n; batch++) {
+        if (progress->stop != NULL && *progress->stop)
+            break;
         const ptrdiff_t m = start + batch_size <= n ? batch_size : n - start;
         const int nt = team_next(team, batch);
         const double t0 = cs_wall_seconds();
@@ -205,12 +210,14 @@ static int epoch_batches(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size
         start += m;
         team_record(team, nt, cs_wall_seconds() - t0, m, batch);
     }
-    *loss_sum = acc;
+    progress->loss_sum = acc;
+    progress->n_done = start;
     return status;
 }
 
 int CS_KERNEL(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
-                         double alpha, cs_optim *opt, void *const *state, double *loss_sum)
+                         double alpha, cs_optim *opt, void *const *state,
+                         cs_mlp_progress *progress)
 {
     const int n_state = (opt->kind == CS_OPTIM_ADAM ? 4 : 2) * net->spec.n_layers;
     T **typed_state = B(net)->ext;
@@ -219,7 +226,7 @@ int CS_KERNEL(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size
     const ptrdiff_t interval = net->team_interval > 0 ? net->team_interval : CS_TEAM_PROBE_FIRST;
     const int full = net->spec.n_threads, cur = net->team_one ? 1 : full;
     team_state team = {full, cur, 0.0, 0, interval - 1, interval, 0, 0, 0.0, 0};
-    const int status = epoch_batches(net, d, batch_size, alpha, opt, loss_sum, &team);
+    const int status = epoch_batches(net, d, batch_size, alpha, opt, progress, &team);
     net->team_interval = team.interval;
     net->team_one = team.full > 1 && team.cur == 1;
     return status;
