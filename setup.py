@@ -326,7 +326,7 @@ def _first_line(cmd):
 # AVX-512 compile to nothing off x86-64).
 C_SOURCES = [
     "cs_parallel.c", "cs_dispatch.c", "cs_softmax.c", "cs_xent.c", "cs_optim.c", "cs_mlp.c",
-    "cs_cast.c",
+    "cs_cast.c", "cs_interrupt.c",
 ] + [f"kernels/{dtype}_{isa}.c" for dtype in ("f32", "f64")
      for isa in ("portable", "avx2", "avx512")]
 

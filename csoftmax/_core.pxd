@@ -109,6 +109,13 @@ cdef extern from "cs_optim.h" nogil:
     double cs_optim_learning_rate(const cs_optim *opt)
 
 
+cdef extern from "cs_interrupt.h" nogil:
+    ctypedef int sig_atomic_t
+    int cs_sigint_catch()
+    int cs_sigint_release()
+    const volatile sig_atomic_t *cs_sigint_flag()
+
+
 cdef extern from "cs_mlp.h" nogil:
     int CS_ACT_IDENTITY
     int CS_ACT_LOGISTIC
@@ -149,6 +156,7 @@ cdef extern from "cs_mlp.h" nogil:
         const void *csr_data
         const int64_t *csr_indices
         const int64_t *csr_indptr
+        ptrdiff_t csr_nnz
         const int64_t *y_idx
         const void *y
         const double *sample_weight
@@ -161,5 +169,10 @@ cdef extern from "cs_mlp.h" nogil:
     int cs_mlp_forward(cs_mlp *net, const cs_mlp_data *data, void *logits)
     int cs_mlp_loss_grad(cs_mlp *net, const cs_mlp_data *data, double alpha, void *const *grads,
                          double *loss)
+    ctypedef struct cs_mlp_progress:
+        const volatile sig_atomic_t *stop
+        ptrdiff_t n_done
+        double loss_sum
     int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, double alpha,
-                     cs_optim *opt, void *const *state, double *loss_sum)
+                     cs_optim *opt, void *const *state, cs_mlp_progress *progress)
+

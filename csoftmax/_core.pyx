@@ -13,7 +13,9 @@ The extension holds the one SIMD state (cs_dispatch.h).
 """
 from libc.stddef cimport ptrdiff_t
 from libc.stdint cimport int64_t
+from libc.signal cimport SIGINT, raise_ as c_raise
 from libc.stdlib cimport free, malloc
+from cpython.exc cimport PyErr_CheckSignals
 from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
 
 cimport numpy as cnp

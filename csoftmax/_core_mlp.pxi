@@ -203,6 +203,7 @@ cdef class MLPEngine:
     cdef Py_ssize_t n_out
     cdef bint softmax_out
     cdef bint busy  # a call is running: the engine's scratch serves one call at a time
+    cdef readonly Py_ssize_t rows_done  # by the finished batches of the last epoch call
 
     def __cinit__(self, list coefs, list intercepts, str activation, str out_activation,
                   Py_ssize_t batch_rows, int n_threads, bint gather_dense=False):
@@ -261,13 +262,14 @@ cdef class MLPEngine:
         d.x = d.csr_data = d.y = NULL
         d.csr_indices = d.csr_indptr = d.y_idx = d.order = NULL
         d.sample_weight = NULL
-        d.n_order = 0
+        d.n_order = d.csr_nnz = 0
         if isinstance(X, np.ndarray):
             d.x = _ptr(X, self.dtype, (n, n_in), "X")
         else:  # CSR, from csoftmax.neural_network._engine
             d.csr_indptr = <int64_t *>_ptr(X.indptr, np.int64, (n + 1,), "X.indptr")
             d.csr_indices = <int64_t *>_ptr(X.indices, np.int64, (None,), "X.indices")
             d.csr_data = _ptr(X.data, self.dtype, (X.indices.shape[0],), "X.data")
+            d.csr_nnz = X.indices.shape[0]
             if X.shape[1] != n_in or X.indptr[n] > X.indices.shape[0]:
                 raise ValueError("X: inconsistent CSR matrix")
         if y is not None and self.softmax_out:
@@ -338,23 +340,92 @@ cdef class MLPEngine:
         return 0
 
     def epoch(self, X, y, sample_weight, order, Py_ssize_t batch_size, double alpha,
-              Optimizer optimizer not None):
+              Optimizer optimizer not None, SigintGuard guard=None):
         """One epoch over the rows `order` of X; returns the sum over the minibatches of the
-        batch objective times the batch length."""
+        batch objective times the batch length.
+
+        With a `guard` that catches Ctrl-C, the epoch stops at the first batch boundary after
+        SIGINT arrives and calls guard.check(): KeyboardInterrupt (from Python's handler)
+        leaves the parameters and the optimizer state as the finished batches made them,
+        and `rows_done` says how many rows those batches held; a handler that does not raise
+        lets the epoch go on, with the bits of an epoch never stopped."""
         cdef cs_mlp_data d
+        cdef cs_mlp_progress run
         cdef int status
-        cdef double loss_sum = 0.0
         self._data(&d, X, y, sample_weight, order)
+        cdef Py_ssize_t n_visits = d.n_order if order is not None else d.n_rows
         cdef void **st = self._pointers(optimizer.state,
                                         2 if optimizer.opt.kind == CS_OPTIM_ADAM else 1,
                                         "optimizer.state")
+        run.n_done = 0
+        run.loss_sum = 0.0
+        self.rows_done = 0
         self._enter()
         try:
-            with nogil:
-                status = cs_mlp_epoch(self.net, &d, batch_size, alpha, &optimizer.opt, st,
-                                      &loss_sum)
+            while True:
+                run.stop = cs_sigint_flag() if guard is not None and guard.active else NULL
+                with nogil:
+                    status = cs_mlp_epoch(self.net, &d, batch_size, alpha, &optimizer.opt, st,
+                                          &run)
+                self.rows_done = run.n_done
+                if status != CS_OK or run.n_done == n_visits:
+                    break
+                guard.check()  # stopped by SIGINT: KeyboardInterrupt, or go on
         finally:
             self.busy = False
             free(st)
         _raise_for(status, _DATA_ERROR)
-        return loss_sum
+        return run.loss_sum
+
+
+cdef class SigintGuard:
+    """Ctrl-C for computations that stop at a point where their state is whole (an epoch
+    of MLPEngine between two batches), as a context manager.
+
+    Entered in the main thread while Python handles SIGINT, it installs a C handler that
+    only sets a flag (cs_interrupt.h), which such computations read, and which check() and
+    the exit hand to Python's handler: KeyboardInterrupt is then raised there and nowhere
+    else. Elsewhere (another thread, where Python never runs signal handlers; SIGINT
+    ignored, or not handled by Python) it does nothing, and computations run to their end.
+    """
+    cdef readonly bint active
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if (threading.current_thread() is threading.main_thread()
+                and callable(signal.getsignal(signal.SIGINT))):
+            self.active = cs_sigint_catch()
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        if self.active:
+            self.active = False
+            if cs_sigint_release():
+                _deliver_sigint(exc_type is None)
+        return False
+
+    @property
+    def pending(self):
+        """Whether SIGINT arrived and was not handed on yet."""
+        return self.active and cs_sigint_flag()[0] != 0
+
+    def check(self):
+        """When SIGINT arrived: hand it to the handler the guard replaced (Python's default
+        one raises KeyboardInterrupt), then, if that returns, catch Ctrl-C again."""
+        if not self.pending:
+            return
+        self.active = False
+        cs_sigint_release()
+        _deliver_sigint(True)
+        self.active = cs_sigint_catch()
+
+
+cdef int _deliver_sigint(bint now) except -1:
+    """Send SIGINT again, now that its handler is back in place; with `now`, run Python's
+    handler at once (raising what it raises), else at Python's next check."""
+    c_raise(SIGINT)
+    if now:
+        PyErr_CheckSignals()
+    return 0

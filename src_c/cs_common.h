@@ -64,6 +64,22 @@
 #define CS_INLINE static inline
 #endif
 
+/* CS_READ_ONCE_I64(x, p): x = *p (int64_t), for memory another thread may change during the
+ * call, where x is checked before it is used: the compiler may not read *p again in place
+ * of x (GCC, Clang: an empty asm makes x opaque, which costs nothing; elsewhere *p is read
+ * through a volatile pointer). CS_UNLIKELY(c): c, expected false. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CS_READ_ONCE_I64(x, p)                                                                \
+    do {                                                                                      \
+        (x) = *(p);                                                                           \
+        __asm__("" : "+r"(x));                                                                \
+    } while (0)
+#define CS_UNLIKELY(c) __builtin_expect(!!(c), 0)
+#else
+#define CS_READ_ONCE_I64(x, p) ((x) = *(const volatile int64_t *)(p))
+#define CS_UNLIKELY(c) (c)
+#endif
+
 #define CS_CAT2_(a, b) a##_##b
 #define CS_CAT2(a, b) CS_CAT2_(a, b)
 #define CS_CAT3_(a, b, c) a##_##b##_##c

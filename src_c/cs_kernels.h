@@ -113,9 +113,10 @@ cs_block_kernel sigmoid_xent_block_f32_portable, sigmoid_xent_block_f32_avx2,
 cs_block_kernel sigmoid_xent_block_f64_portable, sigmoid_xent_block_f64_avx2,
     sigmoid_xent_block_f64_avx512;
 
-/* Whether every label is ignore or in [0, n_cols); *n_ignored counts the ignored ones. */
-typedef int cs_check_labels_kernel(const int64_t *target, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                                   int64_t ignore, ptrdiff_t *n_ignored);
+/* copy[i] = target[i], each label read once, and whether every label is ignore or in
+ * [0, n_cols); *n_ignored counts the ignored ones. */
+typedef int cs_check_labels_kernel(const int64_t *target, int64_t *copy, ptrdiff_t n_rows,
+                                   ptrdiff_t n_cols, int64_t ignore, ptrdiff_t *n_ignored);
 cs_check_labels_kernel check_labels_f32_portable, check_labels_f32_avx2,
     check_labels_f32_avx512;
 cs_check_labels_kernel check_labels_f64_portable, check_labels_f64_avx2,
@@ -140,7 +141,7 @@ typedef int cs_mlp_loss_grad_kernel(cs_mlp *net, const cs_mlp_data *data, double
                                     void *const *grads, double *loss);
 typedef int cs_mlp_epoch_kernel(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size,
                                 double alpha, cs_optim *opt, void *const *state,
-                                double *loss_sum);
+                                cs_mlp_progress *progress);
 cs_mlp_forward_kernel mlp_forward_f32_portable, mlp_forward_f32_avx2, mlp_forward_f32_avx512;
 cs_mlp_forward_kernel mlp_forward_f64_portable, mlp_forward_f64_avx2, mlp_forward_f64_avx512;
 cs_mlp_loss_grad_kernel mlp_loss_grad_f32_portable, mlp_loss_grad_f32_avx2,

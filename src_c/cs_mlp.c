@@ -163,24 +163,32 @@ static int check_rows(const int64_t *rows, ptrdiff_t n, ptrdiff_t limit)
     return CS_OK;
 }
 
+/* CSR input: row starts in order within [0, csr_nnz], column indices in [0, n_in). The
+ * first and last row starts are read once: the indices checked are those between them. */
+static int check_csr(const cs_mlp_data *d, ptrdiff_t n_in)
+{
+    const ptrdiff_t n = d->n_rows;
+    if (d->csr_data == NULL || d->csr_indices == NULL || d->csr_indptr == NULL)
+        return CS_EINVAL;
+    int64_t first, last;
+    CS_READ_ONCE_I64(first, d->csr_indptr);
+    CS_READ_ONCE_I64(last, d->csr_indptr + n);
+    if (first < 0 || last < first || last > d->csr_nnz)
+        return CS_EINVAL;
+    for (ptrdiff_t i = 0; i < n; i++)
+        if (d->csr_indptr[i + 1] < d->csr_indptr[i])
+            return CS_EINVAL;
+    return check_rows(d->csr_indices + first, last - first, n_in);
+}
+
 /* Everything the passes read from data lies in bounds; targets are required when asked. */
 static int check_data(const cs_mlp *net, const cs_mlp_data *d, int need_targets)
 {
     const ptrdiff_t n = d->n_rows, n_out = net->units[net->spec.n_layers];
     if (n < 0 || (d->order != NULL && d->n_order < 0))
         return CS_EINVAL;
-    if (d->x == NULL) {
-        if (d->csr_data == NULL || d->csr_indices == NULL || d->csr_indptr == NULL)
-            return CS_EINVAL;
-        if (d->csr_indptr[0] < 0)
-            return CS_EINVAL;
-        for (ptrdiff_t i = 0; i < n; i++)
-            if (d->csr_indptr[i + 1] < d->csr_indptr[i])
-                return CS_EINVAL;
-        if (check_rows(d->csr_indices + d->csr_indptr[0], d->csr_indptr[n] - d->csr_indptr[0],
-                       net->units[0]) != CS_OK)
-            return CS_EINVAL;
-    }
+    if (d->x == NULL && check_csr(d, net->units[0]) != CS_OK)
+        return CS_EINVAL;
     if (d->order != NULL && check_rows(d->order, d->n_order, n) != CS_OK)
         return CS_EINVAL;
     if (!need_targets)
@@ -260,11 +268,15 @@ int cs_mlp_loss_grad(cs_mlp *net, const cs_mlp_data *data, double alpha, void *c
 }
 
 int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, double alpha,
-                 cs_optim *opt, void *const *state, double *loss_sum)
+                 cs_optim *opt, void *const *state, cs_mlp_progress *progress)
 {
-    if (net == NULL || data == NULL || opt == NULL || state == NULL || loss_sum == NULL)
+    if (net == NULL || data == NULL || opt == NULL || state == NULL || progress == NULL)
         return CS_EINVAL;
     if (batch_size < 1 || batch_size > net->spec.batch_rows || !(alpha >= 0.0))
+        return CS_EINVAL;
+    const ptrdiff_t n_visits = data->order != NULL ? data->n_order : data->n_rows;
+    if (progress->n_done < 0 || progress->n_done > n_visits ||
+        (progress->n_done % batch_size != 0 && progress->n_done != n_visits))
         return CS_EINVAL;
     if (opt->kind != CS_OPTIM_SGD && opt->kind != CS_OPTIM_ADAM)
         return CS_EINVAL;
@@ -275,7 +287,8 @@ int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, dou
     cs_mlp_epoch_kernel *const *table =
         net->spec.dtype == CS_FLOAT32 ? mlp_epoch_f32 : mlp_epoch_f64;
     blas_single_begin(net);
-    const int status = table[cs_simd_level()](net, data, batch_size, alpha, opt, state, loss_sum);
+    const int status =
+        table[cs_simd_level()](net, data, batch_size, alpha, opt, state, progress);
     blas_single_end(net);
     return status;
 }

@@ -17,6 +17,13 @@
  *   - Every entry point validates what it reads (sizes, row numbers, labels, CSR indices)
  *     and returns CS_OK, CS_EINVAL (nothing trained) or CS_ENOMEM. Sizes passed to BLAS
  *     (each layer width and the batch rows) must fit in an int; their products need not.
+ *   - What the passes read again after that check as an index is read once more where it
+ *     is used and checked there, so that another thread writing to the caller's arrays
+ *     during a call can change results, never where the engine reads or writes: a batch's
+ *     row numbers and labels are copied into the engine's own buffers and checked as they
+ *     are copied (one out of range stops an epoch before the batch, with CS_EINVAL, the
+ *     batches before it done); each CSR row start and column index is read once per use
+ *     and one out of range is left out of the product.
  *   - One engine serves one call at a time: its scratch is shared by its calls.
  *   - Row kernels split rows over n_threads (cs_parallel.h); so do the GEMMs, in blocks of
  *     result rows fixed by the shape, when cs_blas can set BLAS to one thread for the call
@@ -32,6 +39,8 @@
  */
 #ifndef CS_MLP_H
 #define CS_MLP_H
+
+#include <signal.h>
 
 #include "cs_common.h"
 #include "cs_optim.h"
@@ -91,7 +100,8 @@ typedef struct {
     const void *x;               /* dense (n_rows, units[0]), or NULL for CSR: */
     const void *csr_data;        /*   CSR values, */
     const int64_t *csr_indices;  /*   column indices in [0, units[0]), */
-    const int64_t *csr_indptr;   /*   (n_rows + 1) row starts */
+    const int64_t *csr_indptr;   /*   (n_rows + 1) row starts, in [0, csr_nnz], */
+    ptrdiff_t csr_nnz;           /*   the length of csr_data and csr_indices */
     const int64_t *y_idx;        /* softmax targets (n_rows,) in [0, units[L]), or NULL */
     const void *y;               /* sigmoid targets (n_rows, units[L]), or NULL */
     const double *sample_weight; /* (n_rows,) or NULL */
@@ -116,11 +126,25 @@ int cs_mlp_forward(cs_mlp *net, const cs_mlp_data *data, void *logits);
 int cs_mlp_loss_grad(cs_mlp *net, const cs_mlp_data *data, double alpha, void *const *grads,
                      double *loss);
 
-/* One epoch: the rows data->order[0..n_order) in minibatches of batch_size, one optimizer
- * step per batch. state: 2L arrays shaped like params (velocities or Adam's first moments),
- * then, for Adam, 2L more (second moments). *loss_sum = sum over batches of the batch
- * objective times the batch length. */
+/* Where an epoch is (cs_mlp_epoch): it may stop between two batches, and go on from there
+ * in a later call. */
+typedef struct {
+    const volatile sig_atomic_t *stop; /* a flag read before each batch: nonzero stops the
+                                          epoch there (a signal handler may set it); NULL:
+                                          never stop */
+    ptrdiff_t n_done;                  /* in: visits already done, 0 or a multiple of
+                                          batch_size; out: with the finished batches */
+    double loss_sum;                   /* in and out: the sum over the finished batches of
+                                          the batch objective times the batch length */
+} cs_mlp_progress;
+
+/* One epoch, or its rest: the rows data->order[n_done..n_order) in minibatches of
+ * batch_size, one optimizer step per batch, until they are done or progress->stop is set.
+ * state: 2L arrays shaped like params (velocities or Adam's first moments), then, for Adam,
+ * 2L more (second moments). On return progress->n_done and ->loss_sum describe the batches
+ * done so far; the parameters and the optimizer state are those after the last of them.
+ * An epoch stopped and then continued gives the bits of one call. */
 int cs_mlp_epoch(cs_mlp *net, const cs_mlp_data *data, ptrdiff_t batch_size, double alpha,
-                 cs_optim *opt, void *const *state, double *loss_sum);
+                 cs_optim *opt, void *const *state, cs_mlp_progress *progress);
 
 #endif

@@ -1,5 +1,8 @@
 /* csoftmax: softmax and sigmoid cross-entropy, dispatched at run time to the kernels of the
  * SIMD level in use (the kernels: src_c/kernels/xent_kernels.h). */
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "cs_kernels.h"
 #include "cs_xent.h"
 
@@ -11,11 +14,8 @@ typedef cs_check_labels_kernel *cs_check_labels_fn;
 static const cs_check_labels_fn check_labels_f32[] = CS_PATHS(check_labels_f32);
 static const cs_check_labels_fn check_labels_f64[] = CS_PATHS(check_labels_f64);
 
-/* Check the options and the labels (with the check of the dtype's table); *n_ignored counts
- * the ignored rows. */
-static int check_xent(const cs_check_labels_fn *check_labels, const int64_t *target,
-                      const cs_xent_opts *o, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                      ptrdiff_t *n_ignored)
+/* Check the options. */
+static int check_opts(const cs_xent_opts *o, ptrdiff_t n_rows, ptrdiff_t n_cols)
 {
     if (o == NULL || n_rows < 0 || n_cols < 0 || (n_rows > 0 && n_cols == 0))
         return CS_EINVAL;
@@ -24,12 +24,34 @@ static int check_xent(const cs_check_labels_fn *check_labels, const int64_t *tar
     if (o->reduction != CS_REDUCE_NONE && o->reduction != CS_REDUCE_SUM &&
         o->reduction != CS_REDUCE_MEAN)
         return CS_EINVAL;
+    return CS_OK;
+}
+
+/* The call's private copy of the hard labels (malloc'ed into *labels; NULL, and nothing
+ * allocated, for probabilities), each label read once and checked as it is copied, by the
+ * check of the dtype's table: every later pass reads the copy, so a label another thread
+ * rewrites during the call can change the loss, never where the kernels read or write.
+ * *n_ignored counts the ignored rows. */
+static int copy_labels(const cs_check_labels_fn *check_labels, const int64_t *target,
+                       const cs_xent_opts *o, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                       int64_t **labels, ptrdiff_t *n_ignored)
+{
+    *labels = NULL;
     *n_ignored = 0;
     if (target == NULL)
         return o->class_weight == NULL ? CS_OK : CS_EINVAL;
-    return check_labels[cs_simd_level()](target, n_rows, n_cols, o->ignore_index, n_ignored)
-               ? CS_OK
-               : CS_EINVAL;
+    if ((size_t)n_rows > SIZE_MAX / sizeof(int64_t) - 1)
+        return CS_ENOMEM;
+    *labels = malloc(((size_t)n_rows + 1) * sizeof(int64_t));
+    if (*labels == NULL)
+        return CS_ENOMEM;
+    if (!check_labels[cs_simd_level()](target, *labels, n_rows, n_cols, o->ignore_index,
+                                       n_ignored)) {
+        free(*labels);
+        *labels = NULL;
+        return CS_EINVAL;
+    }
+    return CS_OK;
 }
 
 /* D of the mean (cs_xent.h), a blocked sum (cs_common.h); scratch: n_rows doubles. */
@@ -59,13 +81,17 @@ typedef struct {
 static int xent(cs_xent_kernels k, cs_xent_args *args, const cs_xent_opts *o, ptrdiff_t n_rows,
                 int n_threads, cs_xent_out *out)
 {
-    const int64_t *target = args->target;
     const ptrdiff_t n_cols = args->n_cols;
     ptrdiff_t n_ignored;
-    if ((target == NULL && args->target_dense == NULL) || args->loss_rows == NULL)
+    int64_t *target;
+    if ((args->target == NULL && args->target_dense == NULL) || args->loss_rows == NULL ||
+        check_opts(o, n_rows, n_cols) != CS_OK)
         return CS_EINVAL;
-    if (check_xent(k.check_labels, target, o, n_rows, n_cols, &n_ignored) != CS_OK)
-        return CS_EINVAL;
+    const int status = copy_labels(k.check_labels, args->target, o, n_rows, n_cols, &target,
+                                   &n_ignored);
+    if (status != CS_OK)
+        return status;
+    args->target = target;
     const int mean = o->reduction == CS_REDUCE_MEAN;
     const double divisor =
         mean ? mean_divisor(target, o, n_ignored, n_rows, args->loss_rows) : 1.0;
@@ -80,6 +106,7 @@ static int xent(cs_xent_kernels k, cs_xent_args *args, const cs_xent_opts *o, pt
     args->label_smoothing = o->label_smoothing;
     args->grad_scale = mean ? 1.0 / divisor : 1.0;
     cs_run_rows(k.block[cs_simd_level()], args, n_rows, n_cols, n_threads);
+    free(target);
     const double total = cs_blocked_sum(args->loss_rows, n_rows);
     out->loss = mean ? total / divisor : total;
     return CS_OK;

@@ -23,7 +23,11 @@
  *     w_i dl_i/dz_i. Row i of the unweighted gradient is softmax(z) * sum_j t'_j - t'.
  * A row that is entirely -inf, or holds +inf or NaN, gets l_i = NaN and a NaN gradient row
  * (unless ignored). Hard labels must lie in [0, n_cols) or equal ignore_index (checked:
- * CS_EINVAL otherwise, nothing written). The losses go to a cs_xent_out: out->loss_rows,
+ * CS_EINVAL otherwise, nothing written). Each label is read once, into the call's private
+ * copy (n_rows int64; CS_ENOMEM when it cannot be allocated), and checked as it is copied;
+ * every later pass reads the copy. So another thread writing to target during the call
+ * can change the loss, never where the call reads or writes; the other inputs are read as
+ * values only (never as indices). The losses go to a cs_xent_out: out->loss_rows,
  * (n_rows,) doubles supplied by the caller, always written; out->loss receives *loss.
  * grad: (n_rows, n_cols), must not overlap the logits. The row losses are reduced serially
  * as a blocked sum (cs_common.h), so *loss does not depend on n_threads.

@@ -433,8 +433,11 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
 
         Notes
         -----
-        A call that raises (bad input, MemoryError, KeyboardInterrupt outside the epoch
-        loop, ...) leaves the estimator exactly as it was before it.
+        A call that raises (bad input, MemoryError, Ctrl-C with 'lbfgs', ...) leaves the
+        estimator exactly as it was before it. Ctrl-C (in the main thread) stops 'sgd' and
+        'adam' before the next minibatch and returns with a warning, as scikit-learn does:
+        the weights, optimizer state and ``t_`` include the finished minibatches,
+        ``n_iter_`` and ``loss_curve_`` the finished epochs only.
 
         The parameters are checked on every call (``clf.alpha = -1`` raises
         ``InvalidParameterError`` on the next one), but once per set of values: valid
@@ -476,7 +479,8 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
 
         Notes
         -----
-        A call that raises leaves the estimator exactly as it was before it.
+        A call that raises leaves the estimator exactly as it was before it. Ctrl-C stops
+        the epoch before its next minibatch, as in :meth:`fit`.
 
         The parameters are checked as by :meth:`fit`, also once the model is fitted
         (scikit-learn stops checking them then).

@@ -31,8 +31,9 @@ class _OptimizerState:
         """Make the state arrays engine arrays of ``dtype`` (read-only ones are copied)."""
         self.optimizer.state = [_engine_array(a, dtype) for a in self.optimizer.state]
 
-    def run_epoch(self, engine, X, y, sample_weight, order, batch_size, alpha):
-        return engine.epoch(X, y, sample_weight, order, batch_size, alpha, self.optimizer)
+    def run_epoch(self, engine, X, y, sample_weight, order, batch_size, alpha, guard=None):
+        return engine.epoch(X, y, sample_weight, order, batch_size, alpha, self.optimizer,
+                            guard)
 
 
 class _SGDState(_OptimizerState):

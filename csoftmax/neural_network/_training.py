@@ -26,6 +26,7 @@ from sklearn.utils import check_random_state, column_or_1d, compute_class_weight
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import validate_data
 
+from csoftmax._core import SigintGuard
 from csoftmax._utils import check_n_threads
 from csoftmax.neural_network._engine import (
     _checked_input,
@@ -338,31 +339,13 @@ class _BaseMLP(BaseEstimator):
         )
         alpha = float(self.alpha)
 
+        # Ctrl-C stops an epoch at a batch boundary; KeyboardInterrupt is raised by the
+        # guard's check, in the epoch or between epochs, or at its exit, and nowhere else
+        guard = SigintGuard()
         try:
-            self.n_iter_ = 0
-            for _ in range(self.max_iter):
-                sample_idx = self._run_epoch(engine, train, sample_idx, batch_size, alpha)
-
-                # update no_improvement_count based on training loss or
-                # validation score according to early_stopping
-                self._update_no_improvement_count(early_stopping, engine, validation)
-
-                # for learning rate that needs to be updated at iteration end
-                self._optimizer.iteration_ends(self.t_)
-
-                if self._stop_after_no_improvement(early_stopping):
-                    break
-
-                if incremental:
-                    break
-
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) "
-                        "reached and the optimization hasn't converged yet."
-                        % self.max_iter,
-                        ConvergenceWarning,
-                    )
+            with guard:
+                self._epochs(engine, train, validation, sample_idx, batch_size, alpha,
+                             incremental, guard)
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
 
@@ -370,6 +353,36 @@ class _BaseMLP(BaseEstimator):
             # restore best weights
             self.coefs_ = self._best_coefs
             self.intercepts_ = self._best_intercepts
+
+    def _epochs(self, engine, train, validation, sample_idx, batch_size, alpha, incremental,
+                guard):
+        """The epochs of _fit_stochastic, and the decisions between them."""
+        early_stopping = validation is not None
+        self.n_iter_ = 0
+        for _ in range(self.max_iter):
+            guard.check()
+            sample_idx = self._run_epoch(engine, train, sample_idx, batch_size, alpha, guard)
+
+            # update no_improvement_count based on training loss or
+            # validation score according to early_stopping
+            self._update_no_improvement_count(early_stopping, engine, validation)
+
+            # for learning rate that needs to be updated at iteration end
+            self._optimizer.iteration_ends(self.t_)
+
+            if self._stop_after_no_improvement(early_stopping):
+                break
+
+            if incremental:
+                break
+
+            if self.n_iter_ == self.max_iter:
+                warnings.warn(
+                    "Stochastic Optimizer: Maximum iterations (%d) "
+                    "reached and the optimization hasn't converged yet."
+                    % self.max_iter,
+                    ConvergenceWarning,
+                )
 
     def _init_optimizer(self, incremental, dtype):
         """Start a new optimizer state, unless partial_fit continues the last one."""
@@ -437,10 +450,12 @@ class _BaseMLP(BaseEstimator):
             batch_size = np.clip(self.batch_size, 1, n_samples)
         return int(batch_size)
 
-    def _run_epoch(self, engine, train, sample_idx, batch_size, alpha):
+    def _run_epoch(self, engine, train, sample_idx, batch_size, alpha, guard):
         """One pass over the training set and its loss bookkeeping.
 
-        Returns the sample order, reshuffled from the last epoch's if ``shuffle``.
+        Returns the sample order, reshuffled from the last epoch's if ``shuffle``. An epoch
+        that Ctrl-C stops (KeyboardInterrupt from ``guard``) counts the rows of its finished
+        batches in ``t_``, and nothing else: it is not an iteration and has no loss.
         """
         if self.shuffle:
             # Shuffle indices only; the engine gathers the rows per batch. These are the
@@ -450,9 +465,14 @@ class _BaseMLP(BaseEstimator):
             sample_idx = sample_idx[permutation]
         order = np.ascontiguousarray(sample_idx, dtype=np.int64)
 
-        accumulated_loss = self._optimizer.run_epoch(
-            engine, train.X, train.y, train.sample_weight, order, batch_size, alpha,
-        )
+        try:
+            accumulated_loss = self._optimizer.run_epoch(
+                engine, train.X, train.y, train.sample_weight, order, batch_size, alpha,
+                guard,
+            )
+        except KeyboardInterrupt:
+            self.t_ += engine.rows_done
+            raise
 
         self.n_iter_ += 1
         self.loss_ = np.float64(accumulated_loss) / train.X.shape[0]

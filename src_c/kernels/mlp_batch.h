@@ -17,30 +17,58 @@ static void gather_block(const void *ctx, ptrdiff_t i0, ptrdiff_t i1)
         memcpy(g->out + i * g->f, g->x + g->rows[i] * g->f, (size_t)g->f * sizeof(T));
 }
 
+/* The row of visit k, read once (CS_READ_ONCE_I64). */
 static inline int64_t row_at(const cs_mlp_data *d, ptrdiff_t k)
 {
-    return d->order != NULL ? d->order[k] : (int64_t)k;
+    int64_t r = (int64_t)k;
+    if (d->order != NULL)
+        CS_READ_ONCE_I64(r, d->order + k);
+    return r;
 }
 
-/* Load the batch of visits [start, start + m): row numbers, targets and w_i / sum(w) of the
- * batch. Returns the dense batch (a slice of x when the rows are consecutive, else gathered
- * into xbuf, which cs_mlp_epoch made sure exists), or NULL for CSR input. */
-static const T *gather(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start, ptrdiff_t m)
+/* Row numbers and targets of the batch of visits [start, start + m) into net->rows and
+ * net->yidx or ybuf, each row number and label read once from the caller's arrays and
+ * checked as it is copied: cs_mlp.c checked them before the call, so one out of range means
+ * another thread changed it since (CS_EINVAL). The passes read only the copies. */
+static int gather_rows(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start, ptrdiff_t m)
 {
-    const ptrdiff_t f = net->units[0], n_out = net->units[net->spec.n_layers];
-    const int64_t first = row_at(d, start);
-    int consecutive = 1;
+    const ptrdiff_t n_out = net->units[net->spec.n_layers];
+    uint64_t bad = 0;
     for (ptrdiff_t i = 0; i < m; i++) {
-        net->rows[i] = row_at(d, start + i);
-        consecutive &= net->rows[i] == first + i;
+        const int64_t r = row_at(d, start + i);
+        net->rows[i] = r;
+        bad |= (uint64_t)r >= (uint64_t)d->n_rows;
     }
+    if (bad)
+        return CS_EINVAL;
     for (ptrdiff_t i = 0; i < m; i++) {
-        if (net->spec.softmax_out)
-            net->yidx[i] = d->y_idx[net->rows[i]];
-        else
+        if (net->spec.softmax_out) {
+            int64_t y;
+            CS_READ_ONCE_I64(y, d->y_idx + net->rows[i]);
+            net->yidx[i] = y;
+            bad |= (uint64_t)y >= (uint64_t)n_out;
+        } else {
             memcpy(B(net)->ybuf + i * n_out, (const T *)d->y + net->rows[i] * n_out,
                    (size_t)n_out * sizeof(T));
+        }
     }
+    return bad ? CS_EINVAL : CS_OK;
+}
+
+/* Load the batch of visits [start, start + m): row numbers, targets (gather_rows) and
+ * w_i / sum(w) of the batch. *x0 receives the dense batch (a slice of x when the rows are
+ * consecutive, else gathered into xbuf, which cs_mlp_epoch made sure exists), or NULL for
+ * CSR input. Returns CS_OK, or CS_EINVAL from gather_rows (nothing else done). */
+static int gather(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start, ptrdiff_t m,
+                  const T **x0)
+{
+    const ptrdiff_t f = net->units[0];
+    if (gather_rows(net, d, start, m) != CS_OK)
+        return CS_EINVAL;
+    const int64_t first = net->rows[0];
+    int consecutive = 1;
+    for (ptrdiff_t i = 0; i < m; i++)
+        consecutive &= net->rows[i] == first + i;
     if (d->sample_weight != NULL) {
         for (ptrdiff_t i = 0; i < m; i++)
             net->wbuf[i] = d->sample_weight[net->rows[i]];
@@ -51,13 +79,17 @@ static const T *gather(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t start, ptrdi
         for (ptrdiff_t i = 0; i < m; i++)
             net->wbuf[i] = 1.0 / (double)m;
     }
+    *x0 = NULL;
     if (d->x == NULL)
-        return NULL;
-    if (consecutive)
-        return (const T *)d->x + first * f;
+        return CS_OK;
+    if (consecutive) {
+        *x0 = (const T *)d->x + first * f;
+        return CS_OK;
+    }
     gather_args g = {net->rows, (const T *)d->x, B(net)->xbuf, f};
     cs_run_rows(gather_block, &g, m, f, net->n_threads);
-    return B(net)->xbuf;
+    *x0 = B(net)->xbuf;
+    return CS_OK;
 }
 
 /* sum of the raw sample weights of the batch (its length when unweighted): a serial sum in

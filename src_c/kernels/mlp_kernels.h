@@ -44,7 +44,7 @@ static void forward_batch(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdif
         T *z = (l == L - 1 && logits != NULL) ? logits : B(net)->acts[l];
         if (l == 0 && x0 == NULL) {
             csr_args c = {d->csr_data, d->csr_indices, d->csr_indptr, net->rows, z,
-                          B(net)->coefs[0], m, u[1]};
+                          B(net)->coefs[0], m, u[1], d->csr_nnz, u[0]};
             cs_run_rows(csr_matmul_block, &c, m, u[1], nt);
         } else {
             gemm(net, GEMM_AB, a_in, B(net)->coefs[l], z, (int)m, (int)u[l], (int)u[l + 1]);
@@ -68,7 +68,7 @@ static void backward_batch(cs_mlp *net, const cs_mlp_data *d, const T *x0, ptrdi
             for (ptrdiff_t k = 0; k < u[0] * u[1]; k++)
                 gcoefs[0][k] = 0;
             csr_args c = {d->csr_data, d->csr_indices, d->csr_indptr, net->rows, delta,
-                          gcoefs[0], m, u[1]};
+                          gcoefs[0], m, u[1], d->csr_nnz, u[0]};
             cs_run_rows(csr_tmatmul_block, &c, u[1], m, nt);
         } else {
             const T *a_in = l == 0 ? x0 : B(net)->acts[l - 1];
@@ -127,7 +127,9 @@ int CS_KERNEL(mlp_loss_grad)(cs_mlp *net, const cs_mlp_data *data, double alpha,
     for (int l = 0; l < 2 * L; l++)
         gc[l] = (T *)grads[l];
     double data_loss, sq = 0.0;
-    const T *x0 = gather(net, &d, 0, n);
+    const T *x0;
+    if (gather(net, &d, 0, n, &x0) != CS_OK)
+        return CS_EINVAL;
     const double sw = batch_weight(net, &d, n);
     batch_grad(net, &d, x0, n, gc, gc + L, &data_loss);
     const T l2 = (T)(alpha / sw);
@@ -171,19 +173,31 @@ static double optim_step(cs_mlp *net, cs_optim *opt, T *const *state, double l2)
     return sq;
 }
 
-static void epoch_batches(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
-                          double alpha, cs_optim *opt, double *loss_sum, team_state *team)
+/* The batches of the epoch from visit progress->n_done on, until the last or until
+ * progress->stop is set (checked before each batch), progress updated after each. Returns
+ * CS_OK, or CS_EINVAL when a batch's row numbers or labels changed since they were checked
+ * (the batches before it done). */
+static int epoch_batches(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
+                         double alpha, cs_optim *opt, cs_mlp_progress *progress,
+                         team_state *team)
 {
     const ptrdiff_t n = d->order != NULL ? d->n_order : d->n_rows;
     T **typed_state = B(net)->ext;
-    double acc = 0.0;
-    ptrdiff_t batch = 0;
-    for (ptrdiff_t start = 0; start < n; batch++) {
+    double acc = progress->loss_sum;
+    ptrdiff_t batch = 0, start = progress->n_done;
+    int status = CS_OK;
+    for (; start < n; batch++) {
+        if (progress->stop != NULL && *progress->stop)
+            break;
         const ptrdiff_t m = start + batch_size <= n ? batch_size : n - start;
         const int nt = team_next(team, batch);
         const double t0 = cs_wall_seconds();
         net->n_threads = nt;
-        const T *x0 = gather(net, d, start, m);
+        const T *x0;
+        if (gather(net, d, start, m, &x0) != CS_OK) {
+            status = CS_EINVAL;
+            break;
+        }
         const double sw = batch_weight(net, d, m);
         double loss, sq;
         if (sw == 0.0) { /* every weight of the batch is zero: it has nothing to teach */
@@ -196,11 +210,14 @@ static void epoch_batches(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_siz
         start += m;
         team_record(team, nt, cs_wall_seconds() - t0, m, batch);
     }
-    *loss_sum = acc;
+    progress->loss_sum = acc;
+    progress->n_done = start;
+    return status;
 }
 
 int CS_KERNEL(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size,
-                         double alpha, cs_optim *opt, void *const *state, double *loss_sum)
+                         double alpha, cs_optim *opt, void *const *state,
+                         cs_mlp_progress *progress)
 {
     const int n_state = (opt->kind == CS_OPTIM_ADAM ? 4 : 2) * net->spec.n_layers;
     T **typed_state = B(net)->ext;
@@ -209,8 +226,8 @@ int CS_KERNEL(mlp_epoch)(cs_mlp *net, const cs_mlp_data *d, ptrdiff_t batch_size
     const ptrdiff_t interval = net->team_interval > 0 ? net->team_interval : CS_TEAM_PROBE_FIRST;
     const int full = net->spec.n_threads, cur = net->team_one ? 1 : full;
     team_state team = {full, cur, 0.0, 0, interval - 1, interval, 0, 0, 0.0, 0};
-    epoch_batches(net, d, batch_size, alpha, opt, loss_sum, &team);
+    const int status = epoch_batches(net, d, batch_size, alpha, opt, progress, &team);
     net->team_interval = team.interval;
     net->team_one = team.full > 1 && team.cur == 1;
-    return CS_OK;
+    return status;
 }

@@ -1,15 +1,15 @@
-/* Kernel body (see kernel.h): the block kernels of the fused softmax + cross-entropy and of
- * the sigmoid cross-entropy. */
-
-/* The labels' check of cs_xent.c: whether every label is the ignored one or in
- * [0, n_cols), and how many are ignored. Without branches, so that it vectorizes: it is a
- * serial pass over the labels before the parallel kernel. */
-int CS_KERNEL(check_labels)(const int64_t *target, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                            int64_t ignore, ptrdiff_t *n_ignored)
+/* The labels' copy and check of cs_xent.c, in one pass: copy[i] = target[i], each label
+ * read once and checked as it is copied (the later passes read the copy only, which no
+ * other thread can change); whether every label is the ignored one or in [0, n_cols), and
+ * how many are ignored. Without branches, so that it vectorizes: it is a serial pass over
+ * the labels before the parallel kernel. */
+int CS_KERNEL(check_labels)(const int64_t *target, int64_t *copy, ptrdiff_t n_rows,
+                            ptrdiff_t n_cols, int64_t ignore, ptrdiff_t *n_ignored)
 {
     int64_t ignored = 0, bad = 0;
     for (ptrdiff_t i = 0; i < n_rows; i++) {
         const int64_t t = target[i], skip = t == ignore;
+        copy[i] = t;
         ignored += skip;
         bad |= ((uint64_t)t >= (uint64_t)n_cols) & !skip;
     }
