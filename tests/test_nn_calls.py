@@ -93,8 +93,8 @@ def test_short_partial_fit_gives_the_bits_of_the_general_path(monkeypatch, case)
 
 
 def test_plain_partial_fit_and_predict_skip_validation_and_inspect():
-    est = MLPClassifier((8,), max_iter=3, random_state=0).partial_fit(X_SMALL[:10], Y_SMALL[:10],
-                                                         classes=CLASSES)
+    est = MLPClassifier((8,), max_iter=3, random_state=0)
+    est.partial_fit(X_SMALL[:10], Y_SMALL[:10], classes=CLASSES)
     X, y = X_SMALL[10:20], Y_SMALL[10:20]
     counts = _calls_during(lambda: est.partial_fit(X, y), VALIDATION)
     assert counts == {"check_array": 0, "validate_data": 0, "inspect": 0}
