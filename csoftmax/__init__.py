@@ -11,10 +11,20 @@ needs only NumPy.
 """
 
 import importlib
+import os
 
-# The kernels' threads are csoftmax's own (src_c/cs_parallel_pool.h): they sleep after a
-# few tens of microseconds idle, whatever OMP_WAIT_POLICY or GOMP_SPINCOUNT say, so the
-# OpenMP runtime's settings, which other libraries share, are left as the user set them.
+# The OpenMP runtime reads how long idle threads spin once, when the extension loads it.
+# GNU OpenMP's default (a few hundred thousand spins, milliseconds) keeps the cores busy
+# after every kernel, and another pool on the same cores (OpenBLAS's, or another process)
+# then waits for a time slice, many times the work it waits on.
+# Sleeping at once (OMP_WAIT_POLICY=PASSIVE) costs a wake-up at every parallel step of a
+# training batch instead. csoftmax's threads spin for about 20,000 rounds (tens of
+# microseconds, enough to bridge the steps of a batch), unless the user chose a policy.
+# The environment is put back, so child processes and other libraries do not inherit it.
+_SPIN_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+_SPIN_CHOSEN = any(name in os.environ for name in _SPIN_VARIABLES)
+if not _SPIN_CHOSEN:
+    os.environ["GOMP_SPINCOUNT"] = "20000"
 try:
     from csoftmax import _core  # noqa: F401  (the compiled kernels)
 except ImportError as exc:  # pragma: no cover - depends on how the package was installed
@@ -23,6 +33,9 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
         "in place with `pip install -e .` (or `python setup.py build_ext --inplace`); an "
         "installed csoftmax is shadowed when Python runs from the source folder."
     ) from exc
+finally:
+    if not _SPIN_CHOSEN:
+        del os.environ["GOMP_SPINCOUNT"]
 
 from csoftmax._utils import apply_simd_environment, set_simd_backend, simd_backend
 from csoftmax.functional import (

@@ -1,10 +1,4 @@
-/* csoftmax: row splitting over threads (see cs_parallel.h). */
-/* clock_gettime and pthreads under -std=c99, and on Linux pthread_setname_np */
-#if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE
-#elif !defined(_WIN32) && !defined(__APPLE__) && !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 200809L
-#endif
+/* csoftmax: row splitting over OpenMP threads (see cs_parallel.h). */
 #include "cs_parallel.h"
 
 #if defined(_OPENMP)
@@ -12,16 +6,7 @@
 #endif
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
-#include <signal.h>
-#include <stdint.h>
-#include <time.h>
 #define CS_HAVE_ATFORK 1
-#endif
-/* The pool of cs_parallel_pool.h runs the teams where there are POSIX threads; elsewhere an
- * OpenMP team claims the chunks. Both only in builds with OpenMP, whose thread count
- * (OMP_NUM_THREADS, threadpoolctl) n_threads follows. */
-#if defined(_OPENMP) && defined(CS_HAVE_ATFORK)
-#define CS_POOL 1
 #endif
 
 /* cs_teams_started: a team has run in this process; cs_forked_child: this is a fork child
@@ -57,7 +42,6 @@ typedef struct {
     cs_block_fn fn;
     const void *ctx;
     ptrdiff_t n_rows, chunk, n_chunks;
-    int helpers; /* threads beside the caller that may join */
 } cs_job;
 
 #if defined(_OPENMP)
@@ -73,10 +57,6 @@ static void cs_run_chunks(const cs_job *job, ptrdiff_t *next)
         job->fn(job->ctx, r0, r1);
     }
 }
-#endif
-
-#if defined(CS_POOL)
-#include "cs_parallel_pool.h"
 #endif
 
 #if defined(_OPENMP)
@@ -124,20 +104,17 @@ void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t wo
     if (n_rows <= 0)
         return;
     const ptrdiff_t chunk = cs_chunk_rows(n_rows, work_per_row);
-    cs_job job = {fn, ctx, n_rows, chunk, (n_rows + chunk - 1) / chunk, 0};
+    const cs_job job = {fn, ctx, n_rows, chunk, (n_rows + chunk - 1) / chunk};
     const int nt = cs_team_size(n_threads, n_rows, work_per_row, job.n_chunks);
     if (nt <= 1) {
         fn(ctx, 0, n_rows);
         return;
     }
-    job.helpers = nt - 1;
-#if defined(CS_POOL)
-    if (cs_pool_run(&job))
-        return;
-    fn(ctx, 0, n_rows); /* another caller holds the pool: this one runs alone */
-#elif defined(_OPENMP)
+#if defined(_OPENMP)
     ptrdiff_t next = 0;
     cs_teams_started = 1;
+    /* Each thread claims chunks until none is left; one that starts late (its core busy)
+     * finds fewer or none, so the others do its share instead of waiting for it. */
 #pragma omp parallel num_threads(nt)
     cs_run_chunks(&job, &next);
 #else

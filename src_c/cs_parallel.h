@@ -7,10 +7,8 @@
  *
  * The rows are cut into chunks that depend only on n_rows and work_per_row (never on the
  * thread count), and the threads claim chunks one at a time, so a thread slowed by another
- * process takes fewer of them instead of holding the others back. With POSIX threads the
- * team is csoftmax's own pool (cs_parallel_pool.h: the caller never waits for a thread that
- * has not started on the work, and idle threads sleep after CS_SPIN_SECONDS); elsewhere an
- * OpenMP team claims the chunks.
+ * process takes fewer of them instead of holding the others back (the team is OpenMP's; its
+ * idle threads spin as GOMP_SPINCOUNT says, which csoftmax/__init__.py shortens).
  */
 #ifndef CS_PARALLEL_H
 #define CS_PARALLEL_H
@@ -31,9 +29,8 @@ typedef void (*cs_block_fn)(const void *ctx, ptrdiff_t row0, ptrdiff_t row1);
  * n_threads threads, the caller included. The team is capped by the work (one thread per
  * CS_PARALLEL_MIN_ELEMS of n_rows * work_per_row), by the chunks, and by the processors
  * OpenMP saw at the first parallel call (read once: asking costs a system call). Runs as one
- * call fn(ctx, 0, n_rows) on the calling thread when the team is 1, in a child process
- * forked after a team ran (the pool's threads do not exist there, and GNU OpenMP would
- * hang), and when another thread's call holds the pool. */
+ * call fn(ctx, 0, n_rows) on the calling thread when the team is 1 and in a child process
+ * forked after a team ran (GNU OpenMP cannot start a team there: it would hang). */
 void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t work_per_row,
                  int n_threads);
 

@@ -389,8 +389,8 @@ def test_portable_path_is_bitwise_identical_across_n_threads(dtype, restore_simd
 
 
 def test_import_leaves_the_openmp_wait_policy_as_it_found_it():
-    # csoftmax's threads sleep when idle on their own: importing it sets no OpenMP
-    # variable, which other libraries of the process would share; a user's value is kept.
+    # csoftmax's OpenMP threads spin briefly when idle (set while the extension loads), but
+    # the process environment is put back: unset stays unset, a user's value is kept.
     code = ("import os, csoftmax; "
             "print(os.environ.get('GOMP_SPINCOUNT', 'unset'), "
             "os.environ.get('OMP_WAIT_POLICY', 'unset'))")

@@ -310,27 +310,28 @@ def test_any_n_threads_is_capped_never_a_crash():
                     or (os.cpu_count() or 1) < 2,
                     reason="reads Linux's /proc; needs threads and two processors")
 def test_team_fits_the_work_and_idle_threads_sleep():
-    # csoftmax's pool threads are named "csoftmax". A call too small to share starts none;
-    # n_threads=2 on a large call starts one; once idle it sleeps (state S) instead of
+    # A call too small to share starts no thread; n_threads=2 on a large call starts one
+    # (OpenMP keeps it for the next team); once idle it sleeps (state S) instead of
     # spinning, polled for a while so that a loaded machine can run it to its sleep.
     out = _run_script("""
     import os, time
     import numpy as np
     import csoftmax
 
-    def workers():
-        states = []
+    def states():
+        found = {}
         for tid in os.listdir("/proc/self/task"):
             try:
-                with open(f"/proc/self/task/{tid}/comm") as f:
-                    name = f.read().strip()
                 with open(f"/proc/self/task/{tid}/stat") as f:
-                    state = f.read().rsplit(")", 1)[1].split()[0]
+                    found[tid] = f.read().rsplit(")", 1)[1].split()[0]
             except FileNotFoundError:  # a thread that has just ended
                 continue
-            if name == "csoftmax":
-                states.append(state)
-        return states
+        return found
+
+    before = set(states())
+
+    def workers():
+        return [s for tid, s in states().items() if tid not in before]
 
     x = np.random.default_rng(0).standard_normal((20, 10), np.float32)
     csoftmax.softmax(x, n_threads=2)
@@ -340,10 +341,10 @@ def test_team_fits_the_work_and_idle_threads_sleep():
     for _ in range(20):
         assert np.array_equal(csoftmax.softmax(x, n_threads=2), ref)
     for _ in range(500):
-        states = workers()
-        if states and all(s == "S" for s in states):
+        ws = workers()
+        if ws and all(s == "S" for s in ws):
             break
         time.sleep(0.01)
-    print(len(states), "".join(states))
+    print(len(ws), "".join(ws))
     """)
     assert out.split() == ["0", "1", "S"]
