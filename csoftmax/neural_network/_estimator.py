@@ -10,19 +10,18 @@ from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from csoftmax.functional import log_softmax, softmax
 from csoftmax.neural_network._export import _ExportMixin
 from csoftmax.neural_network._engine import (
-    _checked_input,
     _predict_logits,
     _proba_dtype,
     prediction_cache,
 )
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS
 from csoftmax.neural_network._params import validate_parameters_once
-from csoftmax.neural_network._plain_input import known_features
+from csoftmax.neural_network._plain_input import validated_input
 from csoftmax.neural_network._sklearn_compat import _check_partial_fit_first_call
 from csoftmax.neural_network._training import _BaseMLP
 
@@ -502,31 +501,10 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
     def _forward_logits(self, X, check_input=True):
         """Output-layer values (before softmax/logistic), in the weights' dtype."""
         if check_input:
-            X = self._validated_input(X)
+            X = validated_input(self, X)
         return _predict_logits(
             X, self.coefs_, self.intercepts_, self.activation, self.out_activation_,
             self.n_outputs_, self.n_threads, cache=prediction_cache(self),
-        )
-
-    def _validated_input(self, X):
-        """X checked by ``validate_data``, as the engine reads it.
-
-        One C pass checks that a C-contiguous 2-D float array is finite, and casts it to the
-        weights' dtype if needed (``_checked_input``). Such an array then has nothing left
-        for ``check_array`` to check or convert, so ``validate_data`` checks only its
-        feature count and names; and a plain ndarray for a model fitted without feature
-        names has none, so its feature count is compared here (``known_features``), without
-        ``validate_data``'s search for DataFrame column names. Anything else is checked and
-        converted by ``check_array``.
-        """
-        dtype = np.asarray(self.coefs_[0]).dtype
-        X_engine, finite = _checked_input(X, dtype, self.n_threads)
-        if finite:
-            if not known_features(self, X):  # feature names, or a wrong feature count
-                validate_data(self, X, reset=False, skip_check_array=True)
-            return X_engine
-        return validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=dtype, order="C", reset=False,
         )
 
     def predict(self, X):

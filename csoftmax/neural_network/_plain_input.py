@@ -13,6 +13,9 @@ message. So no input is accepted here that validation would reject or convert.
 
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.validation import validate_data
+
+from csoftmax.neural_network._engine import _checked_input
 
 
 def known_features(estimator, X):
@@ -92,3 +95,25 @@ def known_labels_of_logits(estimator, logits):
     if y_type == "binary" and out == "logistic" and logits.shape[1] == 1 == classes.shape[0] - 1:
         return classes[(logits[:, 0] > 0).astype(np.intp)]
     return None
+
+
+def validated_input(estimator, X):
+    """X checked by ``validate_data`` for a fitted estimator, as its engine reads it.
+
+    One C pass checks that a C-contiguous 2-D float array is finite, and casts it to the
+    weights' dtype if needed (``_checked_input``). Such an array then has nothing left
+    for ``check_array`` to check or convert, so ``validate_data`` checks only its
+    feature count and names; and a plain ndarray for a model fitted without feature
+    names has none, so its feature count is compared here (``known_features``), without
+    ``validate_data``'s search for DataFrame column names. Anything else is checked and
+    converted by ``check_array``.
+    """
+    dtype = np.asarray(estimator.coefs_[0]).dtype
+    X_engine, finite = _checked_input(X, dtype, estimator.n_threads)
+    if finite:
+        if not known_features(estimator, X):  # feature names, or a wrong feature count
+            validate_data(estimator, X, reset=False, skip_check_array=True)
+        return X_engine
+    return validate_data(
+        estimator, X, accept_sparse=["csr", "csc"], dtype=dtype, order="C", reset=False,
+    )
