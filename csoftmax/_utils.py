@@ -4,6 +4,7 @@ import numbers
 import os
 
 import numpy as np
+from numpy.exceptions import AxisError
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from csoftmax import _core
@@ -95,10 +96,19 @@ def normalize_axes(axis, ndim):
         if any(isinstance(a, (bool, np.bool_)) or not isinstance(a, numbers.Integral)
                for a in axis):
             raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}.")
-        return normalize_axis_tuple(tuple(int(a) for a in axis), ndim, "axis")
+        return normalize_axis_tuple(tuple(_axis_int(a, ndim) for a in axis), ndim, "axis")
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}.")
-    return (normalize_axis_index(int(axis), ndim),)
+    return (normalize_axis_index(_axis_int(axis, ndim), ndim),)
+
+
+def _axis_int(axis, ndim):
+    """int(axis), with the AxisError NumPy gives an out-of-range axis also for one beyond
+    a C long (NumPy's own check raises OverflowError there)."""
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise AxisError(axis, ndim)
+    return axis
 
 
 class RowLayout:

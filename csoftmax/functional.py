@@ -330,6 +330,8 @@ def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
     dtype = result_dtype(x)
     n_threads = check_n_threads(n_threads)
     if x.ndim == 0:
+        if axis not in (None, -1, 0, ()):
+            normalize_axes(axis, 0)  # the AxisError or TypeError softmax gives
         if out is None:
             return np.zeros((), dtype=dtype)
         check_out(out, (), dtype)
