@@ -129,17 +129,25 @@ class RowLayout:
 
     def rows(self, a, dtype):
         """`a` as C-contiguous rows of `dtype` (a view when it already is one)."""
-        moved = np.ascontiguousarray(self.move(a), dtype=dtype)
-        return moved.reshape(self.n_rows, self.n_cols)
+        return c_array(self.move(a), dtype).reshape(self.n_rows, self.n_cols)
 
     def rows_view(self, a):
         """A writeable rows view of `a`, or None when its layout does not allow one."""
         moved = self.move(a)
-        return moved.reshape(self.n_rows, self.n_cols) if moved.flags.c_contiguous else None
+        if not (moved.flags.c_contiguous and moved.flags.aligned):
+            return None
+        return moved.reshape(self.n_rows, self.n_cols)
 
     def unrows(self, res):
         """Rows back in the original layout (a view)."""
         return np.moveaxis(res.reshape(self.moved_shape), self.dest, self.axes)
+
+
+def c_array(a, dtype):
+    """`a` as a C-contiguous ndarray of `dtype`, aligned as C reads it (a view when it is
+    one already): np.ascontiguousarray keeps a misaligned buffer, whose doubles C may not
+    read."""
+    return np.require(np.asarray(a, dtype=dtype), requirements=["C", "A"])
 
 
 def check_out(out, shape, dtype, name="out"):

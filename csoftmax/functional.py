@@ -10,6 +10,7 @@ import numpy as np
 from csoftmax import _core
 from csoftmax._utils import (
     RowLayout,
+    c_array,
     check_n_threads,
     check_out,
     check_real,
@@ -46,7 +47,7 @@ def _run(op, x, dy, axis, out, n_threads):
     if x.ndim == 0:
         if axis not in (None, -1, 0, ()):
             normalize_axes(axis, 0)  # raises the usual AxisError
-        rows = [np.ascontiguousarray(a, dtype=dtype).reshape(1, 1) for a in inputs]
+        rows = [c_array(a, dtype).reshape(1, 1) for a in inputs]
         res = _kernel_rows(op, rows, np.empty((1, 1), dtype=dtype), n_threads)
         if out is None:
             return res.reshape(())
@@ -353,7 +354,7 @@ def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
             )
     rows = layout.rows(x, dtype)
     direct = (
-        out is not None and out.dtype == dtype and out.flags.c_contiguous
+        out is not None and out.dtype == dtype and out.flags.c_contiguous and out.flags.aligned
         and not np.may_share_memory(out, rows)
     )
     res = (np.asarray(out).reshape(layout.n_rows, n, n) if direct

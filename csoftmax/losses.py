@@ -7,6 +7,7 @@ import numpy as np
 from csoftmax import _core
 from csoftmax._utils import (
     RowLayout,
+    c_array,
     check_n_threads,
     check_out,
     check_real,
@@ -41,7 +42,7 @@ def _check_labels(target, n_classes, ignore_index):
                 "target holds non-integral class labels; pass integer class indices, or class "
                 "probabilities of the logits' shape."
             )
-    labels = np.ascontiguousarray(target, dtype=np.int64).reshape(-1)
+    labels = c_array(target, np.int64).reshape(-1)
     valid = (labels >= 0) & (labels < n_classes)
     if ignore_index is not None:
         valid |= labels == ignore_index
@@ -95,7 +96,7 @@ def _check_weights(weight, sample_weight, n_classes, hard_shape, reduction):
         if weight.shape != (n_classes,):
             raise ValueError(f"weight has shape {weight.shape}; expected ({n_classes},), one "
                              "weight per class.")
-        weight = _non_negative(np.ascontiguousarray(weight, dtype=np.float64), "weight")
+        weight = _non_negative(c_array(weight, np.float64), "weight")
     if sample_weight is not None:
         sample_weight = check_real(sample_weight, "sample_weight")
         try:
@@ -105,7 +106,7 @@ def _check_weights(weight, sample_weight, n_classes, hard_shape, reduction):
                 f"sample_weight has shape {sample_weight.shape}; expected {hard_shape} (one "
                 "weight per sample), or a shape that broadcasts to it."
             ) from None
-        sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64).reshape(-1)
+        sample_weight = c_array(sample_weight, np.float64).reshape(-1)
         _non_negative(sample_weight, "sample_weight")
         if reduction == "mean" and sample_weight.size and not sample_weight.any():
             raise ValueError("sample_weight: weights sum to zero, can't be normalized.")
