@@ -123,9 +123,15 @@ def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,
     """
     dtype = np.asarray(coefs[0]).dtype
     X = _engine_input(X, dtype)
-    out = np.empty((X.shape[0], n_outputs), dtype=dtype)
     spec = (activation, out_activation, check_n_threads(n_threads))
     engine = _cached_engine(cache, coefs, intercepts, spec)
+    # The engine checked the weights; n_outputs_ must agree before the output is allocated
+    # (a tampered one would otherwise size it, up to a MemoryError).
+    width = np.shape(coefs[-1])[-1]
+    if isinstance(n_outputs, bool) or n_outputs != width:
+        raise ValueError(f"n_outputs_ is {n_outputs!r}, but the last layer, coefs_[-1], has "
+                         f"{width} outputs: the fitted state is inconsistent.")
+    out = np.empty((X.shape[0], width), dtype=dtype)
     try:
         return engine.forward(X, out)
     except RuntimeError:
