@@ -102,6 +102,17 @@ def normalize_axes(axis, ndim):
     return (normalize_axis_index(_axis_int(axis, ndim), ndim),)
 
 
+def zero_d_axis(axis):
+    """Whether a 0-d input takes `axis`: None, -1, 0 or (). Compared without ``in``, which
+    would compare a NumPy integer with () and raise NumPy's "truth value of an empty array"
+    error instead of the AxisError normalize_axes gives."""
+    if axis is None or (isinstance(axis, tuple) and not axis):
+        return True
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        return False
+    return int(axis) in (-1, 0)
+
+
 def _axis_int(axis, ndim):
     """int(axis), with the AxisError NumPy gives an out-of-range axis also for one beyond
     a C long (NumPy's own check raises OverflowError there)."""

@@ -17,6 +17,7 @@ from csoftmax._utils import (
     direct_target,
     normalize_axes,
     result_dtype,
+    zero_d_axis,
 )
 
 __all__ = ["softmax", "log_softmax", "softmax_jacobian", "softmax_vjp", "log_softmax_vjp"]
@@ -45,7 +46,7 @@ def _run(op, x, dy, axis, out, n_threads):
     if out is not None:
         check_out(out, x.shape, dtype)
     if x.ndim == 0:
-        if axis not in (None, -1, 0, ()):
+        if not zero_d_axis(axis):
             normalize_axes(axis, 0)  # raises the usual AxisError
         rows = [c_array(a, dtype).reshape(1, 1) for a in inputs]
         res = _kernel_rows(op, rows, np.empty((1, 1), dtype=dtype), n_threads)
@@ -331,7 +332,7 @@ def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
     dtype = result_dtype(x)
     n_threads = check_n_threads(n_threads)
     if x.ndim == 0:
-        if axis not in (None, -1, 0, ()):
+        if not zero_d_axis(axis):
             normalize_axes(axis, 0)  # the AxisError or TypeError softmax gives
         if out is None:
             return np.zeros((), dtype=dtype)

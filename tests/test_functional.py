@@ -387,6 +387,8 @@ def test_axis_out_of_range(name, axis):
     x = random_logits((4, 6), np.float64, seed=24)
     with pytest.raises(AxisError, match="axis"):
         _call(name, x, axis=axis)
+    with pytest.raises(AxisError, match="axis"):  # a NumPy integer on a 0-d input
+        _call(name, np.float64(1.0), axis=np.int64(3))
     # beyond a C long too (NumPy's own check raises OverflowError there), 0-d included
     if not isinstance(axis, tuple) and abs(axis) > 2**62:
         with pytest.raises(AxisError, match="axis"):
