@@ -112,7 +112,7 @@ def _bad_array(b, a, rng):
         return a.astype(b.choice(("f2", "i8", "O", "c16", "?", "f4", "f8", ">f8", "U3")))
     if kind == 8:
         return np.asfortranarray(a)
-    if kind == 9 and a.size:
+    if kind == 9 and a.size and a.dtype.kind == "f":
         a = a.copy()
         a.reshape(-1)[b.below(a.size)] = b.choice(SPECIALS)
         return a
@@ -178,7 +178,8 @@ def _mutate_in_place(b, clf):
     """Edit a weight array the kept engine holds: its values, or its shape attribute."""
     arrays = list(clf.coefs_) + list(clf.intercepts_)
     a = arrays[b.below(len(arrays))]
-    if not isinstance(a, np.ndarray) or not a.size or not a.flags.writeable:
+    if not isinstance(a, np.ndarray) or not a.size or not a.flags.writeable \
+            or a.dtype.kind != "f":
         return
     if b.flag():
         a.reshape(-1)[b.below(a.size)] = b.choice(SPECIALS)
