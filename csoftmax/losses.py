@@ -113,6 +113,28 @@ def _check_weights(weight, sample_weight, n_classes, hard_shape, reduction):
     return weight, sample_weight
 
 
+def _mean_weights(labels, ignore_index, weight, sample_weight):
+    """The weights, with the sample weights (else the class weights) scaled by a power of two
+    when the mean's divisor D (see cross_entropy) is subnormal: the kernel multiplies by 1 / D,
+    which overflows there, giving an infinite or NaN gradient. Scaling every weight of one kind
+    by 2**k changes neither the mean nor its gradient, and is exact."""
+    w = 1.0 if sample_weight is None else sample_weight
+    if labels is None:  # probabilities: D = sum(w)
+        divisor = float(np.sum(w))
+    else:
+        kept = labels != ignore_index if ignore_index is not None else slice(None)
+        c = 1.0 if weight is None else weight[labels[kept]]
+        divisor = float(np.sum(np.broadcast_to(w, labels.shape)[kept] * c))
+    if not 0.0 < divisor < 2.0**-1000:
+        return weight, sample_weight
+    k = -int(np.frexp(divisor)[1])  # divisor * 2**k is in [0.5, 1)
+    with np.errstate(over="ignore"):
+        scaled = np.ldexp(sample_weight if sample_weight is not None else weight, k)
+    if not np.all(np.isfinite(scaled)):  # a weight too large to scale: leave them
+        return weight, sample_weight
+    return (weight, scaled) if sample_weight is not None else (scaled, sample_weight)
+
+
 def _kernel_ignore_index(ignore_index):
     """The kernel's int64 ignore_index for checked labels (no label can equal one beyond
     int64, so that one ignores nothing)."""
@@ -323,6 +345,9 @@ def cross_entropy(
             target = (weight * ((1.0 - eps) * target + eps / n_classes)).astype(dtype)
             weight, eps = None, 0.0
         options = (1, 0, eps, reduction)
+    if reduction == "mean" and (weight is not None or sample_weight is not None):
+        weight, sample_weight = _mean_weights(target if hard else None, ignore_index, weight,
+                                              sample_weight)
     grad = None
     if return_grad:
         grad = direct_target(out, layout, dtype, [])
