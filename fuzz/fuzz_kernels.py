@@ -451,6 +451,10 @@ def _verify_cross_entropy(args, snap, kw, res):
     options = (kw["ignore_index"], float(kw["label_smoothing"]), kw["reduction"])
     if not hard and not _moderate(target.astype(np.float64)):
         return
+    for w in (weight, sample_weight):  # a weight of 1e308 overflows the loss: no reference
+        if w is not None and (np.asarray(w).dtype.kind not in "biuf"
+                              or not _moderate(np.asarray(w, dtype=np.float64))):
+            return
     ref = _ce_reference(logits, target, hard, axis, weight, sample_weight, options)
     if ref is None:
         return
