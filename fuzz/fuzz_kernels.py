@@ -239,6 +239,9 @@ def _ce_reference(z, target, hard, axis, weight, sample_weight, options):
     c = np.ones(n_classes) if weight is None else np.asarray(weight, dtype=np.float64)
     w = np.ones(len(z)) if sample_weight is None else np.broadcast_to(
         np.asarray(sample_weight, dtype=np.float64), batch).reshape(-1)
+    if reduction == "mean":  # the mean does not change; subnormal weights lose no digits
+        w = w / w.max() if w.size and w.max() > 0 else w
+        c = c / c.max() if hard and c.max() > 0 else c
     if hard:
         labels = np.asarray(target).astype(np.int64).reshape(-1)
         keep = np.ones(len(z), bool) if ignore_index is None else labels != ignore_index
