@@ -21,8 +21,8 @@ export LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=lib
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 python -c "from csoftmax import _core; assert _core.openmp_enabled(), 'OpenMP was dropped'"
-# The IDX fuzzer's run is left out: its reader is pure Python, which the sanitizers do not
-# instrument, and with libasan preloaded atheris takes its coverage hooks from libasan
-# instead of libFuzzer, so the run reports no coverage. CI runs it in .ci/run.
+# The fuzzers' short runs are left out: with libasan preloaded atheris takes its coverage
+# hooks from libasan instead of libFuzzer, so the runs report no coverage. CI runs them in
+# .ci/run; FUZZ_SANITIZED=1 fuzz/run.sh is the sanitized fuzzing, with coverage of the C code.
 python -m pytest -q -p no:cacheprovider -x tests \
-    --deselect tests/test_fuzz_idx.py::test_short_fixed_seed_run_finds_nothing "$@"
+    --deselect tests/test_fuzz.py::test_short_fixed_seed_run_finds_nothing "$@"

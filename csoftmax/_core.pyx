@@ -93,10 +93,11 @@ def cast_f64_f32(const double[::1] x not None, float[::1] out not None, int n_th
 
 
 def all_finite(x, int n_threads):
-    """Whether every value of x, a C-contiguous float32 or float64 ndarray in native byte
-    order, is finite (cs_check_finite_*): one pass, no temporary array, no warning."""
+    """Whether every value of x, a C-contiguous, aligned float32 or float64 ndarray in native
+    byte order, is finite (cs_check_finite_*): one pass, no temporary array, no warning."""
     if not (_plain(x, 0, cnp.NPY_FLOAT, NULL) or _plain(x, 0, cnp.NPY_DOUBLE, NULL)):
-        raise ValueError("csoftmax: all_finite takes a C-contiguous float32 or float64 array")
+        raise ValueError("csoftmax: all_finite takes a C-contiguous float32 or float64 array, "
+                         "aligned for its dtype")
     cdef cnp.ndarray a = <cnp.ndarray>x
     cdef int finite = 1
     cdef ptrdiff_t n = cnp.PyArray_SIZE(a)
@@ -140,7 +141,7 @@ def compiler():
 #
 # One entry per operation: `rows` (softmax, log_softmax and their VJPs), `softmax_jacobian`
 # and `cross_entropy`. Each checks in C, before any read, that the arrays are in the
-# kernel's layout: exact ndarrays, C-contiguous, native byte order, of the kernel's dtype
+# kernel's layout: exact ndarrays, C-contiguous, aligned, native byte order, of the kernel's dtype
 # and of matching shapes, outputs writeable and apart from every input (or, where the
 # kernel allows it, the very same memory). csoftmax.functional and csoftmax.losses call
 # them with the user's arrays first: the commonest call is already in that layout and
@@ -149,13 +150,14 @@ def compiler():
 
 
 cdef inline bint _plain(object a, int ndim, int typenum, cnp.npy_intp *shape):
-    """a is an exact ndarray, C-contiguous, in native byte order, of this typenum and (when
-    shape is not NULL) of this ndim and shape."""
+    """a is an exact ndarray, C-contiguous, aligned for its dtype (C may not read a double
+    from an address that is not a multiple of 8), in native byte order, of this typenum and
+    (when shape is not NULL) of this ndim and shape."""
     if type(a) is not np.ndarray:
         return False
     cdef cnp.ndarray arr = <cnp.ndarray>a
     if (cnp.PyArray_TYPE(arr) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(arr)
-            or not cnp.PyArray_ISNOTSWAPPED(arr)):
+            or not cnp.PyArray_ISALIGNED(arr) or not cnp.PyArray_ISNOTSWAPPED(arr)):
         return False
     if shape == NULL:
         return True

@@ -81,15 +81,15 @@ def blas_threads_controlled():
 
 
 cdef void *_ptr(a, dtype, shape, str name, bint writeable=False) except NULL:
-    """Data pointer of `a`, which must be a C-contiguous ndarray of `dtype` and `shape`
-    (None in `shape` matches any length). The caller keeps `a` alive."""
+    """Data pointer of `a`, which must be a C-contiguous, aligned ndarray of `dtype` and
+    `shape` (None in `shape` matches any length). The caller keeps `a` alive."""
     if not isinstance(a, np.ndarray) or a.dtype != dtype or len(a.shape) != len(shape) or any(
         s is not None and s != t for s, t in zip(shape, a.shape)
     ):
         raise ValueError(f"{name}: expected a {np.dtype(dtype)} array of shape {tuple(shape)}")
-    if not a.flags.c_contiguous or (writeable and not a.flags.writeable):
-        raise ValueError(f"{name}: expected a C-contiguous" + (", writeable" if writeable else "")
-                         + " array")
+    if not (a.flags.c_contiguous and a.flags.aligned) or (writeable and not a.flags.writeable):
+        raise ValueError(f"{name}: expected a C-contiguous, aligned"
+                         + (", writeable" if writeable else "") + " array")
     return cnp.PyArray_DATA(<cnp.ndarray>a)
 
 

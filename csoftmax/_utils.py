@@ -4,6 +4,7 @@ import numbers
 import os
 
 import numpy as np
+from numpy.exceptions import AxisError
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from csoftmax import _core
@@ -95,10 +96,30 @@ def normalize_axes(axis, ndim):
         if any(isinstance(a, (bool, np.bool_)) or not isinstance(a, numbers.Integral)
                for a in axis):
             raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}.")
-        return normalize_axis_tuple(tuple(int(a) for a in axis), ndim, "axis")
+        return normalize_axis_tuple(tuple(_axis_int(a, ndim) for a in axis), ndim, "axis")
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"axis must be an int, a tuple of ints or None; got {axis!r}.")
-    return (normalize_axis_index(int(axis), ndim),)
+    return (normalize_axis_index(_axis_int(axis, ndim), ndim),)
+
+
+def zero_d_axis(axis):
+    """Whether a 0-d input takes `axis`: None, -1, 0 or (). Compared without ``in``, which
+    would compare a NumPy integer with () and raise NumPy's "truth value of an empty array"
+    error instead of the AxisError normalize_axes gives."""
+    if axis is None or (isinstance(axis, tuple) and not axis):
+        return True
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        return False
+    return int(axis) in (-1, 0)
+
+
+def _axis_int(axis, ndim):
+    """int(axis), with the AxisError NumPy gives an out-of-range axis also for one beyond
+    a C long (NumPy's own check raises OverflowError there)."""
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise AxisError(axis, ndim)
+    return axis
 
 
 class RowLayout:
@@ -119,13 +140,14 @@ class RowLayout:
 
     def rows(self, a, dtype):
         """`a` as C-contiguous rows of `dtype` (a view when it already is one)."""
-        moved = np.ascontiguousarray(self.move(a), dtype=dtype)
-        return moved.reshape(self.n_rows, self.n_cols)
+        return c_array(self.move(a), dtype).reshape(self.n_rows, self.n_cols)
 
     def rows_view(self, a):
         """A writeable rows view of `a`, or None when its layout does not allow one."""
         moved = self.move(a)
-        return moved.reshape(self.n_rows, self.n_cols) if moved.flags.c_contiguous else None
+        if not (moved.flags.c_contiguous and moved.flags.aligned):
+            return None
+        return moved.reshape(self.n_rows, self.n_cols)
 
     def unrows(self, res):
         """Rows back in the original layout (a view)."""
@@ -145,6 +167,13 @@ def check_where(where, shape):
             f"where has shape {w.shape}, which does not broadcast to the input's shape "
             f"{shape}."
         ) from None
+
+
+def c_array(a, dtype):
+    """`a` as a C-contiguous ndarray of `dtype`, aligned as C reads it (a view when it is
+    one already): np.ascontiguousarray keeps a misaligned buffer, whose doubles C may not
+    read."""
+    return np.require(np.asarray(a, dtype=dtype), requirements=["C", "A"])
 
 
 def check_out(out, shape, dtype, name="out"):

@@ -10,6 +10,7 @@ import numpy as np
 from csoftmax import _core
 from csoftmax._utils import (
     RowLayout,
+    c_array,
     check_n_threads,
     check_out,
     check_real,
@@ -17,6 +18,7 @@ from csoftmax._utils import (
     direct_target,
     normalize_axes,
     result_dtype,
+    zero_d_axis,
 )
 
 __all__ = ["softmax", "log_softmax", "softmax_jacobian", "softmax_vjp", "log_softmax_vjp"]
@@ -49,9 +51,9 @@ def _run(op, x, dy, axis, out, n_threads, where=None):
     # softmax_vjp checks y to the rounding of its own dtype (a float16 y is coarser)
     y_eps = float(np.finfo(x.dtype).eps) if x.dtype.kind == "f" else 0.0
     if x.ndim == 0:
-        if axis not in (None, -1, 0, ()):
+        if not zero_d_axis(axis):
             normalize_axes(axis, 0)  # raises the usual AxisError
-        rows = [np.ascontiguousarray(a, dtype=dtype).reshape(1, 1) for a in inputs]
+        rows = [c_array(a, dtype).reshape(1, 1) for a in inputs]
         mask = None if where is None else np.array(where).reshape(1, 1)
         res = _kernel_rows(op, rows, np.empty((1, 1), dtype=dtype), n_threads, mask, y_eps)
         if out is None:
@@ -362,6 +364,8 @@ def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
     dtype = result_dtype(x)
     n_threads = check_n_threads(n_threads)
     if x.ndim == 0:
+        if not zero_d_axis(axis):
+            normalize_axes(axis, 0)  # the AxisError or TypeError softmax gives
         if out is None:
             return np.zeros((), dtype=dtype)
         check_out(out, (), dtype)
@@ -383,7 +387,7 @@ def softmax_jacobian(x, axis=-1, *, out=None, n_threads=None):
             )
     rows = layout.rows(x, dtype)
     direct = (
-        out is not None and out.dtype == dtype and out.flags.c_contiguous
+        out is not None and out.dtype == dtype and out.flags.c_contiguous and out.flags.aligned
         and not np.may_share_memory(out, rows)
     )
     res = (np.asarray(out).reshape(layout.n_rows, n, n) if direct

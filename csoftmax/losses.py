@@ -7,6 +7,7 @@ import numpy as np
 from csoftmax import _core
 from csoftmax._utils import (
     RowLayout,
+    c_array,
     check_n_threads,
     check_out,
     check_real,
@@ -41,7 +42,7 @@ def _check_labels(target, n_classes, ignore_index):
                 "target holds non-integral class labels; pass integer class indices, or class "
                 "probabilities of the logits' shape."
             )
-    labels = np.ascontiguousarray(target, dtype=np.int64).reshape(-1)
+    labels = c_array(target, np.int64).reshape(-1)
     valid = (labels >= 0) & (labels < n_classes)
     if ignore_index is not None:
         valid |= labels == ignore_index
@@ -95,7 +96,7 @@ def _check_weights(weight, sample_weight, n_classes, hard_shape, reduction):
         if weight.shape != (n_classes,):
             raise ValueError(f"weight has shape {weight.shape}; expected ({n_classes},), one "
                              "weight per class.")
-        weight = _non_negative(np.ascontiguousarray(weight, dtype=np.float64), "weight")
+        weight = _non_negative(c_array(weight, np.float64), "weight")
     if sample_weight is not None:
         sample_weight = check_real(sample_weight, "sample_weight")
         try:
@@ -105,11 +106,33 @@ def _check_weights(weight, sample_weight, n_classes, hard_shape, reduction):
                 f"sample_weight has shape {sample_weight.shape}; expected {hard_shape} (one "
                 "weight per sample), or a shape that broadcasts to it."
             ) from None
-        sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64).reshape(-1)
+        sample_weight = c_array(sample_weight, np.float64).reshape(-1)
         _non_negative(sample_weight, "sample_weight")
         if reduction == "mean" and sample_weight.size and not sample_weight.any():
             raise ValueError("sample_weight: weights sum to zero, can't be normalized.")
     return weight, sample_weight
+
+
+def _mean_weights(labels, ignore_index, weight, sample_weight):
+    """The weights, with the sample weights (else the class weights) scaled by a power of two
+    when the mean's divisor D (see cross_entropy) is subnormal: the kernel multiplies by 1 / D,
+    which overflows there, giving an infinite or NaN gradient. Scaling every weight of one kind
+    by 2**k changes neither the mean nor its gradient, and is exact."""
+    w = 1.0 if sample_weight is None else sample_weight
+    if labels is None:  # probabilities: D = sum(w)
+        divisor = float(np.sum(w))
+    else:
+        kept = labels != ignore_index if ignore_index is not None else slice(None)
+        c = 1.0 if weight is None else weight[labels[kept]]
+        divisor = float(np.sum(np.broadcast_to(w, labels.shape)[kept] * c))
+    if not 0.0 < divisor < 2.0**-1000:
+        return weight, sample_weight
+    k = -int(np.frexp(divisor)[1])  # divisor * 2**k is in [0.5, 1)
+    with np.errstate(over="ignore"):
+        scaled = np.ldexp(sample_weight if sample_weight is not None else weight, k)
+    if not np.all(np.isfinite(scaled)):  # a weight too large to scale: leave them
+        return weight, sample_weight
+    return (weight, scaled) if sample_weight is not None else (scaled, sample_weight)
 
 
 def _kernel_ignore_index(ignore_index):
@@ -329,6 +352,9 @@ def cross_entropy(
             target = (weight * ((1.0 - eps) * target + eps / n_classes)).astype(dtype)
             weight, eps = None, 0.0
         options = (1, 0, eps, reduction)
+    if reduction == "mean" and (weight is not None or sample_weight is not None):
+        weight, sample_weight = _mean_weights(target if hard else None, ignore_index, weight,
+                                              sample_weight)
     grad = None
     if return_grad:
         grad = direct_target(out, layout, dtype, [])

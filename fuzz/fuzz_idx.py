@@ -22,7 +22,7 @@ other six the ``max_bytes`` limit (0: the default, k: ``2**(k - 1)``).
 - 3: the rest split (first two bytes) into a ``t10k`` images file and labels
   file, read by ``load_mnist(path=folder)``.
 
-Run it with ``fuzz/run_idx.sh SECONDS [SEED]``, or directly::
+Run it with ``fuzz/run.sh idx SECONDS [SEED]``, or directly::
 
     python fuzz/fuzz_idx.py --write-seeds CORPUS     # the starting corpus
     python fuzz/fuzz_idx.py CORPUS -max_total_time=60 -seed=1
@@ -42,8 +42,9 @@ from pathlib import Path
 
 import numpy as np
 
-# Fuzz the csoftmax of this source tree, not an installed one.
-_ROOT = Path(__file__).resolve().parents[1]
+# Fuzz the csoftmax of this source tree (or FUZZ_CSOFTMAX_ROOT's, which fuzz/run.sh points
+# at the sanitized build), not an installed one.
+_ROOT = Path(os.environ.get("FUZZ_CSOFTMAX_ROOT") or Path(__file__).resolve().parents[1])
 if (_ROOT / "csoftmax" / "__init__.py").is_file():
     sys.path.insert(0, str(_ROOT))
 

@@ -381,12 +381,20 @@ def test_out_wrong_shape_dtype_or_read_only(name):
         _call(name, x, out=read_only)
 
 
-@pytest.mark.parametrize("axis", [2, -3, 10])
+@pytest.mark.parametrize("axis", [2, -3, 10, 2**63, -(2**70), (0, 2**64)])
 @pytest.mark.parametrize("name", ALL_NAMES)
 def test_axis_out_of_range(name, axis):
     x = random_logits((4, 6), np.float64, seed=24)
     with pytest.raises(AxisError, match="axis"):
         _call(name, x, axis=axis)
+    with pytest.raises(AxisError, match="axis"):  # a NumPy integer on a 0-d input
+        _call(name, np.float64(1.0), axis=np.int64(3))
+    # beyond a C long too (NumPy's own check raises OverflowError there), 0-d included
+    if not isinstance(axis, tuple) and abs(axis) > 2**62:
+        with pytest.raises(AxisError, match="axis"):
+            _call(name, np.float64(1.0), axis=axis)
+        with pytest.raises(AxisError, match="axis"):
+            csoftmax.cross_entropy(x, np.zeros(4, dtype=np.int64), axis=axis)
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)

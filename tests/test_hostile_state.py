@@ -80,6 +80,23 @@ def test_tampered_fitted_state_raises_naming_the_attribute(tamper, attribute):
         assert line.startswith("ValueError: ") and attribute in line, out
 
 
+@pytest.mark.parametrize("value", ["10**9", "2", "'3'", "True", "None"])
+def test_tampered_n_outputs_raises_before_allocating(value):
+    # 10**9 outputs sized the prediction's output array (a 37 GiB MemoryError for 5 rows,
+    # found by fuzz/fuzz_state.py); a smaller wrong count gave the engine's message about
+    # an array `out` the caller never passed
+    out = _run(f"""
+    clf, X = fitted()
+    clf.n_outputs_ = {value}
+    for method in (clf.predict, clf.predict_proba, clf.predict_log_proba):
+        outcome(lambda: method(X[:5]))
+    """)
+    lines = out.splitlines()
+    assert len(lines) == 3, out
+    for line in lines:
+        assert line.startswith("ValueError: n_outputs_ is ") and "coefs_[-1]" in line, out
+
+
 def test_engine_entry_points_refuse_arrays_of_the_wrong_dimensions():
     out = _run("""
     def engine():

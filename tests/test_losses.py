@@ -288,6 +288,34 @@ def test_sample_weight_of_ones_equals_no_weight():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_subnormal_weights_give_the_mean_and_gradient_of_equal_weights(dtype):
+    # The mean divides by D = sum(w * c[y]); a subnormal D made the kernel's 1 / D overflow,
+    # and the gradient infinite or NaN (found by fuzz/fuzz_kernels.py). Equal weights, however
+    # small, give the unweighted mean.
+    rng = np.random.default_rng(31)
+    z = rng.standard_normal((5, 3)).astype(dtype)
+    y = np.array([0, 2, 1, 1, 0])
+    p = csoftmax.softmax(rng.standard_normal((5, 3))).astype(dtype)
+    tol = dict(rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-7 if dtype == np.float32
+               else 1e-15)
+    for target in (y, p):
+        want_loss, want_grad = csoftmax.cross_entropy(z, target, return_grad=True)
+        weights = [dict(sample_weight=np.full(5, 1e-310)), dict(sample_weight=np.full(5, 5e-324))]
+        if target is y:
+            weights.append(dict(weight=np.full(3, 1e-310)))
+        for kw in weights:
+            loss, grad = csoftmax.cross_entropy(z, target, return_grad=True, **kw)
+            assert np.all(np.isfinite(grad)), kw
+            np.testing.assert_allclose(loss, want_loss, **tol)
+            np.testing.assert_allclose(grad, want_grad, **tol)
+    # one class: the gradient is exactly 0, not 0 * inf
+    loss, grad = csoftmax.cross_entropy(np.full((1, 1), -46.3, dtype), np.zeros(1, np.int64),
+                                        sample_weight=[5e-324], weight=[1.07],
+                                        label_smoothing=0.5, return_grad=True)
+    assert loss == 0 and grad.tolist() == [[0.0]]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_plain_groups_give_the_bits_of_the_row_by_row_loop(dtype):
     """Narrow rows without weights, smoothing or ignored labels take a vectorised step for
     whole groups of rows; sample weights of one send every row through the per-row loop,

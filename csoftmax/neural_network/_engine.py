@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from csoftmax import _core
 from csoftmax._core import MLPEngine
-from csoftmax._utils import check_n_threads
+from csoftmax._utils import c_array, check_n_threads
 
 # Largest number of rows a predict-time engine processes at once.
 _PREDICT_BATCH_ROWS = 4096
@@ -60,7 +60,7 @@ def _checked_input(X, dtype, n_threads):
     or when some value is NaN, infinite or beyond float32's range, ``(X, False)``:
     validation then converts (or rejects) ``X`` itself, with its usual messages."""
     if (type(X) is not np.ndarray or X.ndim != 2 or not X.size or not X.flags.c_contiguous
-            or not X.dtype.isnative):
+            or not X.flags.aligned or not X.dtype.isnative):
         return X, False
     x_dtype = X.dtype
     if x_dtype != np.float32 and x_dtype != np.float64:
@@ -84,17 +84,18 @@ def _engine_input(X, dtype):
     int64 indices (the caller's matrix is not modified)."""
     if sp.issparse(X):
         X = sp.csr_matrix(X, dtype=dtype)  # a new matrix object, sharing data where it can
-        X.indices = X.indices.astype(np.int64, copy=False)
-        X.indptr = X.indptr.astype(np.int64, copy=False)
+        X.data = c_array(X.data, dtype)
+        X.indices = c_array(X.indices, np.int64)
+        X.indptr = c_array(X.indptr, np.int64)
         return X
-    return np.ascontiguousarray(X, dtype=dtype)
+    return c_array(X, dtype)
 
 
 def _engine_targets(Y, out_activation, dtype):
     """Targets in the engine's format: class indices (softmax) or 0/1 matrix."""
     if out_activation == "softmax":
-        return np.ascontiguousarray(Y.argmax(axis=1), dtype=np.int64)
-    return np.ascontiguousarray(Y, dtype=dtype)
+        return c_array(Y.argmax(axis=1), np.int64)
+    return c_array(Y, dtype)
 
 
 def _training_engine(coefs, intercepts, activation, out_activation, batch_rows,
@@ -136,9 +137,15 @@ def _predict_logits(X, coefs, intercepts, activation, out_activation, n_outputs,
     """
     dtype = np.asarray(coefs[0]).dtype
     X = _engine_input(X, dtype)
-    out = np.empty((X.shape[0], n_outputs), dtype=dtype)
     spec = (activation, out_activation, check_n_threads(n_threads))
     engine = _cached_engine(cache, coefs, intercepts, spec)
+    # The engine checked the weights; n_outputs_ must agree before the output is allocated
+    # (a tampered one would otherwise size it, up to a MemoryError).
+    width = np.shape(coefs[-1])[-1]
+    if isinstance(n_outputs, bool) or n_outputs != width:
+        raise ValueError(f"n_outputs_ is {n_outputs!r}, but the last layer, coefs_[-1], has "
+                         f"{width} outputs: the fitted state is inconsistent.")
+    out = np.empty((X.shape[0], width), dtype=dtype)
     try:
         return engine.forward(X, out)
     except RuntimeError:
