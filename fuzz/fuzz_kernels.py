@@ -301,6 +301,19 @@ def _jacobian_elements(shape, axis):
     return int(np.prod(shape)) * n_cols
 
 
+def _as_softmax_output(x, axis):
+    """Overwrite the float array x in place, in its own layout, with the softmax of its
+    values along axis: a y that softmax_vjp accepts. Anything else is left as it is."""
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f" or not x.flags.writeable \
+            or x.size == 0:
+        return
+    axes = _axes(axis, x.ndim)
+    if axes is None:
+        return
+    with np.errstate(all="ignore"):
+        x[...] = special.softmax(x.astype(np.float64), axis=axes if x.ndim else None)
+
+
 def _call_row_op(b, rng, op):
     shape = _shape(b, op)
     axis, n_threads = b.choice(AXES), b.choice(THREADS)
@@ -309,6 +322,8 @@ def _call_row_op(b, rng, op):
         shape = tuple(min(n, 4) for n in shape)
     x = _array(b, shape, rng)
     dy = _array(b, shape, rng) if op.endswith("vjp") else None
+    if op == "softmax_vjp" and b.flag():  # else y is refused, unless it happens to be one
+        _as_softmax_output(x, axis)
     dtype = "f4" if all(np.asarray(a).dtype == np.float32 for a in (x, dy) if a is not None) \
         else "f8"
     out_shape = shape

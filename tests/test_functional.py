@@ -356,7 +356,8 @@ def test_vjp_rejects_non_real_dtypes(name, kind):
 
 def _call(name, x, **kwargs):
     if name in VJP:
-        return VJP[name](np.full(x.shape, 1 / x.shape[-1], dtype=x.dtype), x, **kwargs)
+        width = x.shape[-1] if x.ndim else 1  # a 0-d softmax output is 1
+        return VJP[name](np.full(x.shape, 1 / width, dtype=x.dtype), x, **kwargs)
     return getattr(csoftmax, name)(x, **kwargs)
 
 
