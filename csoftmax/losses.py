@@ -123,7 +123,9 @@ def _mean_weights(labels, ignore_index, weight, sample_weight):
         divisor = float(np.sum(w))
     else:
         kept = labels != ignore_index if ignore_index is not None else slice(None)
-        c = 1.0 if weight is None else weight[labels[kept]]
+        # mode='clip': labels another thread rewrites after their check change this sum,
+        # never where it reads (the kernel checks its own copy of them)
+        c = 1.0 if weight is None else np.take(weight, labels[kept], mode="clip")
         divisor = float(np.sum(np.broadcast_to(w, labels.shape)[kept] * c))
     if not 0.0 < divisor < 2.0**-1000:
         return weight, sample_weight
