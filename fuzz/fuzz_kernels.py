@@ -83,7 +83,8 @@ def _shape(b, op):
     if ndim and b.flag(6):
         shape[b.below(ndim)] = b.choice(WIDE)
     cap = MAX_ELEMENTS
-    while shape and int(np.prod(shape)) > cap:
+    # a 0 in the shape empties the logits, not the targets and weights built beside them
+    while shape and int(np.prod([max(n, 1) for n in shape])) > cap:
         i = int(np.argmax(shape[:-1])) if len(shape) > 1 and max(shape[:-1]) > 1 else 0
         shape[i] = max(1, shape[i] // 4) if shape[i] > 1 else shape[i]
         if all(s <= 1 for s in shape[:-1]):
