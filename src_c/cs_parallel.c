@@ -72,6 +72,34 @@ static int cs_procs(void)
 }
 #endif
 
+#if defined(_OPENMP)
+/* Measuring progress. A team ends at OpenMP's barrier, so when another process holds a
+ * helper's core the caller does every chunk and then waits for the helper to arrive (a time
+ * slice, milliseconds). When the caller waited more than half as long as it worked, the team
+ * cost more than one thread would have: teams then stay off for a pause (microseconds of
+ * omp_get_wtime) that doubles from CS_SOLO_MIN_US to CS_SOLO_MAX_US with each such team and
+ * is forgotten after one that paid off. No result depends on it: the chunks are the same.
+ * Every calling thread shares the two words, read and written atomically, as a hint. */
+#define CS_SOLO_MIN_US 1000LL
+#define CS_SOLO_MAX_US 250000LL
+static long long cs_solo_until_us = 0, cs_solo_pause_us = 0;
+
+static long long cs_now_us(void) { return (long long)(omp_get_wtime() * 1e6); }
+
+static void cs_judge_team(double worked, double waited)
+{
+    long long pause = __atomic_load_n(&cs_solo_pause_us, __ATOMIC_RELAXED);
+    if (waited * 2.0 > worked) {
+        pause = pause <= 0 ? CS_SOLO_MIN_US : pause * 2;
+        pause = pause < CS_SOLO_MAX_US ? pause : CS_SOLO_MAX_US;
+        __atomic_store_n(&cs_solo_pause_us, pause, __ATOMIC_RELAXED);
+        __atomic_store_n(&cs_solo_until_us, cs_now_us() + pause, __ATOMIC_RELAXED);
+    } else if (pause != 0) {
+        __atomic_store_n(&cs_solo_pause_us, 0LL, __ATOMIC_RELAXED);
+    }
+}
+#endif
+
 /* Rows per chunk: at least CS_CHUNK_MIN_ELEMS of work, and at most CS_CHUNKS_MAX chunks. */
 static ptrdiff_t cs_chunk_rows(ptrdiff_t n_rows, ptrdiff_t work_per_row)
 {
@@ -111,12 +139,23 @@ void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t wo
         return;
     }
 #if defined(_OPENMP)
+    if (cs_now_us() < __atomic_load_n(&cs_solo_until_us, __ATOMIC_RELAXED)) {
+        fn(ctx, 0, n_rows); /* a recent team waited for busy cores (cs_judge_team) */
+        return;
+    }
     ptrdiff_t next = 0;
+    double worked = 0.0;
     cs_teams_started = 1;
+    const double t0 = omp_get_wtime();
     /* Each thread claims chunks until none is left; one that starts late (its core busy)
-     * finds fewer or none, so the others do its share instead of waiting for it. */
+     * finds fewer or none, so the others do its share. */
 #pragma omp parallel num_threads(nt)
-    cs_run_chunks(&job, &next);
+    {
+        cs_run_chunks(&job, &next);
+        if (omp_get_thread_num() == 0)
+            worked = omp_get_wtime() - t0;
+    }
+    cs_judge_team(worked, omp_get_wtime() - t0 - worked);
 #else
     fn(ctx, 0, n_rows);
 #endif
