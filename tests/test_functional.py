@@ -35,6 +35,7 @@ import csoftmax
 
 from helpers.layouts import LAYOUTS, make_layout
 from helpers.numerics import DTYPES, N_THREADS, log_atol, prob_atol, rtol
+from helpers.simd import runnable_paths
 from helpers.softmax_reference import (
     FORWARD,
     GOOD_ROWS,
@@ -507,24 +508,7 @@ def test_long_rows_are_normalised_to_the_last_ulp():
     assert abs(log_s - log_s_true) <= 2 * np.spacing(log_s_true)
 
 
-def _simd_paths():
-    """The SIMD paths this CPU runs (set_simd_backend refuses the others)."""
-    from csoftmax import _core
-
-    previous, paths = csoftmax.simd_backend(), []
-    try:
-        for name in _core.simd_names():
-            try:
-                csoftmax.set_simd_backend(name)
-            except ValueError:
-                continue
-            paths.append(name)
-    finally:
-        csoftmax.set_simd_backend(previous)
-    return paths
-
-
-@pytest.mark.parametrize("path", _simd_paths())
+@pytest.mark.parametrize("path", runnable_paths())
 @pytest.mark.parametrize("dtype, lo, hi", [(np.float32, -110, 90), (np.float64, -750, 712)])
 def test_exp_is_within_one_ulp_on_every_path(path, dtype, lo, hi):
     """The kernels' exp, read out exactly: log_softmax_vjp of the row [a, 0] with dy = [0, -1]
@@ -557,7 +541,7 @@ def test_exp_is_within_one_ulp_on_every_path(path, dtype, lo, hi):
     assert np.isnan(special[0]) and special[1] == 0 and special[2] == np.inf
 
 
-@pytest.mark.parametrize("path", _simd_paths())
+@pytest.mark.parametrize("path", runnable_paths())
 def test_log_of_the_normaliser_is_within_one_ulp_on_every_path(path):
     """The kernels' log, read out exactly: a row of n zeros has the normaliser n, and its
     float64 log_softmax is -log(n). Narrow rows (n <= 16, several rows per vector) and wide
@@ -585,7 +569,7 @@ def test_narrow_rows_give_the_same_bits_on_every_path_and_in_place(dtype):
     the values of a float64 reference; so do the VJPs."""
     previous, outputs = csoftmax.simd_backend(), {}
     try:
-        for path in _simd_paths():
+        for path in runnable_paths():
             csoftmax.set_simd_backend(path)
             rng = np.random.default_rng(11)
             got = []

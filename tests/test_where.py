@@ -11,28 +11,14 @@ import numpy as np
 import pytest
 
 import csoftmax
-from csoftmax import _core
+from helpers.simd import runnable_paths
 
 DTYPES = [np.float32, np.float64]
 # narrow rows (up to 2 x 64 bytes), the row loop's tails, and long rows
 WIDTHS = [1, 3, 8, 13, 16, 24, 33, 64, 100, 1000]
 
 
-def _paths():
-    previous, paths = csoftmax.simd_backend(), []
-    try:
-        for name in _core.simd_names():
-            try:
-                csoftmax.set_simd_backend(name)
-            except ValueError:
-                continue
-            paths.append(name)
-    finally:
-        csoftmax.set_simd_backend(previous)
-    return paths
-
-
-PATHS = _paths()
+PATHS = runnable_paths()
 
 
 @pytest.fixture(params=PATHS)

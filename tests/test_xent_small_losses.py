@@ -12,21 +12,7 @@ import numpy as np
 import pytest
 
 import csoftmax
-from csoftmax import _core
-
-
-def _paths():
-    previous, paths = csoftmax.simd_backend(), []
-    try:
-        for name in _core.simd_names():
-            try:
-                csoftmax.set_simd_backend(name)
-            except ValueError:
-                continue
-            paths.append(name)
-    finally:
-        csoftmax.set_simd_backend(previous)
-    return paths
+from helpers.simd import runnable_paths
 
 
 def _confident_rows(n, dtype, lo, rows, seed):
@@ -49,7 +35,7 @@ def _exact_losses(z, y):
     return np.array(out)
 
 
-@pytest.mark.parametrize("path", _paths())
+@pytest.mark.parametrize("path", runnable_paths())
 @pytest.mark.parametrize("n", [10, 100])
 @pytest.mark.parametrize("dtype, lo, max_ulp", [(np.float64, -20, 8), (np.float32, -16, 2)])
 def test_small_losses_stay_accurate_to_a_few_ulp(path, n, dtype, lo, max_ulp):
