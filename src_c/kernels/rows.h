@@ -27,40 +27,95 @@ CS_INLINE T row_max(const T *x, ptrdiff_t n)
     return m;
 }
 
-/* sum_j exp(x_j - m), with exp(x_j - m) stored to e when e is not NULL (e may be x); m is
- * the row's max, so every argument is <= 0 or NaN. When next is not NULL, the n values
- * there (the next row) are prefetched, a 64-byte line per TW elements: the row max, which
- * streams the row in, then finds it in cache instead of waiting on memory. */
-CS_INLINE double row_expsum(const T *x, T *e, ptrdiff_t n, T m, const T *next)
+/* The 64-byte steps of row_expsum at j, ..., with every argument in the range where the
+ * exponential is normal (nv_exp_normal): each block of CS_SUM_BLOCK steps is summed in local
+ * accumulators, kept in registers (the loop has no call and no store to s), and merged into s
+ * as nsum_add and nsum_step would. Stops at the last full step of the row or before the first
+ * step with a lane outside that range, and returns where it stopped. */
+CS_INLINE ptrdiff_t row_expsum_steps(const T *x, T *e, ptrdiff_t n, NV vm, const T *pf, nsum *s)
 {
-    nsum s;
-    nsum_init(&s);
-    const NV vm = nv_splat(m);
+    const ptrdiff_t full = n - n % TW;
     ptrdiff_t j = 0;
-    for (; j + TW <= n; j += TW) {
-        if (next != NULL)
-            __builtin_prefetch(next + j, 0, 2);
-        nsum_step(&s, j);
+    while (j < full) {
+        nsum_step(s, j);
+        const ptrdiff_t stop = full - j > CS_SUM_BLOCK * TW ? j + CS_SUM_BLOCK * TW : full;
+        NVD acc[NACC];
+        for (int q = 0; q < NACC; q++)
+            acc[q] = s->acc[q];
+        for (; j < stop; j += TW) {
+            __builtin_prefetch(pf + j, 0, 2);
+            NV d[TW / NW], k[TW / NW], t[TW / NW];
+            NVI out_of_range = {0};
+            for (int p = 0; p < TW / NW; p++) {
+                d[p] = nv_load(x + j + p * NW) - vm;
+                out_of_range |= nv_exp_nonpos_begin(d[p], &k[p], &t[p]);
+            }
+            if (__builtin_expect(nv_any(out_of_range), 0))
+                break;
+            for (int p = 0; p < TW / NW; p++) {
+                const NV v = nv_exp_normal(d[p], k[p], t[p]);
+                if (e != NULL)
+                    nv_store(e + j + p * NW, v);
+                nacc_add(acc, p * NW, v);
+            }
+        }
+        for (int q = 0; q < NACC; q++)
+            s->acc[q] = acc[q];
+        if (j < stop)
+            break;
+    }
+    return j;
+}
+
+/* row_expsum from j on (where row_expsum_steps stopped, after its nsum_step for j), every
+ * exponential through nv_exp_nonpos (lanes out of the normal range through nv_exp_edge).
+ * Kept out of line: the fast loop above then has no call, around which its accumulators
+ * would have to live in memory. */
+__attribute__((noinline)) static void row_expsum_rest(const T *x, T *e, ptrdiff_t n, NV vm,
+                                                     const T *pf, nsum *s, ptrdiff_t j)
+{
+    for (const ptrdiff_t j0 = j; j + TW <= n; j += TW) {
+        __builtin_prefetch(pf + j, 0, 2);
+        if (j != j0)
+            nsum_step(s, j);
         for (int p = 0; p < TW; p += NW) {
             NV v = nv_exp_nonpos(nv_load(x + j + p) - vm);
             if (e != NULL)
                 nv_store(e + j + p, v);
-            nsum_add(&s, p, v);
+            nsum_add(s, p, v);
         }
     }
     for (; j + NW <= n; j += NW) {
         NV v = nv_exp_nonpos(nv_load(x + j) - vm);
         if (e != NULL)
             nv_store(e + j, v);
-        nsum_add(&s, j, v);
+        nsum_add(s, j, v);
     }
     if (j < n) {
         NV v = nv_exp_nonpos(nv_load_part(x + j, n - j, -INFINITY) - vm);
         if (e != NULL)
             nv_store_part(e + j, n - j, v);
         for (ptrdiff_t k = 0; j + k < n; k++)
-            nsum_add1(&s, j + k, (double)v[k]);
+            nsum_add1(s, j + k, (double)v[k]);
     }
+}
+
+/* sum_j exp(x_j - m), with exp(x_j - m) stored to e when e is not NULL (e may be x); m is
+ * the row's max, so every argument is <= 0 or NaN. When next is not NULL, the n values
+ * there (the next row) are prefetched, a 64-byte line per TW elements: the row max, which
+ * streams the row in, then finds it in cache instead of waiting on memory. The full 64-byte
+ * steps go through row_expsum_steps (one copy with e and one without, so that the loop does
+ * not test e), the rest through row_expsum_rest: the sum is that of one loop over the row. */
+CS_INLINE double row_expsum(const T *x, T *e, ptrdiff_t n, T m, const T *next)
+{
+    nsum s;
+    nsum_init(&s);
+    const NV vm = nv_splat(m);
+    const T *pf = next != NULL ? next : x;
+    const ptrdiff_t j = e != NULL ? row_expsum_steps(x, e, n, vm, pf, &s)
+                                  : row_expsum_steps(x, NULL, n, vm, pf, &s);
+    if (j < n)
+        row_expsum_rest(x, e, n, vm, pf, &s, j);
     return nsum_finish(&s);
 }
 

@@ -159,14 +159,20 @@ __attribute__((noinline)) static NV nv_exp_edge(NV x)
     return (p * nv_pow2(h)) * nv_pow2(n - h);
 }
 
+/* p 2^n for n and t of nv_exp_n, where the result is normal: n's bits added to p's exponent. */
+CS_INLINE NV nv_exp_normal(NV x, NV n, NV t)
+{
+    const NV p = nv_exp_poly(x, n);
+    return (NV)((NVI)p + ((NVI)t << CS_EXP_MANT));
+}
+
 /* exp(x) = p 2^n where every lane's result is normal (the common case: n's bits are added to
  * p's exponent), else through nv_exp_edge. `normal` tests n's range; a NaN lane fails it. */
 CS_INLINE NV nv_exp_scaled(NV x, NV n, NV t, NVI normal)
 {
     if (__builtin_expect(nv_any(~normal), 0))
         return nv_exp_edge(x);
-    const NV p = nv_exp_poly(x, n);
-    return (NV)((NVI)p + ((NVI)t << CS_EXP_MANT)); /* p 2^n: n in the exponent's bits */
+    return nv_exp_normal(x, n, t);
 }
 
 CS_INLINE NV nv_exp(NV x)
@@ -176,13 +182,22 @@ CS_INLINE NV nv_exp(NV x)
     return nv_exp_scaled(x, n, t, (n >= (T)CS_EXP_NMIN) & (n <= (T)CS_EXP_NMAX));
 }
 
+/* The first half of nv_exp_nonpos, for a loop that tests several vectors at once: n and t
+ * (nv_exp_n) of x, and the lanes whose result is not normal (below the range, or NaN).
+ * Where no lane is set, nv_exp_normal(x, n, t) is nv_exp_nonpos(x). */
+CS_INLINE NVI nv_exp_nonpos_begin(NV x, NV *n, NV *t)
+{
+    *n = nv_exp_n(x, t);
+    return ~(NVI)(*n >= (T)CS_EXP_NMIN);
+}
+
 /* nv_exp of an argument that is <= 0 or NaN, as every softmax exponential exp(x - max) is:
  * the same bits, with only the lower end of the range tested (n <= 0 < CS_EXP_NMAX). */
 CS_INLINE NV nv_exp_nonpos(NV x)
 {
-    NV t;
-    const NV n = nv_exp_n(x, &t);
-    return nv_exp_scaled(x, n, t, (NVI)(n >= (T)CS_EXP_NMIN));
+    NV n, t;
+    const NVI out_of_range = nv_exp_nonpos_begin(x, &n, &t);
+    return nv_exp_scaled(x, n, t, ~out_of_range);
 }
 #undef CS_EXP_MAGIC
 #undef CS_EXP_MANT
@@ -342,18 +357,24 @@ CS_INLINE cs_vd nsum_fold(const nsum *s)
     return cs_loadd(lanes);
 }
 
+/* nsum_add on the accumulators acc of one block, held apart from an nsum (a loop's locals). */
+CS_INLINE void nacc_add(NVD *acc, ptrdiff_t j, NV v)
+{
+    const int q = (int)(j % TW) / ND;
+#if CS_F32
+    acc[q] += nv_lo_d(v);
+    acc[q + 1] += nv_hi_d(v);
+#else
+    acc[q] += v;
+#endif
+}
+
 /* Add the native vector v of elements j .. j + NW - 1 (j % NW == 0). In a loop over the
  * pieces of a 64-byte step, j % TW is a constant of the unrolled loop, and the
  * accumulators stay in registers. */
 CS_INLINE void nsum_add(nsum *s, ptrdiff_t j, NV v)
 {
-    const int q = (int)(j % TW) / ND;
-#if CS_F32
-    s->acc[q] += nv_lo_d(v);
-    s->acc[q + 1] += nv_hi_d(v);
-#else
-    s->acc[q] += v;
-#endif
+    nacc_add(s->acc, j, v);
 }
 
 /* Add the products of the native vectors u and v at j, each formed in double. */
