@@ -45,12 +45,12 @@ CS_INLINE ptrdiff_t row_expsum_steps(const T *x, T *e, ptrdiff_t n, NV vm, const
         for (; j < stop; j += TW) {
             __builtin_prefetch(pf + j, 0, 2);
             NV d[TW / NW], k[TW / NW], t[TW / NW];
-            NVI out_of_range = {0};
+            NVI normal = ~(NVI){0};
             for (int p = 0; p < TW / NW; p++) {
                 d[p] = nv_load(x + j + p * NW) - vm;
-                out_of_range |= nv_exp_nonpos_begin(d[p], &k[p], &t[p]);
+                normal &= nv_exp_nonpos_begin(d[p], &k[p], &t[p]);
             }
-            if (__builtin_expect(nv_any(out_of_range), 0))
+            if (__builtin_expect(!nv_all(normal), 0))
                 break;
             for (int p = 0; p < TW / NW; p++) {
                 const NV v = nv_exp_normal(d[p], k[p], t[p]);

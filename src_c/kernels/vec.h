@@ -85,6 +85,20 @@ CS_INLINE int nv_any(NVI mask)
 #endif
 }
 
+/* Whether every lane of a comparison mask is set. */
+CS_INLINE int nv_all(NVI mask)
+{
+#if defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 16
+    typedef float v4f __attribute__((vector_size(16)));
+    return __builtin_ia32_movmskps((v4f)mask) == 0xf;
+#elif defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 32
+    typedef float v8f __attribute__((vector_size(32)));
+    return __builtin_ia32_movmskps256((v8f)mask) == 0xff;
+#else
+    return !nv_any(~mask);
+#endif
+}
+
 #if CS_F32
 #define CS_EXP_MAGIC 0x1.8p23f /* adding and subtracting it rounds to an integer */
 #define CS_EXP_MANT 23
@@ -183,12 +197,12 @@ CS_INLINE NV nv_exp(NV x)
 }
 
 /* The first half of nv_exp_nonpos, for a loop that tests several vectors at once: n and t
- * (nv_exp_n) of x, and the lanes whose result is not normal (below the range, or NaN).
- * Where no lane is set, nv_exp_normal(x, n, t) is nv_exp_nonpos(x). */
+ * (nv_exp_n) of x, and the lanes whose result is normal (not below the range, not NaN).
+ * Where every lane is set, nv_exp_normal(x, n, t) is nv_exp_nonpos(x). */
 CS_INLINE NVI nv_exp_nonpos_begin(NV x, NV *n, NV *t)
 {
     *n = nv_exp_n(x, t);
-    return ~(NVI)(*n >= (T)CS_EXP_NMIN);
+    return (NVI)(*n >= (T)CS_EXP_NMIN);
 }
 
 /* nv_exp of an argument that is <= 0 or NaN, as every softmax exponential exp(x - max) is:
@@ -196,8 +210,8 @@ CS_INLINE NVI nv_exp_nonpos_begin(NV x, NV *n, NV *t)
 CS_INLINE NV nv_exp_nonpos(NV x)
 {
     NV n, t;
-    const NVI out_of_range = nv_exp_nonpos_begin(x, &n, &t);
-    return nv_exp_scaled(x, n, t, ~out_of_range);
+    const NVI normal = nv_exp_nonpos_begin(x, &n, &t);
+    return nv_exp_scaled(x, n, t, normal);
 }
 #undef CS_EXP_MAGIC
 #undef CS_EXP_MANT
