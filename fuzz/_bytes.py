@@ -1,5 +1,5 @@
-"""Shared pieces of the fuzzing harnesses: a reader of the fuzzer's bytes and the import of
-the csoftmax under test.
+"""Shared pieces of the fuzzing harnesses: a reader of the fuzzer's bytes, the import of
+the csoftmax under test and the harnesses' command line.
 
 :class:`Bytes` takes numbers and choices from the input, front to back, and 0 once it is
 used up, so every input (the empty one included) is a valid program and a short input is a
@@ -23,6 +23,24 @@ def use_source_tree():
     """Put the csoftmax under test first on sys.path."""
     if (ROOT / "csoftmax" / "__init__.py").is_file() and str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+
+
+def harness_main(argv, seeds, check_input, prepare):
+    """A harness's command line. ``--write-seeds DIR`` writes the inputs of ``seeds()`` into
+    DIR as ``seed-NN`` (without atheris); otherwise ``prepare()`` imports the code under test
+    (instrumented) and atheris fuzzes ``check_input`` with the arguments in argv."""
+    if len(argv) == 3 and argv[1] == "--write-seeds":
+        corpus = Path(argv[2])
+        corpus.mkdir(parents=True, exist_ok=True)
+        for i, seed in enumerate(seeds()):
+            (corpus / f"seed-{i:02d}").write_bytes(seed)
+        return 0
+    import atheris
+
+    prepare()
+    atheris.Setup(argv, check_input)
+    atheris.Fuzz()
+    return 0
 
 
 class Bytes:

@@ -47,6 +47,8 @@ import numpy as np
 _ROOT = Path(os.environ.get("FUZZ_CSOFTMAX_ROOT") or Path(__file__).resolve().parents[1])
 if (_ROOT / "csoftmax" / "__init__.py").is_file():
     sys.path.insert(0, str(_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bytes import harness_main  # noqa: E402
 
 _DTYPES = {
     0x08: np.dtype(">u1"),
@@ -272,18 +274,7 @@ def seeds():
 
 
 def main(argv):
-    if len(argv) == 3 and argv[1] == "--write-seeds":
-        corpus = Path(argv[2])
-        corpus.mkdir(parents=True, exist_ok=True)
-        for i, seed in enumerate(seeds()):
-            (corpus / f"seed-{i:02d}").write_bytes(seed)
-        return 0
-    import atheris
-
-    _import_reader(instrument=True)
-    atheris.Setup(argv, check_input)
-    atheris.Fuzz()
-    return 0
+    return harness_main(argv, seeds, check_input, lambda: _import_reader(instrument=True))
 
 
 if __name__ == "__main__":

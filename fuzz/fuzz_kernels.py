@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bytes import EXPECTED, Bytes, use_source_tree  # noqa: E402
+from _bytes import EXPECTED, Bytes, harness_main, use_source_tree  # noqa: E402
 
 #: How the calls ended, per operation: a result or an exception type (the tests read it).
 STATS = collections.Counter()
@@ -541,18 +541,7 @@ def seeds():
 
 
 def main(argv):
-    if len(argv) == 3 and argv[1] == "--write-seeds":
-        corpus = Path(argv[2])
-        corpus.mkdir(parents=True, exist_ok=True)
-        for i, seed in enumerate(seeds()):
-            (corpus / f"seed-{i:02d}").write_bytes(seed)
-        return 0
-    import atheris
-
-    _import_api(instrument=True)
-    atheris.Setup(argv, check_input)
-    atheris.Fuzz()
-    return 0
+    return harness_main(argv, seeds, check_input, lambda: _import_api(instrument=True))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bytes import Bytes, use_source_tree  # noqa: E402
+from _bytes import Bytes, harness_main, use_source_tree  # noqa: E402
 
 #: Exceptions a clear refusal of bad state or input may have.
 ACCEPTED = (TypeError, ValueError, AttributeError, IndexError, KeyError, MemoryError)
@@ -337,13 +337,8 @@ def seeds():
     return found
 
 
-def main(argv):
-    if len(argv) == 3 and argv[1] == "--write-seeds":
-        corpus = Path(argv[2])
-        corpus.mkdir(parents=True, exist_ok=True)
-        for i, seed in enumerate(seeds()):
-            (corpus / f"seed-{i:02d}").write_bytes(seed)
-        return 0
+def _prepare():
+    """The estimator instrumented (scikit-learn not), and the models fitted."""
     import atheris
 
     use_source_tree()
@@ -352,9 +347,10 @@ def main(argv):
     with atheris.instrument_imports(include=["csoftmax"]):
         import csoftmax.neural_network  # noqa: F401
     _fit_models()
-    atheris.Setup(argv, check_input)
-    atheris.Fuzz()
-    return 0
+
+
+def main(argv):
+    return harness_main(argv, seeds, check_input, _prepare)
 
 
 if __name__ == "__main__":

@@ -76,10 +76,11 @@ static double mean_divisor(const int64_t *target, const cs_xent_opts *o, ptrdiff
 typedef struct {
     const cs_block_fn *block;
     const cs_check_labels_fn *check_labels;
+    const cs_block_fn *sigmoid_block;
 } cs_xent_kernels;
 
-static int xent(cs_xent_kernels k, cs_xent_args *args, const cs_xent_opts *o, ptrdiff_t n_rows,
-                int n_threads, cs_xent_out *out)
+static int xent(const cs_xent_kernels *k, cs_xent_args *args, const cs_xent_opts *o,
+                ptrdiff_t n_rows, int n_threads, cs_xent_out *out)
 {
     const ptrdiff_t n_cols = args->n_cols;
     ptrdiff_t n_ignored;
@@ -87,7 +88,7 @@ static int xent(cs_xent_kernels k, cs_xent_args *args, const cs_xent_opts *o, pt
     if ((args->target == NULL && args->target_dense == NULL) || args->loss_rows == NULL ||
         check_opts(o, n_rows, n_cols) != CS_OK)
         return CS_EINVAL;
-    const int status = copy_labels(k.check_labels, args->target, o, n_rows, n_cols, &target,
+    const int status = copy_labels(k->check_labels, args->target, o, n_rows, n_cols, &target,
                                    &n_ignored);
     if (status != CS_OK)
         return status;
@@ -105,82 +106,89 @@ static int xent(cs_xent_kernels k, cs_xent_args *args, const cs_xent_opts *o, pt
     args->ignore_index = target != NULL && n_ignored > 0 ? o->ignore_index : CS_XENT_NO_IGNORE;
     args->label_smoothing = o->label_smoothing;
     args->grad_scale = mean ? 1.0 / divisor : 1.0;
-    cs_run_rows(k.block[cs_simd_level()], args, n_rows, n_cols, n_threads);
+    cs_run_rows(k->block[cs_simd_level()], args, n_rows, n_cols, n_threads);
     free(target);
     const double total = cs_blocked_sum(args->loss_rows, n_rows);
     out->loss = mean ? total / divisor : total;
     return CS_OK;
 }
 
-/* The caller's row losses, or NULL (refused by the bodies) when out is NULL. */
-#define LOSS_ROWS(out) ((out) != NULL ? (out)->loss_rows : NULL)
-
-static const cs_xent_kernels xent_kernels_f32 = {xent_f32, check_labels_f32};
-static const cs_xent_kernels xent_kernels_f64 = {xent_f64, check_labels_f64};
-
-int cs_xent_hard_f32(const float *logits, const int64_t *target, const cs_xent_opts *opts,
-                     cs_xent_out *out, float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                     int n_threads)
-{
-    cs_xent_args a = {.logits = logits, .target = target, .loss_rows = LOSS_ROWS(out),
-                      .grad = grad, .n_cols = n_cols};
-    return xent(xent_kernels_f32, &a, opts, n_rows, n_threads, out);
-}
-
-int cs_xent_hard_f64(const double *logits, const int64_t *target, const cs_xent_opts *opts,
-                     cs_xent_out *out, double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                     int n_threads)
-{
-    cs_xent_args a = {.logits = logits, .target = target, .loss_rows = LOSS_ROWS(out),
-                      .grad = grad, .n_cols = n_cols};
-    return xent(xent_kernels_f64, &a, opts, n_rows, n_threads, out);
-}
-
-int cs_xent_soft_f32(const float *logits, const float *target_prob, const cs_xent_opts *opts,
-                     cs_xent_out *out, float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                     int n_threads)
-{
-    cs_xent_args a = {.logits = logits, .target_dense = target_prob, .loss_rows = LOSS_ROWS(out),
-                      .grad = grad, .n_cols = n_cols};
-    return xent(xent_kernels_f32, &a, opts, n_rows, n_threads, out);
-}
-
-int cs_xent_soft_f64(const double *logits, const double *target_prob, const cs_xent_opts *opts,
-                     cs_xent_out *out, double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
-                     int n_threads)
-{
-    cs_xent_args a = {.logits = logits, .target_dense = target_prob, .loss_rows = LOSS_ROWS(out),
-                      .grad = grad, .n_cols = n_cols};
-    return xent(xent_kernels_f64, &a, opts, n_rows, n_threads, out);
-}
-
 /* The body of the two sigmoid cross-entropy entry points (args as for xent). */
-static int sigmoid_xent(const cs_block_fn *table, cs_xent_args *args, ptrdiff_t n_rows,
+static int sigmoid_xent(const cs_xent_kernels *k, cs_xent_args *args, ptrdiff_t n_rows,
                         int n_threads, cs_xent_out *out)
 {
     if (n_rows < 0 || args->n_cols < 0 || args->loss_rows == NULL)
         return CS_EINVAL;
     args->ignore_index = CS_XENT_NO_IGNORE;
     args->grad_scale = 1.0;
-    cs_run_rows(table[cs_simd_level()], args, n_rows, args->n_cols, n_threads);
+    cs_run_rows(k->sigmoid_block[cs_simd_level()], args, n_rows, args->n_cols, n_threads);
     out->loss = cs_blocked_sum(args->loss_rows, n_rows);
     return CS_OK;
+}
+
+/* The arrays of a call as the bodies take them: the caller's row losses, or NULL (refused
+ * by the bodies) when out is NULL; the options are filled in by the body. */
+static cs_xent_args call_args(const void *logits, const int64_t *target,
+                              const void *target_dense, cs_xent_out *out, void *grad,
+                              ptrdiff_t n_cols)
+{
+    cs_xent_args a = {.logits = logits, .target = target, .target_dense = target_dense,
+                      .loss_rows = out != NULL ? out->loss_rows : NULL, .grad = grad,
+                      .n_cols = n_cols};
+    return a;
+}
+
+/* The kernels of each dtype; every entry point below has one shape: its dtype's kernels and
+ * its arrays, to one of the two bodies. */
+static const cs_xent_kernels kernels_f32 = {xent_f32, check_labels_f32, sigmoid_xent_f32};
+static const cs_xent_kernels kernels_f64 = {xent_f64, check_labels_f64, sigmoid_xent_f64};
+
+int cs_xent_hard_f32(const float *logits, const int64_t *target, const cs_xent_opts *opts,
+                     cs_xent_out *out, float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads)
+{
+    cs_xent_args a = call_args(logits, target, NULL, out, grad, n_cols);
+    return xent(&kernels_f32, &a, opts, n_rows, n_threads, out);
+}
+
+int cs_xent_hard_f64(const double *logits, const int64_t *target, const cs_xent_opts *opts,
+                     cs_xent_out *out, double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads)
+{
+    cs_xent_args a = call_args(logits, target, NULL, out, grad, n_cols);
+    return xent(&kernels_f64, &a, opts, n_rows, n_threads, out);
+}
+
+int cs_xent_soft_f32(const float *logits, const float *target_prob, const cs_xent_opts *opts,
+                     cs_xent_out *out, float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads)
+{
+    cs_xent_args a = call_args(logits, NULL, target_prob, out, grad, n_cols);
+    return xent(&kernels_f32, &a, opts, n_rows, n_threads, out);
+}
+
+int cs_xent_soft_f64(const double *logits, const double *target_prob, const cs_xent_opts *opts,
+                     cs_xent_out *out, double *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
+                     int n_threads)
+{
+    cs_xent_args a = call_args(logits, NULL, target_prob, out, grad, n_cols);
+    return xent(&kernels_f64, &a, opts, n_rows, n_threads, out);
 }
 
 int cs_sigmoid_xent_f32(const float *logits, const float *target, const double *sample_weight,
                         cs_xent_out *out, float *grad, ptrdiff_t n_rows, ptrdiff_t n_cols,
                         int n_threads)
 {
-    cs_xent_args a = {.logits = logits, .target_dense = target, .sample_weight = sample_weight,
-                      .loss_rows = LOSS_ROWS(out), .grad = grad, .n_cols = n_cols};
-    return sigmoid_xent(sigmoid_xent_f32, &a, n_rows, n_threads, out);
+    cs_xent_args a = call_args(logits, NULL, target, out, grad, n_cols);
+    a.sample_weight = sample_weight;
+    return sigmoid_xent(&kernels_f32, &a, n_rows, n_threads, out);
 }
 
 int cs_sigmoid_xent_f64(const double *logits, const double *target,
                         const double *sample_weight, cs_xent_out *out, double *grad,
                         ptrdiff_t n_rows, ptrdiff_t n_cols, int n_threads)
 {
-    cs_xent_args a = {.logits = logits, .target_dense = target, .sample_weight = sample_weight,
-                      .loss_rows = LOSS_ROWS(out), .grad = grad, .n_cols = n_cols};
-    return sigmoid_xent(sigmoid_xent_f64, &a, n_rows, n_threads, out);
+    cs_xent_args a = call_args(logits, NULL, target, out, grad, n_cols);
+    a.sample_weight = sample_weight;
+    return sigmoid_xent(&kernels_f64, &a, n_rows, n_threads, out);
 }

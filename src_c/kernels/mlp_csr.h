@@ -26,6 +26,15 @@ CS_INLINE void csr_span(const csr_args *a, int64_t r, int64_t *lo, int64_t *hi)
     *hi = p1 < a->nnz ? p1 : a->nnz;
 }
 
+/* The column index of nonzero p, read once: -1 when it is out of [0, n_in), and the nonzero
+ * is then left out. */
+CS_INLINE int64_t csr_column(const int64_t *indices, uint64_t n_in, int64_t p)
+{
+    int64_t k;
+    CS_READ_ONCE_I64(k, indices + p);
+    return (uint64_t)k < n_in ? k : -1;
+}
+
 /* z[i] = X[rows[i]] @ w for the rows [row0, row1) (w is passed as g). */
 static void csr_matmul_block(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
 {
@@ -43,9 +52,8 @@ static void csr_matmul_block(const void *ctx, ptrdiff_t row0, ptrdiff_t row1)
         int64_t lo, hi;
         csr_span(a, a->rows[i], &lo, &hi);
         for (int64_t p = lo; p < hi; p++) {
-            int64_t k;
-            CS_READ_ONCE_I64(k, indices + p);
-            if (CS_UNLIKELY((uint64_t)k >= n_in))
+            const int64_t k = csr_column(indices, n_in, p);
+            if (CS_UNLIKELY(k < 0))
                 continue;
             const T v = data[p];
             const T *wk = w + k * n_out;
@@ -69,9 +77,8 @@ static void csr_tmatmul_block(const void *ctx, ptrdiff_t col0, ptrdiff_t col1)
         int64_t lo, hi;
         csr_span(a, a->rows[i], &lo, &hi);
         for (int64_t p = lo; p < hi; p++) {
-            int64_t k;
-            CS_READ_ONCE_I64(k, indices + p);
-            if (CS_UNLIKELY((uint64_t)k >= n_in))
+            const int64_t k = csr_column(indices, n_in, p);
+            if (CS_UNLIKELY(k < 0))
                 continue;
             const T v = data[p];
             T *gk = g + k * n_out;

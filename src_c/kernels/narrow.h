@@ -256,6 +256,17 @@ CS_INLINE void narrow_acc_zero(NVD acc[TW][NW / ND])
             acc[c][h] = (NVD){0};
 }
 
+/* Lanes h*ND .. h*ND + ND - 1 of v, widened to double (exactly). */
+CS_INLINE NVD nv_half_d(NV v, int h)
+{
+#if CS_F32
+    return h == 0 ? nv_lo_d(v) : nv_hi_d(v);
+#else
+    (void)h;
+    return v;
+#endif
+}
+
 /* Column j's values, widened to double, added to logical lane j % TW. */
 CS_INLINE void narrow_acc_add(NVD acc[TW][NW / ND], ptrdiff_t j, NV v)
 {

@@ -308,16 +308,23 @@ CS_INLINE NV nv_from_d(NVD lo, NVD hi)
  * inf, NaN, negative) take libm's log. */
 typedef long long nvdi __attribute__((vector_size(CS_NATIVE_BYTES)));
 
-CS_INLINE NVD nvd_log(NVD x)
+/* The reduction: x = 2^k m with m in [sqrt(1/2), sqrt(2)), for positive normal finite x. */
+CS_INLINE NVD nvd_log_reduce(NVD x, NVD *k)
 {
     typedef nvdi vi;
     const vi bits = (vi)x;
-    const vi ok = (x >= 0x1p-1022) & (x <= 0x1.fffffffffffffp1023); /* NaN fails both */
     NVD m = (NVD)((bits & 0x000fffffffffffffLL) | 0x3ff0000000000000LL); /* [1, 2) */
-    NVD k = (NVD)(((bits >> 52) & 0x7ff) | 0x4330000000000000LL) - (0x1p52 + 1023.0);
+    NVD e = (NVD)(((bits >> 52) & 0x7ff) | 0x4330000000000000LL) - (0x1p52 + 1023.0);
     const vi big = m > 0x1.6a09e667f3bcdp0;
     m = (NVD)(((vi)(m * 0.5) & big) | ((vi)m & ~big));
-    k = (NVD)(((vi)(k + 1.0) & big) | ((vi)k & ~big));
+    *k = (NVD)(((vi)(e + 1.0) & big) | ((vi)e & ~big));
+    return m;
+}
+
+/* k ln2 + log(m) + c from the reduction, where lo = k ln2_lo + c holds the low part of k ln2
+ * and a correction c far below log(m)'s ulp (0 for log, see nvd_log1p). */
+CS_INLINE NVD nvd_log_poly(NVD m, NVD k, NVD lo)
+{
     const NVD f = m - 1.0; /* exact */
     const NVD s = f / (2.0 + f), z = s * s, w = z * z;
     const double lg1 = 0x1.5555555555593p-1, lg2 = 0x1.999999997fa04p-2,
@@ -327,7 +334,15 @@ CS_INLINE NVD nvd_log(NVD x)
     const NVD t1 = w * (lg2 + w * (lg4 + w * lg6));
     const NVD t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)));
     const NVD r = t2 + t1, hfsq = 0.5 * f * f;
-    NVD y = k * 0x1.62e42fee00000p-1 - ((hfsq - (s * (hfsq + r) + k * 0x1.a39ef35793c76p-33)) - f);
+    return k * 0x1.62e42fee00000p-1 - ((hfsq - (s * (hfsq + r) + lo)) - f);
+}
+
+CS_INLINE NVD nvd_log(NVD x)
+{
+    const nvdi ok = (x >= 0x1p-1022) & (x <= 0x1.fffffffffffffp1023); /* NaN fails both */
+    NVD k;
+    const NVD m = nvd_log_reduce(x, &k);
+    NVD y = nvd_log_poly(m, k, k * 0x1.a39ef35793c76p-33);
     if (__builtin_expect(nv_any((NVI)~ok), 0))
         for (int i = 0; i < ND; i++)
             if (!ok[i])
@@ -335,8 +350,34 @@ CS_INLINE NVD nvd_log(NVD x)
     return y;
 }
 
-/* nvd_log of one value. */
+/* log1p(x) in the lanes of p (x in [0, 1]) and nvd_log(s) in the others, from one
+ * evaluation. log1p as fdlibm's s_log1p.c forms it: u = 1 + x is rounded, c = x - (u - 1)
+ * is that rounding's error (exact), and log1p(x) = log(u) + c / u to far below an ulp, with
+ * c / u added with the low part of k ln2: relative to log1p(x), where log(1 + x) keeps only
+ * the digits of x above an ulp of 1. The log lanes add c = +0 there: nvd_log's bits. Lanes
+ * outside these domains take libm's log1p or log. */
+CS_INLINE NVD nvd_log_or_log1p(NVD s, NVD x, nvdi p)
+{
+    const NVD u = 1.0 + x;
+    const NVD c = (NVD)((nvdi)((x - (u - 1.0)) / u) & p);
+    const nvdi ok = (((x >= 0.0) & (x <= 1.0)) & p) |
+                    (((s >= 0x1p-1022) & (s <= 0x1.fffffffffffffp1023)) & ~p);
+    NVD k;
+    const NVD m = nvd_log_reduce((NVD)(((nvdi)u & p) | ((nvdi)s & ~p)), &k);
+    NVD y = nvd_log_poly(m, k, k * 0x1.a39ef35793c76p-33 + c);
+    if (__builtin_expect(nv_any((NVI)~ok), 0))
+        for (int i = 0; i < ND; i++)
+            if (!ok[i])
+                y[i] = p[i] ? log1p(x[i]) : log(s[i]);
+    return y;
+}
+
+/* log1p(x) lane by lane (nvd_log_or_log1p). */
+CS_INLINE NVD nvd_log1p(NVD x) { return nvd_log_or_log1p(x, x, ~(nvdi){0}); }
+
+/* nvd_log and nvd_log1p of one value. */
 CS_INLINE double log_d(double x) { return nvd_log((NVD){0} + x)[0]; }
+CS_INLINE double log1p_d(double x) { return nvd_log1p((NVD){0} + x)[0]; }
 
 /* ---- sums in the order of the 64-byte vectors ----------------------------------------- */
 

@@ -127,16 +127,16 @@ static double weighted_hard_row(const cs_xent_args *a, const T *z, T *g, int64_t
 }
 
 /* log s for a row whose label y holds the max m, so that e_y = 1 and s = 1 + r with
- * r = sum_{j != y} e_j: log1p(r), accurate relative to r, where log(s) is only accurate to
- * an ulp of 1 (a loss of 1e-9 would keep 7 of its digits). r from the exponentials e when
- * they are stored, else formed again from z. */
+ * r = sum_{j != y} e_j: log1p(r) (nvd_log1p), accurate relative to r, where log(s) is only
+ * accurate to an ulp of 1 (a loss of 1e-9 would keep 7 of its digits). r from the
+ * exponentials e when they are stored, else formed again from z. */
 static double log_s_of_max_label(const T *z, const T *e, ptrdiff_t n, int64_t y, T m)
 {
     double r = 0.0;
     if (e != NULL) {
         for (ptrdiff_t j = 0; j < n; j++)
             r += j == y ? 0.0 : (double)e[j];
-        return log1p(r);
+        return log1p_d(r);
     }
     const NV vm = nv_splat(m);
     for (ptrdiff_t j = 0; j < n; j += NW) {
@@ -145,17 +145,66 @@ static double log_s_of_max_label(const T *z, const T *e, ptrdiff_t n, int64_t y,
         for (int l = 0; l < NW && j + l < n; l++)
             r += j + l == y ? 0.0 : (double)v[l];
     }
-    return log1p(r);
+    return log1p_d(r);
 }
 
-/* log_s_of_max_label for lane r of a narrow group, from the exponentials in its columns xt
- * (the same terms in the same order: the same bits). */
-static double narrow_log_s_of_max_label(const T *xt, ptrdiff_t n, int r, int64_t y)
+/* The labels y of a narrow group (lanes r >= k get the ignored label) and the logits at them,
+ * zy[r] = z_r,y (z_r,0 for an ignored label, never used): each read once. */
+CS_INLINE void narrow_labels(const cs_xent_args *a, const T *z, ptrdiff_t i, ptrdiff_t k,
+                             int64_t y[NW], T zy[NW])
 {
-    double rest = 0.0;
-    for (ptrdiff_t j = 0; j < n; j++)
-        rest += j == y ? 0.0 : (double)xt[j * NW + r];
-    return log1p(rest);
+    const ptrdiff_t n = a->n_cols;
+    const int64_t ignore = a->ignore_index, *target = a->target + i;
+    if (k == NW)
+        memcpy(y, target, NW * sizeof *y);
+    else
+        for (int r = 0; r < NW; r++)
+            y[r] = r < k ? target[r] : ignore;
+    for (int r = 0; r < k; r++)
+        zy[r] = z[r * n + (y[r] != ignore ? y[r] : 0)];
+    for (ptrdiff_t r = k; r < NW; r++)
+        zy[r] = 0;
+}
+
+/* The lanes whose label holds the max m and whose sum is below 2 (s = 1 + r with r < 1),
+ * half h of the group (ND lanes) in at_max[h]; returns whether there is one. */
+CS_INLINE int narrow_at_max(const cs_xent_args *a, NV m, const narrow_sums *sums,
+                            const int64_t y[NW], const T zy[NW], nvdi at_max[NW / ND])
+{
+    const NV vzy = nv_load(zy);
+    nvdi any = {0};
+    for (int h = 0; h < NW / ND; h++) {
+        nvdi label;
+        memcpy(&label, y + h * ND, sizeof label);
+        at_max[h] = (label != a->ignore_index) & (sums->s[h] < 2.0) &
+                    (nv_half_d(vzy, h) == nv_half_d(m, h)); /* exact widening */
+        any |= at_max[h];
+    }
+    return nv_any((NVI)any);
+}
+
+/* log_s[r] for every lane of a narrow group: log_s_of_max_label for the lanes in at_max, from
+ * the exponentials in the columns xt (each lane's terms in the row loop's order, in its own
+ * double lane: the same bits), log_d(s) for the others (as narrow_logs), ND lanes at once. */
+static void narrow_logs_max_label(const T *xt, ptrdiff_t n, const narrow_sums *sums,
+                                  const int64_t y[NW], const nvdi at_max[NW / ND],
+                                  double log_s[NW])
+{
+    NVD rest[NW / ND];
+    nvdi label[NW / ND];
+    for (int h = 0; h < NW / ND; h++) {
+        rest[h] = (NVD){0};
+        memcpy(&label[h], y + h * ND, sizeof label[h]);
+    }
+    for (ptrdiff_t j = 0; j < n; j++) { /* the label's term adds +0, as in the row loop */
+        const NV v = nv_load(xt + j * NW);
+        for (int h = 0; h < NW / ND; h++)
+            rest[h] += (NVD)((nvdi)nv_half_d(v, h) & ~(label[h] == j));
+    }
+    for (int h = 0; h < NW / ND; h++) {
+        const NVD l = nvd_log_or_log1p(sums->s[h], rest[h], at_max[h]);
+        memcpy(log_s + h * ND, &l, sizeof l);
+    }
 }
 
 /* Loss of row i (hard label, no class weights) from its max m and log_s = log_d(s) (the
@@ -192,22 +241,22 @@ CS_INLINE T hard_label_grad(const cs_xent_args *a, double e_y, double s, double 
  * computes l = log s - (z_y - m), g = e (c / s) + (-c 0) and g_y = c ((e_y / s - 1) - 0),
  * c = grad_scale, and so does this, each operation the same IEEE operation on the same
  * doubles. */
-static void xent_narrow_plain(const cs_xent_args *a, ptrdiff_t i, const T *z, T *xt,
+static void xent_narrow_plain(const cs_xent_args *a, ptrdiff_t i, const T *zy, T *xt,
                               NV m, const narrow_sums *sums,
                               const double log_s[NW])
 {
     const ptrdiff_t n = a->n_cols;
     const double coef = 1.0 * a->grad_scale;
-    double d[NW], e_y[NW], g_y[NW];
+    const NV dz = nv_load(zy) - m; /* z_y - m, formed in T */
+    double e_y[NW], g_y[NW];
     int64_t y[NW];
     for (int r = 0; r < NW; r++) {
         y[r] = a->target[i + r];
-        d[r] = (double)(z[r * n + y[r]] - m[r]);
         e_y[r] = (double)xt[y[r] * NW + r];
     }
     for (int h = 0; h < NW / ND; h++) {
         const NVD s = sums->s[h];
-        const NVD loss = *(const NVD *)(log_s + h * ND) - *(const NVD *)(d + h * ND);
+        const NVD loss = *(const NVD *)(log_s + h * ND) - nv_half_d(dz, h);
         const NVD gy = coef * ((*(const NVD *)(e_y + h * ND) / s - 1.0) - 0.0);
         memcpy(a->loss_rows + i + h * ND, &loss, sizeof loss);
         memcpy(g_y + h * ND, &gy, sizeof gy);
@@ -238,14 +287,16 @@ static void xent_narrow(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t row1)
         narrow_expsum(xt, xt, n, m, &sums);
         T scale[NW] = {0}, shift[NW] = {0};
         double coef[NW], e_y[NW], log_s[NW];
-        narrow_logs(&sums, log_s);
-        for (int r = 0; r < k; r++) { /* a label at the max: log1p of the other terms */
-            const int64_t y = a->target[i + r];
-            if (y != a->ignore_index && narrow_sum_at(&sums, r) < 2.0 && z[r * n + y] == m[r])
-                log_s[r] = narrow_log_s_of_max_label(xt, n, r, y);
-        }
+        int64_t y[NW];
+        T zy[NW];
+        nvdi at_max[NW / ND];
+        narrow_labels(a, z, i, k, y, zy);
+        if (narrow_at_max(a, m, &sums, y, zy, at_max)) /* some as log1p of the other terms */
+            narrow_logs_max_label(xt, n, &sums, y, at_max, log_s);
+        else
+            narrow_logs(&sums, log_s);
         if (plain && k == NW && narrow_all_defined(m, &sums)) {
-            xent_narrow_plain(a, i, z, xt, m, &sums, log_s);
+            xent_narrow_plain(a, i, zy, xt, m, &sums, log_s);
             continue;
         }
         for (int r = 0; r < k; r++) {
