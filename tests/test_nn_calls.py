@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from sklearn.neural_network import MLPClassifier as SKMLPClassifier
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, validate_data
 
 from csoftmax import MLPClassifier
-from csoftmax.neural_network import _params, _training
+from csoftmax.neural_network import _params, _random, _training
 from csoftmax.neural_network._params import InvalidParameterError
 
 from helpers.estimator import X_SMALL, Y_BINARY, Y_SMALL
@@ -268,3 +269,50 @@ def test_an_assigned_bad_value_raises_on_the_next_call(counted_checks, name, val
             setattr(sk, name, value)
             with pytest.raises(ValueError, match=f"The '{name}' parameter of MLPClassifier"):
                 sk.fit(X_SMALL[:10], Y_SMALL[:10])
+
+
+SEEDS = [0, 1, 7, True, np.int64(12345), np.uint32(2**32 - 1), 2**32 - 1]
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=repr)
+def test_random_state_of_an_int_is_randomstate_of_that_seed(seed):
+    rng, reference = _random.random_state_of(seed), np.random.RandomState(seed)
+    assert type(rng) is np.random.RandomState and rng is not _random.random_state_of(seed)
+    state, expected = rng.get_state(legacy=False), reference.get_state(legacy=False)
+    assert state["state"]["pos"] == expected["state"]["pos"]
+    assert_array_equal(state["state"]["key"], expected["state"]["key"])
+    assert (state["has_gauss"], state["gauss"]) == (expected["has_gauss"], expected["gauss"])
+    assert_array_equal(rng.randn(7), reference.randn(7))  # a Gaussian is cached after it
+    assert_array_equal(rng.permutation(50), reference.permutation(50))
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, np.int8(-3), 1.5, "0", [0]], ids=repr)
+def test_random_state_of_a_bad_seed_raises_as_check_random_state(seed):
+    with pytest.raises((ValueError, TypeError)) as expected:
+        check_random_state(seed)
+    with pytest.raises(type(expected.value)) as got:
+        _random.random_state_of(seed)
+    assert str(got.value) == str(expected.value)
+
+
+def test_random_state_of_none_and_instances_are_check_random_states():
+    assert _random.random_state_of(None) is np.random.mtrand._rand
+    rng = np.random.RandomState(3)
+    assert _random.random_state_of(rng) is rng
+
+
+def test_each_partial_fit_draws_from_a_new_generator_of_the_seed(monkeypatch):
+    est = MLPClassifier((8,), random_state=4).partial_fit(X_SMALL[:30], Y_SMALL[:30],
+                                                           classes=CLASSES)
+    for rows in (10, 200, 1):
+        before = est._random_state
+        est.partial_fit(X_SMALL[:rows], Y_SMALL[:rows])
+        assert est._random_state is not before
+        reference = np.random.RandomState(4)
+        reference.shuffle(np.arange(rows))  # the call's draws
+        assert_array_equal(est._random_state.random_sample(5), reference.random_sample(5))
+    fast = _stream(MLPClassifier((8,), random_state=4), X_SMALL, Y_SMALL)
+    monkeypatch.setattr(_training, "random_state_of", check_random_state)
+    general = _stream(MLPClassifier((8,), random_state=4), X_SMALL, Y_SMALL)
+    for a, b in zip(fast.coefs_ + fast.intercepts_, general.coefs_ + general.intercepts_):
+        assert_array_equal(a, b)

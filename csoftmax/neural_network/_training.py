@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d, compute_class_weight
+from sklearn.utils import column_or_1d, compute_class_weight
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import validate_data
 
@@ -43,6 +43,7 @@ from csoftmax.neural_network._plain_input import (
     known_labels,
     known_labels_of_logits,
 )
+from csoftmax.neural_network._random import random_state_of
 from csoftmax.neural_network._sklearn_compat import (
     _check_optimize_result,
     _check_sample_weight,
@@ -270,7 +271,7 @@ class _BaseMLP(BaseEstimator):
 
         if not first_pass:
             self._check_warm_shape(layer_units, incremental)
-        self._random_state = check_random_state(self.random_state)
+        self._random_state = random_state_of(self.random_state)
 
         if first_pass:
             self._initialize(Y, layer_units, dtype)
