@@ -7,12 +7,14 @@ when the short path is switched off. The parameters are checked on every call, o
 set of values (``_params.validate_parameters_once``), and no call looks up a signature.
 """
 
+import inspect
 import sys
 import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn.base import clone
 from sklearn.neural_network import MLPClassifier as SKMLPClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, validate_data
@@ -316,3 +318,25 @@ def test_each_partial_fit_draws_from_a_new_generator_of_the_seed(monkeypatch):
     general = _stream(MLPClassifier((8,), random_state=4), X_SMALL, Y_SMALL)
     for a, b in zip(fast.coefs_ + fast.intercepts_, general.coefs_ + general.intercepts_):
         assert_array_equal(a, b)
+
+
+def test_clone_and_get_params_read_no_signature():
+    est = MLPClassifier((8,), alpha=0.5, n_threads=1)
+    clone(est)  # the first use of the class reads its signature
+    signature = {"signature": inspect._signature_from_callable.__code__}
+    assert _calls_during(lambda: clone(est).get_params(), signature)["signature"] == 0
+    assert clone(est).get_params() == est.get_params()
+    expected = sorted(p for p in inspect.signature(MLPClassifier).parameters)
+    assert MLPClassifier._get_param_names() == expected
+
+
+def test_a_subclass_has_its_own_parameter_names():
+    class Subclass(MLPClassifier):
+        def __init__(self, hidden_layer_sizes=(100,), extra=1, *, alpha=0.0001):
+            super().__init__(hidden_layer_sizes, alpha=alpha)
+            self.extra = extra
+
+    assert Subclass._get_param_names() == ["alpha", "extra", "hidden_layer_sizes"]
+    assert clone(Subclass(extra=3)).get_params() == {
+        "alpha": 0.0001, "extra": 3, "hidden_layer_sizes": (100,)}
+    assert "extra" not in MLPClassifier._get_param_names()

@@ -179,16 +179,19 @@ def _validate_parameters(params, caller_name):
         )
 
 
-# Parameter names of each estimator class (``cls._get_param_names()``, which reads the
-# signature of ``__init__``): looked up once per class, not on every call.
+# Parameter names of each estimator class (scikit-learn's ``_get_param_names``, which reads
+# the signature of ``__init__``): looked up once per class, not on every call. The estimator's
+# own ``_get_param_names`` (used by ``get_params``, so by ``clone`` and grid searches) returns
+# them from here.
 _PARAM_NAMES = {}
+_SIGNATURE_PARAM_NAMES = BaseEstimator.__dict__["_get_param_names"].__func__
 
 
 def param_names(cls):
     """(sorted tuple, frozenset) of the parameter names of the estimator class ``cls``."""
     names = _PARAM_NAMES.get(cls)
     if names is None:
-        ordered = tuple(cls._get_param_names())
+        ordered = tuple(_SIGNATURE_PARAM_NAMES(cls))
         names = _PARAM_NAMES[cls] = (ordered, frozenset(ordered))
     return names
 

@@ -38,6 +38,7 @@ from csoftmax.neural_network._engine import (
     _training_engine,
 )
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS, _AdamState, _SGDState
+from csoftmax.neural_network._params import param_names
 from csoftmax.neural_network._plain_input import (
     known_features,
     known_labels,
@@ -58,6 +59,12 @@ _ValidationSet = namedtuple("_ValidationSet", ["X", "y", "sample_weight", "logit
 
 class _BaseMLP(BaseEstimator):
     """Fitting machinery of :class:`MLPClassifier` (its parameters live there)."""
+
+    @classmethod
+    def _get_param_names(cls):
+        """The names of ``__init__``'s parameters, read from its signature once per class
+        (``get_params``, ``clone`` and each candidate of a grid search ask for them)."""
+        return list(param_names(cls)[0])
 
     def _working_dtype(self, first_pass):
         """dtype argument for validate_data: a dtype, or sklearn's float default."""
