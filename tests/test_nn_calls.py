@@ -17,6 +17,7 @@ from numpy.testing import assert_array_equal
 from sklearn.base import clone
 from sklearn.neural_network import MLPClassifier as SKMLPClassifier
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, validate_data
 
 from csoftmax import MLPClassifier
@@ -340,3 +341,23 @@ def test_a_subclass_has_its_own_parameter_names():
     assert clone(Subclass(extra=3)).get_params() == {
         "alpha": 0.0001, "extra": 3, "hidden_layer_sizes": (100,)}
     assert "extra" not in MLPClassifier._get_param_names()
+
+
+@pytest.mark.parametrize("case", ["int64", "binary", "odd-labels", "float32-training"])
+def test_fit_makes_the_binarizers_rows_without_transform(monkeypatch, case):
+    y, _, params = LABELS[case]
+    make = lambda: MLPClassifier((8,), max_iter=3, random_state=0, **params)  # noqa: E731
+    counted = {"type_of_target": type_of_target.__code__}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning
+        short = make().fit(X_SMALL, y)
+        short_counts = _calls_during(lambda: make().fit(X_SMALL, y), counted)
+        _general_path(monkeypatch)
+        general = make().fit(X_SMALL, y)
+        general_counts = _calls_during(lambda: make().fit(X_SMALL, y), counted)
+    assert short_counts["type_of_target"] < general_counts["type_of_target"]
+    for a, b in zip(short.coefs_ + short.intercepts_, general.coefs_ + general.intercepts_):
+        assert a.dtype == b.dtype
+        assert_array_equal(a, b)
+    assert short.loss_curve_ == general.loss_curve_
+    assert_array_equal(short.predict(X_SMALL), general.predict(X_SMALL))

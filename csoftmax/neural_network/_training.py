@@ -126,6 +126,11 @@ class _BaseMLP(BaseEstimator):
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
 
+        # integer labels of a plain binarizer: the one-of-K rows without transform's
+        # second and third pass of type_of_target over y
+        Y = known_labels(self, y, X.shape[0])
+        if Y is not None:
+            return X, y, Y
         # bool keeps float32 training from being upcast
         Y = self._label_binarizer.transform(y)
         if sp.issparse(Y):
