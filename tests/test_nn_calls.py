@@ -227,6 +227,7 @@ def test_a_changed_classes_attribute_is_not_trusted():
 def counted_checks(monkeypatch):
     """The number of times the parameters were really checked, from a fresh memory."""
     monkeypatch.setattr(_params, "_VALID", {})
+    monkeypatch.setattr(_params, "_LAST_VALID", {})
     calls = []
     original = _params._validate_parameters
     monkeypatch.setattr(_params, "_validate_parameters",
@@ -248,6 +249,29 @@ def test_parameters_are_checked_once_per_set_of_values(counted_checks):
         est.set_params(hidden_layer_sizes=[8]).fit(X_SMALL, Y_SMALL)  # a list: every call
         est.partial_fit(X_SMALL[:10], Y_SMALL[:10])
         assert len(counted_checks) == 4
+
+
+def test_unchanged_parameters_are_known_by_identity(counted_checks, monkeypatch):
+    keys = []
+    original = _params._key
+    monkeypatch.setattr(_params, "_key", lambda values: keys.append(1) or original(values))
+    est = MLPClassifier((8,), max_iter=2, random_state=0)
+    est.partial_fit(X_SMALL[:10], Y_SMALL[:10], classes=CLASSES)
+    assert (len(counted_checks), len(keys)) == (1, 1)
+    for _ in range(3):
+        est.partial_fit(X_SMALL[:10], Y_SMALL[:10])
+    assert (len(counted_checks), len(keys)) == (1, 1)
+    est.alpha = float("1e-4")  # equal, another object: found by its key
+    est.partial_fit(X_SMALL[:10], Y_SMALL[:10])
+    assert (len(counted_checks), len(keys)) == (1, 2)
+    other = MLPClassifier((8,), max_iter=2, random_state=1)  # other values: checked
+    other.partial_fit(X_SMALL[:10], Y_SMALL[:10], classes=CLASSES)
+    assert (len(counted_checks), len(keys)) == (2, 3)
+    for name, value in [("max_iter", 2.0), ("shuffle", 1), ("verbose", 0.0)]:
+        bad = MLPClassifier((8,), max_iter=2, random_state=1)  # equal values, other types
+        setattr(bad, name, value)
+        with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter"):
+            bad.partial_fit(X_SMALL[:10], Y_SMALL[:10], classes=CLASSES)
 
 
 @pytest.mark.parametrize("name, value", [

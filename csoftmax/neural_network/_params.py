@@ -13,6 +13,7 @@ an assignment such as ``clf.alpha = -1``) is checked on the next call. Other val
 """
 
 import numbers
+import operator
 
 import numpy as np
 import scipy.sparse as sp
@@ -222,6 +223,24 @@ def _key(values):
 # Keys of the parameter values found valid (a dict used as an ordered set).
 _VALID = {}
 _MAX_VALID = 256
+# Per class: a reader of the parameter values, and the last values found valid. Values
+# that are the very objects found valid last time (the common case, an estimator called
+# again unchanged) skip even the key, which compares them by value and type.
+_READERS = {}
+_LAST_VALID = {}
+
+
+def _values_reader(cls):
+    """A function of an estimator of class ``cls``: the tuple of its parameter values."""
+    reader = _READERS.get(cls)
+    if reader is None:
+        names = param_names(cls)[0]
+        if len(names) >= 2:
+            reader = operator.attrgetter(*names)  # a tuple, read in C
+        else:
+            reader = lambda estimator: tuple(getattr(estimator, n) for n in names)  # noqa: E731
+        _READERS[cls] = reader
+    return reader
 
 
 def validate_parameters_once(estimator):
@@ -229,17 +248,23 @@ def validate_parameters_once(estimator):
     found valid before."""
     cls = type(estimator)
     if cls.get_params is BaseEstimator.get_params:
-        names = param_names(cls)[0]
-        params = dict(zip(names, [getattr(estimator, name) for name in names]))
+        values = _values_reader(cls)(estimator)
+        last = _LAST_VALID.get(cls)
+        if last is not None and all(map(operator.is_, values, last)):
+            return
+        params = dict(zip(param_names(cls)[0], values))
     else:
         params = estimator.get_params(deep=False)
-    key = _key(tuple(params.values()))
+        values = tuple(params.values())
+    key = _key(values)
     if key is not None:
         key = (tuple(params), key)
         if key in _VALID:
+            _LAST_VALID[cls] = values
             return
     _validate_parameters(params, cls.__name__)
     if key is not None:
         if len(_VALID) >= _MAX_VALID:
             _VALID.clear()
         _VALID[key] = None
+        _LAST_VALID[cls] = values
