@@ -57,6 +57,13 @@ _TrainingSet = namedtuple("_TrainingSet", ["X", "y", "sample_weight"])
 _ValidationSet = namedtuple("_ValidationSet", ["X", "y", "sample_weight", "logits"])
 
 
+def _any_not_positive(sizes):
+    """``np.any(np.array(sizes) <= 0)``, without NumPy for a list of Python ints."""
+    if all(type(size) is int for size in sizes):
+        return any(size <= 0 for size in sizes)
+    return np.any(np.array(sizes) <= 0)
+
+
 class _BaseMLP(BaseEstimator):
     """Fitting machinery of :class:`MLPClassifier` (its parameters live there)."""
 
@@ -264,7 +271,7 @@ class _BaseMLP(BaseEstimator):
         if not hasattr(hidden_layer_sizes, "__iter__"):
             hidden_layer_sizes = [hidden_layer_sizes]
         hidden_layer_sizes = list(hidden_layer_sizes)
-        if np.any(np.array(hidden_layer_sizes) <= 0):
+        if _any_not_positive(hidden_layer_sizes):
             raise ValueError(
                 "hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes
             )
