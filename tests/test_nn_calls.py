@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn import config_context, get_config
 from sklearn.base import clone
 from sklearn.neural_network import MLPClassifier as SKMLPClassifier
 from sklearn.utils import check_random_state
@@ -385,3 +386,30 @@ def test_fit_makes_the_binarizers_rows_without_transform(monkeypatch, case):
         assert_array_equal(a, b)
     assert short.loss_curve_ == general.loss_curve_
     assert_array_equal(short.predict(X_SMALL), general.predict(X_SMALL))
+
+
+@pytest.mark.parametrize("outer", [False, True])
+def test_fit_skips_nested_validation_and_puts_the_setting_back(monkeypatch, outer):
+    seen = []
+    original = _training.compute_class_weight
+
+    def compute_class_weight(*args, **kwargs):
+        seen.append(get_config()["skip_parameter_validation"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_training, "compute_class_weight", compute_class_weight)
+    est = MLPClassifier((8,), max_iter=2, random_state=0, class_weight={0: 2.0})
+    with config_context(skip_parameter_validation=outer, assume_finite=True), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning
+        before = get_config()
+        est.fit(X_SMALL, Y_SMALL)
+        assert get_config() == before
+        est.partial_fit(X_SMALL[:10], Y_SMALL[:10])
+        assert get_config() == before
+        for bad in (X_SMALL[:10, :3], np.full_like(X_SMALL[:10], np.nan)):
+            with pytest.raises(ValueError):
+                est.partial_fit(bad, Y_SMALL[:10])
+            assert get_config() == before
+    assert len(seen) >= 2 and all(seen)  # inside every call, fit and partial_fit
+    assert get_config()["skip_parameter_validation"] is False

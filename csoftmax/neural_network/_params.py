@@ -17,6 +17,7 @@ import operator
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config, set_config
 from sklearn.base import BaseEstimator
 
 
@@ -268,3 +269,25 @@ def validate_parameters_once(estimator):
             _VALID.clear()
         _VALID[key] = None
         _LAST_VALID[cls] = values
+
+
+class SkipNestedValidation:
+    """``config_context(skip_parameter_validation=True)`` around a fit whose parameters were
+    checked, so that the scikit-learn functions it calls skip their own checks, as
+    scikit-learn's estimators do. Only that flag is set, and put back as it was found on
+    exit (also on an error): config_context copies, sets and restores every setting, which
+    cost a tenth of a small ``partial_fit``. The setting is per thread, as in scikit-learn.
+    """
+
+    __slots__ = ("_was_set",)
+
+    def __enter__(self):
+        self._was_set = get_config()["skip_parameter_validation"]
+        if not self._was_set:
+            set_config(skip_parameter_validation=True)
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        if not self._was_set:
+            set_config(skip_parameter_validation=False)
+        return False
