@@ -20,7 +20,11 @@ from csoftmax.neural_network._engine import (
     prediction_cache,
 )
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS
-from csoftmax.neural_network._params import SkipNestedValidation, validate_parameters_once
+from csoftmax.neural_network._params import (
+    SkipNestedValidation,
+    param_names,
+    validate_parameters_once,
+)
 from csoftmax.neural_network._plain_input import validated_input
 from csoftmax.neural_network._sklearn_compat import _check_partial_fit_first_call
 from csoftmax.neural_network._training import _BaseMLP
@@ -401,6 +405,12 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
         self.n_threads = n_threads
 
     # ------------------------------------------------------------------ helpers
+    @classmethod
+    def _get_param_names(cls):
+        """``__init__``'s parameter names, read from its signature once per class (for
+        ``get_params``, so ``clone`` and each candidate of a grid search)."""
+        return list(param_names(cls)[0])
+
     def _validate_params(self):
         validate_parameters_once(self)
 

@@ -181,6 +181,13 @@ def _validate_parameters(params, caller_name):
         )
 
 
+def any_not_positive(sizes):
+    """``np.any(np.array(sizes) <= 0)``, without NumPy for a list of Python ints."""
+    if all(type(size) is int for size in sizes):
+        return any(size <= 0 for size in sizes)
+    return np.any(np.array(sizes) <= 0)
+
+
 # Parameter names of each estimator class (scikit-learn's ``_get_param_names``, which reads
 # the signature of ``__init__``): looked up once per class, not on every call. The estimator's
 # own ``_get_param_names`` (used by ``get_params``, so by ``clone`` and grid searches) returns

@@ -38,7 +38,7 @@ from csoftmax.neural_network._engine import (
     _training_engine,
 )
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS, _AdamState, _SGDState
-from csoftmax.neural_network._params import param_names
+from csoftmax.neural_network._params import any_not_positive
 from csoftmax.neural_network._plain_input import (
     known_features,
     known_labels,
@@ -57,21 +57,8 @@ _TrainingSet = namedtuple("_TrainingSet", ["X", "y", "sample_weight"])
 _ValidationSet = namedtuple("_ValidationSet", ["X", "y", "sample_weight", "logits"])
 
 
-def _any_not_positive(sizes):
-    """``np.any(np.array(sizes) <= 0)``, without NumPy for a list of Python ints."""
-    if all(type(size) is int for size in sizes):
-        return any(size <= 0 for size in sizes)
-    return np.any(np.array(sizes) <= 0)
-
-
 class _BaseMLP(BaseEstimator):
     """Fitting machinery of :class:`MLPClassifier` (its parameters live there)."""
-
-    @classmethod
-    def _get_param_names(cls):
-        """The names of ``__init__``'s parameters, read from its signature once per class
-        (``get_params``, ``clone`` and each candidate of a grid search ask for them)."""
-        return list(param_names(cls)[0])
 
     def _working_dtype(self, first_pass):
         """dtype argument for validate_data: a dtype, or sklearn's float default."""
@@ -271,7 +258,7 @@ class _BaseMLP(BaseEstimator):
         if not hasattr(hidden_layer_sizes, "__iter__"):
             hidden_layer_sizes = [hidden_layer_sizes]
         hidden_layer_sizes = list(hidden_layer_sizes)
-        if _any_not_positive(hidden_layer_sizes):
+        if any_not_positive(hidden_layer_sizes):
             raise ValueError(
                 "hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes
             )
