@@ -413,3 +413,15 @@ def test_fit_skips_nested_validation_and_puts_the_setting_back(monkeypatch, oute
             assert get_config() == before
     assert len(seen) >= 2 and all(seen)  # inside every call, fit and partial_fit
     assert get_config()["skip_parameter_validation"] is False
+
+
+def test_random_state_of_falls_back_where_mt19937_refuses_the_words(monkeypatch):
+    class Refused(_random.ISeedSequence):
+        def generate_state(self, n_words, dtype=np.uint32):
+            raise TypeError("an array of words is required")
+
+    monkeypatch.setattr(_random, "_ZEROS", Refused())
+    rng = _random.random_state_of(5)
+    assert_array_equal(rng.permutation(40), np.random.RandomState(5).permutation(40))
+    with pytest.raises(ValueError, match="Seed must be between 0 and 2\\*\\*32 - 1"):
+        _random.random_state_of(-1)

@@ -37,7 +37,10 @@ _ZEROS = _ZeroSeedSequence()
 def random_state_of(seed):
     """``check_random_state(seed)``: a new ``RandomState(seed)`` for an int seed."""
     if isinstance(seed, numbers.Integral):
-        rng = np.random.RandomState(np.random.MT19937(_ZEROS))
+        try:
+            rng = np.random.RandomState(np.random.MT19937(_ZEROS))
+        except (TypeError, ValueError):  # a NumPy whose MT19937 wants an array of words
+            return np.random.RandomState(seed)
         rng.seed(seed)  # the legacy seeding of RandomState(seed), and its errors
         return rng
     return check_random_state(seed)
