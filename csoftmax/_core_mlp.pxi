@@ -391,11 +391,12 @@ cdef class SigintGuard:
     cdef readonly bint active
 
     def __enter__(self):
-        import signal
         import threading
 
+        import _signal  # signal.getsignal's own function, without its enum conversion
+
         if (threading.current_thread() is threading.main_thread()
-                and callable(signal.getsignal(signal.SIGINT))):
+                and callable(_signal.getsignal(SIGINT))):
             self.active = cs_sigint_catch()
         return self
 

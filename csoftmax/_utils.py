@@ -173,6 +173,10 @@ def c_array(a, dtype):
     """`a` as a C-contiguous ndarray of `dtype`, aligned as C reads it (a view when it is
     one already): np.ascontiguousarray keeps a misaligned buffer, whose doubles C may not
     read."""
+    if type(a) is np.ndarray and a.dtype == dtype:
+        flags = a.flags
+        if flags.c_contiguous and flags.aligned:
+            return a  # what np.require returns, without its Python-level checks
     return np.require(np.asarray(a, dtype=dtype), requirements=["C", "A"])
 
 

@@ -113,3 +113,20 @@ def test_mlp_predicts_misaligned_dense_and_csr_input_as_aligned():
     np.testing.assert_allclose(clf.predict_proba(bad), expected, rtol=1e-12, atol=1e-15)
     clf.partial_fit(misaligned(X), misaligned(y))  # training reads them in C as well
     assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_c_array_copies_exactly_what_c_cannot_read(dtype):
+    from csoftmax._utils import c_array
+
+    a = np.arange(12, dtype=dtype).reshape(3, 4)
+    assert c_array(a, dtype) is a  # nothing to do: the array itself
+    other = np.float64 if dtype != np.float64 else np.float32
+    for source, want in [(misaligned(a), dtype), (a[:, ::2], dtype), (a, other),
+                         (a.astype(np.dtype(dtype).newbyteorder()), dtype),
+                         (np.asmatrix(a), dtype), (a.tolist(), dtype)]:
+        out = c_array(source, want)
+        assert type(out) is np.ndarray and out.dtype == want and out.dtype.isnative
+        assert out.flags.c_contiguous and out.flags.aligned
+        assert out is not source and np.array_equal(out, np.asarray(source, dtype=want))

@@ -7,17 +7,22 @@ when the short path is switched off. The parameters are checked on every call, o
 set of values (``_params.validate_parameters_once``), and no call looks up a signature.
 """
 
+import inspect
 import sys
 import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn import config_context, get_config
+from sklearn.base import clone
 from sklearn.neural_network import MLPClassifier as SKMLPClassifier
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, validate_data
 
 from csoftmax import MLPClassifier
-from csoftmax.neural_network import _params, _training
+from csoftmax.neural_network import _params, _random, _training
 from csoftmax.neural_network._params import InvalidParameterError
 
 from helpers.estimator import X_SMALL, Y_BINARY, Y_SMALL
@@ -223,6 +228,7 @@ def test_a_changed_classes_attribute_is_not_trusted():
 def counted_checks(monkeypatch):
     """The number of times the parameters were really checked, from a fresh memory."""
     monkeypatch.setattr(_params, "_VALID", {})
+    monkeypatch.setattr(_params, "_LAST_VALID", {})
     calls = []
     original = _params._validate_parameters
     monkeypatch.setattr(_params, "_validate_parameters",
@@ -244,6 +250,29 @@ def test_parameters_are_checked_once_per_set_of_values(counted_checks):
         est.set_params(hidden_layer_sizes=[8]).fit(X_SMALL, Y_SMALL)  # a list: every call
         est.partial_fit(X_SMALL[:10], Y_SMALL[:10])
         assert len(counted_checks) == 4
+
+
+def test_unchanged_parameters_are_known_by_identity(counted_checks, monkeypatch):
+    keys = []
+    original = _params._key
+    monkeypatch.setattr(_params, "_key", lambda values: keys.append(1) or original(values))
+    est = MLPClassifier((8,), max_iter=2, random_state=0)
+    est.partial_fit(X_SMALL[:10], Y_SMALL[:10], classes=CLASSES)
+    assert (len(counted_checks), len(keys)) == (1, 1)
+    for _ in range(3):
+        est.partial_fit(X_SMALL[:10], Y_SMALL[:10])
+    assert (len(counted_checks), len(keys)) == (1, 1)
+    est.alpha = float("1e-4")  # equal, another object: found by its key
+    est.partial_fit(X_SMALL[:10], Y_SMALL[:10])
+    assert (len(counted_checks), len(keys)) == (1, 2)
+    other = MLPClassifier((8,), max_iter=2, random_state=1)  # other values: checked
+    other.partial_fit(X_SMALL[:10], Y_SMALL[:10], classes=CLASSES)
+    assert (len(counted_checks), len(keys)) == (2, 3)
+    for name, value in [("max_iter", 2.0), ("shuffle", 1), ("verbose", 0.0)]:
+        bad = MLPClassifier((8,), max_iter=2, random_state=1)  # equal values, other types
+        setattr(bad, name, value)
+        with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter"):
+            bad.partial_fit(X_SMALL[:10], Y_SMALL[:10], classes=CLASSES)
 
 
 @pytest.mark.parametrize("name, value", [
@@ -268,3 +297,131 @@ def test_an_assigned_bad_value_raises_on_the_next_call(counted_checks, name, val
             setattr(sk, name, value)
             with pytest.raises(ValueError, match=f"The '{name}' parameter of MLPClassifier"):
                 sk.fit(X_SMALL[:10], Y_SMALL[:10])
+
+
+SEEDS = [0, 1, 7, True, np.int64(12345), np.uint32(2**32 - 1), 2**32 - 1]
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=repr)
+def test_random_state_of_an_int_is_randomstate_of_that_seed(seed):
+    rng, reference = _random.random_state_of(seed), np.random.RandomState(seed)
+    assert type(rng) is np.random.RandomState and rng is not _random.random_state_of(seed)
+    state, expected = rng.get_state(legacy=False), reference.get_state(legacy=False)
+    assert state["state"]["pos"] == expected["state"]["pos"]
+    assert_array_equal(state["state"]["key"], expected["state"]["key"])
+    assert (state["has_gauss"], state["gauss"]) == (expected["has_gauss"], expected["gauss"])
+    assert_array_equal(rng.randn(7), reference.randn(7))  # a Gaussian is cached after it
+    assert_array_equal(rng.permutation(50), reference.permutation(50))
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, np.int8(-3), 1.5, "0", [0]], ids=repr)
+def test_random_state_of_a_bad_seed_raises_as_check_random_state(seed):
+    with pytest.raises((ValueError, TypeError)) as expected:
+        check_random_state(seed)
+    with pytest.raises(type(expected.value)) as got:
+        _random.random_state_of(seed)
+    assert str(got.value) == str(expected.value)
+
+
+def test_random_state_of_none_and_instances_are_check_random_states():
+    assert _random.random_state_of(None) is np.random.mtrand._rand
+    rng = np.random.RandomState(3)
+    assert _random.random_state_of(rng) is rng
+
+
+def test_each_partial_fit_draws_from_a_new_generator_of_the_seed(monkeypatch):
+    est = MLPClassifier((8,), random_state=4).partial_fit(X_SMALL[:30], Y_SMALL[:30],
+                                                           classes=CLASSES)
+    for rows in (10, 200, 1):
+        before = est._random_state
+        est.partial_fit(X_SMALL[:rows], Y_SMALL[:rows])
+        assert est._random_state is not before
+        reference = np.random.RandomState(4)
+        reference.shuffle(np.arange(rows))  # the call's draws
+        assert_array_equal(est._random_state.random_sample(5), reference.random_sample(5))
+    fast = _stream(MLPClassifier((8,), random_state=4), X_SMALL, Y_SMALL)
+    monkeypatch.setattr(_training, "random_state_of", check_random_state)
+    general = _stream(MLPClassifier((8,), random_state=4), X_SMALL, Y_SMALL)
+    for a, b in zip(fast.coefs_ + fast.intercepts_, general.coefs_ + general.intercepts_):
+        assert_array_equal(a, b)
+
+
+def test_clone_and_get_params_read_no_signature():
+    est = MLPClassifier((8,), alpha=0.5, n_threads=1)
+    clone(est)  # the first use of the class reads its signature
+    signature = {"signature": inspect._signature_from_callable.__code__}
+    assert _calls_during(lambda: clone(est).get_params(), signature)["signature"] == 0
+    assert clone(est).get_params() == est.get_params()
+    expected = sorted(p for p in inspect.signature(MLPClassifier).parameters)
+    assert MLPClassifier._get_param_names() == expected
+
+
+def test_a_subclass_has_its_own_parameter_names():
+    class Subclass(MLPClassifier):
+        def __init__(self, hidden_layer_sizes=(100,), extra=1, *, alpha=0.0001):
+            super().__init__(hidden_layer_sizes, alpha=alpha)
+            self.extra = extra
+
+    assert Subclass._get_param_names() == ["alpha", "extra", "hidden_layer_sizes"]
+    assert clone(Subclass(extra=3)).get_params() == {
+        "alpha": 0.0001, "extra": 3, "hidden_layer_sizes": (100,)}
+    assert "extra" not in MLPClassifier._get_param_names()
+
+
+@pytest.mark.parametrize("case", ["int64", "binary", "odd-labels", "float32-training"])
+def test_fit_makes_the_binarizers_rows_without_transform(monkeypatch, case):
+    y, _, params = LABELS[case]
+    make = lambda: MLPClassifier((8,), max_iter=3, random_state=0, **params)  # noqa: E731
+    counted = {"type_of_target": type_of_target.__code__}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning
+        short = make().fit(X_SMALL, y)
+        short_counts = _calls_during(lambda: make().fit(X_SMALL, y), counted)
+        _general_path(monkeypatch)
+        general = make().fit(X_SMALL, y)
+        general_counts = _calls_during(lambda: make().fit(X_SMALL, y), counted)
+    assert short_counts["type_of_target"] < general_counts["type_of_target"]
+    for a, b in zip(short.coefs_ + short.intercepts_, general.coefs_ + general.intercepts_):
+        assert a.dtype == b.dtype
+        assert_array_equal(a, b)
+    assert short.loss_curve_ == general.loss_curve_
+    assert_array_equal(short.predict(X_SMALL), general.predict(X_SMALL))
+
+
+@pytest.mark.parametrize("outer", [False, True])
+def test_fit_skips_nested_validation_and_puts_the_setting_back(monkeypatch, outer):
+    seen = []
+    original = _training.compute_class_weight
+
+    def compute_class_weight(*args, **kwargs):
+        seen.append(get_config()["skip_parameter_validation"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_training, "compute_class_weight", compute_class_weight)
+    est = MLPClassifier((8,), max_iter=2, random_state=0, class_weight={0: 2.0})
+    with config_context(skip_parameter_validation=outer, assume_finite=True), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning
+        before = get_config()
+        est.fit(X_SMALL, Y_SMALL)
+        assert get_config() == before
+        est.partial_fit(X_SMALL[:10], Y_SMALL[:10])
+        assert get_config() == before
+        for bad in (X_SMALL[:10, :3], np.full_like(X_SMALL[:10], np.nan)):
+            with pytest.raises(ValueError):
+                est.partial_fit(bad, Y_SMALL[:10])
+            assert get_config() == before
+    assert len(seen) >= 2 and all(seen)  # inside every call, fit and partial_fit
+    assert get_config()["skip_parameter_validation"] is False
+
+
+def test_random_state_of_falls_back_where_mt19937_refuses_the_words(monkeypatch):
+    class Refused(_random.ISeedSequence):
+        def generate_state(self, n_words, dtype=np.uint32):
+            raise TypeError("an array of words is required")
+
+    monkeypatch.setattr(_random, "_ZEROS", Refused())
+    rng = _random.random_state_of(5)
+    assert_array_equal(rng.permutation(40), np.random.RandomState(5).permutation(40))
+    with pytest.raises(ValueError, match="Seed must be between 0 and 2\\*\\*32 - 1"):
+        _random.random_state_of(-1)

@@ -465,3 +465,23 @@ def test_deployment_benchmark_quick_run():
     for route in ("csoftmax", "scikit-learn", "scikit-learn unpickled"):
         assert f"{route} best / median" in done.stdout
     assert done.stdout.count("vs csoftmax") == 3  # 1, 10 and 1,000 rows
+
+
+def test_scikit_learns_estimator_is_imported_on_first_conversion():
+    code = textwrap.dedent("""
+        import sys
+        import numpy as np
+        from csoftmax import MLPClassifier
+        loaded = lambda: "sklearn.neural_network" in sys.modules
+        print(loaded())
+        X, y = np.random.RandomState(0).rand(20, 3), np.arange(20) % 3
+        clf = MLPClassifier((4,), max_iter=2).fit(X, y)
+        clf.predict_proba(X)
+        print(loaded())
+        print(type(clf.to_sklearn()).__module__, loaded())
+    """)
+    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:3] == [
+        "False", "False", "sklearn.neural_network._multilayer_perceptron True"]

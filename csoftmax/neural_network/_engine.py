@@ -82,6 +82,8 @@ def _checked_input(X, dtype, n_threads):
 def _engine_input(X, dtype):
     """X as the engine wants it: C-contiguous ndarray, or CSR matrix of ``dtype`` with
     int64 indices (the caller's matrix is not modified)."""
+    if type(X) is np.ndarray:  # the common case, without issparse's class checks
+        return c_array(X, dtype)
     if sp.issparse(X):
         X = sp.csr_matrix(X, dtype=dtype)  # a new matrix object, sharing data where it can
         X.data = c_array(X.data, dtype)

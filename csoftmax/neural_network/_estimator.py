@@ -5,7 +5,7 @@ in an engine built by ``_engine``.
 """
 
 import numpy as np
-from sklearn import config_context, get_config
+from sklearn import get_config
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.metaestimators import available_if
@@ -20,7 +20,11 @@ from csoftmax.neural_network._engine import (
     prediction_cache,
 )
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS
-from csoftmax.neural_network._params import validate_parameters_once
+from csoftmax.neural_network._params import (
+    SkipNestedValidation,
+    param_names,
+    validate_parameters_once,
+)
 from csoftmax.neural_network._plain_input import validated_input
 from csoftmax.neural_network._sklearn_compat import _check_partial_fit_first_call
 from csoftmax.neural_network._training import _BaseMLP
@@ -401,6 +405,12 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
         self.n_threads = n_threads
 
     # ------------------------------------------------------------------ helpers
+    @classmethod
+    def _get_param_names(cls):
+        """``__init__``'s parameter names, read from its signature once per class (for
+        ``get_params``, so ``clone`` and each candidate of a grid search)."""
+        return list(param_names(cls)[0])
+
     def _validate_params(self):
         validate_parameters_once(self)
 
@@ -446,7 +456,7 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
             self._validate_params()
         # Parameters are valid: skip the nested validation of the scikit-learn
         # functions used during fit, as scikit-learn's own estimators do.
-        with config_context(skip_parameter_validation=True), self._restore_on_error():
+        with SkipNestedValidation(), self._restore_on_error():
             return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     @available_if(_check_solver)
@@ -488,7 +498,7 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
         # scikit-learn checks them only until the model is fitted.
         if not get_config()["skip_parameter_validation"]:
             self._validate_params()
-        with config_context(skip_parameter_validation=True), self._restore_on_error():
+        with SkipNestedValidation(), self._restore_on_error():
             if _check_partial_fit_first_call(self, classes):
                 self._label_binarizer = LabelBinarizer()
                 if type_of_target(y).startswith("multilabel"):

@@ -25,7 +25,6 @@ without the optimizer state (with a warning) and a later ``partial_fit`` starts 
 import copy
 import warnings
 
-from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from csoftmax._core import Optimizer
@@ -39,6 +38,14 @@ _FITTED = (
     "loss_curve_", "best_loss_", "validation_scores_", "best_validation_score_",
     "_no_improvement_count", "_best_coefs", "_best_intercepts",
 )
+
+
+def _sklearn_mlp_classifier():
+    """scikit-learn's MLPClassifier, imported on first conversion rather than with csoftmax
+    (a process that only fits, such as a grid search's worker, does not load it)."""
+    from sklearn.neural_network import MLPClassifier
+
+    return MLPClassifier
 
 
 def _sklearn_optimizers():
@@ -158,7 +165,8 @@ def _adam_state(sk):
 def to_sklearn(estimator):
     """A fitted ``sklearn.neural_network.MLPClassifier`` equal to ``estimator``."""
     check_is_fitted(estimator)
-    model = SklearnMLPClassifier(**_common_params(estimator, SklearnMLPClassifier))
+    sklearn_class = _sklearn_mlp_classifier()
+    model = sklearn_class(**_common_params(estimator, sklearn_class))
     state = _fitted_state(estimator)
     optimizer = state.pop("_optimizer")
     model.__dict__.update(state)
@@ -170,7 +178,7 @@ def to_sklearn(estimator):
 
 def from_sklearn(cls, estimator):
     """A fitted ``cls`` (csoftmax's MLPClassifier) equal to the scikit-learn ``estimator``."""
-    if not isinstance(estimator, SklearnMLPClassifier):
+    if not isinstance(estimator, _sklearn_mlp_classifier()):
         raise TypeError(
             "estimator must be a fitted sklearn.neural_network.MLPClassifier; got "
             f"{type(estimator).__module__}.{type(estimator).__qualname__}"

@@ -52,8 +52,9 @@ def known_labels(estimator, y, n_samples):
     the label binarizer make of ``y``, when ``y`` is a 1-D integer ndarray of ``n_samples``
     labels that are all in the estimator's integer ``classes_``; else None.
 
-    The caller must have checked that a continued call keeps ``classes_`` (partial_fit
-    without ``warm_start``), as scikit-learn then only checks that ``y`` has no other label.
+    The caller must have checked that the call keeps ``classes_``: a continued call
+    (partial_fit without ``warm_start``, where scikit-learn only checks that ``y`` has no
+    other label), or one whose label binarizer was just fitted on ``y`` or checked against it.
     """
     if (type(y) is not np.ndarray or y.ndim != 1 or y.shape[0] != n_samples
             or y.dtype.kind not in "iu"):

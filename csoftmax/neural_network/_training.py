@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d, compute_class_weight
+from sklearn.utils import column_or_1d, compute_class_weight
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import validate_data
 
@@ -38,11 +38,13 @@ from csoftmax.neural_network._engine import (
     _training_engine,
 )
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS, _AdamState, _SGDState
+from csoftmax.neural_network._params import any_not_positive
 from csoftmax.neural_network._plain_input import (
     known_features,
     known_labels,
     known_labels_of_logits,
 )
+from csoftmax.neural_network._random import random_state_of
 from csoftmax.neural_network._sklearn_compat import (
     _check_optimize_result,
     _check_sample_weight,
@@ -118,6 +120,11 @@ class _BaseMLP(BaseEstimator):
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
 
+        # integer labels of a plain binarizer: the one-of-K rows without transform's
+        # second and third pass of type_of_target over y
+        Y = known_labels(self, y, X.shape[0])
+        if Y is not None:
+            return X, y, Y
         # bool keeps float32 training from being upcast
         Y = self._label_binarizer.transform(y)
         if sp.issparse(Y):
@@ -251,7 +258,7 @@ class _BaseMLP(BaseEstimator):
         if not hasattr(hidden_layer_sizes, "__iter__"):
             hidden_layer_sizes = [hidden_layer_sizes]
         hidden_layer_sizes = list(hidden_layer_sizes)
-        if np.any(np.array(hidden_layer_sizes) <= 0):
+        if any_not_positive(hidden_layer_sizes):
             raise ValueError(
                 "hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes
             )
@@ -270,7 +277,7 @@ class _BaseMLP(BaseEstimator):
 
         if not first_pass:
             self._check_warm_shape(layer_units, incremental)
-        self._random_state = check_random_state(self.random_state)
+        self._random_state = random_state_of(self.random_state)
 
         if first_pass:
             self._initialize(Y, layer_units, dtype)
