@@ -75,6 +75,8 @@ CS_INLINE int nv_any(NVI mask)
 #elif defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 32
     typedef float v8f __attribute__((vector_size(32)));
     return __builtin_ia32_movmskps256((v8f)mask) != 0;
+#elif defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 64 && !defined(_MSC_VER)
+    return _mm512_test_epi32_mask((__m512i)mask, (__m512i)mask) != 0; /* vptestmd, kortest */
 #else
     typedef long long nvl __attribute__((vector_size(CS_NATIVE_BYTES)));
     const nvl l = (nvl)mask;
@@ -94,6 +96,8 @@ CS_INLINE int nv_all(NVI mask)
 #elif defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 32
     typedef float v8f __attribute__((vector_size(32)));
     return __builtin_ia32_movmskps256((v8f)mask) == 0xff;
+#elif defined(CS_SIMD_X86_64) && CS_NATIVE_BYTES == 64 && !defined(_MSC_VER)
+    return _mm512_test_epi32_mask((__m512i)mask, (__m512i)mask) == 0xffff;
 #else
     return !nv_any(~mask);
 #endif
