@@ -40,6 +40,7 @@ typedef struct {
     const double *class_weight; /* hard labels: c_j, or NULL */
     double class_weight_sum;    /* sum_j c_j */
     int64_t ignore_index;
+    int any_ignored; /* whether some label equals ignore_index (which may be any int64) */
     double label_smoothing;
     double grad_scale; /* 1 / D for the mean, else 1 */
     double *loss_rows;

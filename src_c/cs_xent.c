@@ -104,6 +104,7 @@ static int xent(const cs_xent_kernels *k, cs_xent_args *args, const cs_xent_opts
     args->class_weight = o->class_weight;
     args->class_weight_sum = cw_sum;
     args->ignore_index = target != NULL && n_ignored > 0 ? o->ignore_index : CS_XENT_NO_IGNORE;
+    args->any_ignored = target != NULL && n_ignored > 0;
     args->label_smoothing = o->label_smoothing;
     args->grad_scale = mean ? 1.0 / divisor : 1.0;
     cs_run_rows(k->block[cs_simd_level()], args, n_rows, n_cols, n_threads);
@@ -120,6 +121,7 @@ static int sigmoid_xent(const cs_xent_kernels *k, cs_xent_args *args, ptrdiff_t 
     if (n_rows < 0 || args->n_cols < 0 || args->loss_rows == NULL)
         return CS_EINVAL;
     args->ignore_index = CS_XENT_NO_IGNORE;
+    args->any_ignored = 0;
     args->grad_scale = 1.0;
     cs_run_rows(k->sigmoid_block[cs_simd_level()], args, n_rows, args->n_cols, n_threads);
     out->loss = cs_blocked_sum(args->loss_rows, n_rows);

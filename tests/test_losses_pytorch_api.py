@@ -97,6 +97,25 @@ def test_cross_entropy_of_one_sample_and_of_every_label_ignored():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_classes", [3, 10, 100])  # narrow groups and the row loop
+def test_any_int64_ignore_index_is_ignored(dtype, n_classes):
+    # The lowest int64 is a valid ignore_index too: its rows count as ignored, as those
+    # of -100 do, on narrow rows as on wide ones.
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(40, n_classes)).astype(dtype)
+    y = rng.integers(0, n_classes, size=40)
+    y[::3] = -100
+    expected = csoftmax.cross_entropy(z, y, reduction="none", return_grad=True)
+    lowest = np.iinfo(np.int64).min
+    y_low = np.where(y == -100, lowest, y)
+    got = csoftmax.cross_entropy(z, y_low, ignore_index=lowest, reduction="none",
+                                 return_grad=True)
+    assert not got[0][::3].any() and not got[1][::3].any()
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_cross_entropy_writes_the_gradient_into_out(dtype):
     z, y, kw = _xent_problem("weight-ignore-smoothing", dtype=dtype)
     _, expected = csoftmax.cross_entropy(z, y, return_grad=True, **kw)

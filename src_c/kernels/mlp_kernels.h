@@ -15,18 +15,15 @@ static double output_loss(cs_mlp *net, const T *z, ptrdiff_t m, T *delta)
 {
     const ptrdiff_t n_out = net->units[net->spec.n_layers];
     const int softmax = net->spec.softmax_out;
-    const cs_xent_args args = {z,
-                               softmax ? net->yidx : NULL,
-                               softmax ? NULL : B(net)->ybuf,
-                               net->wbuf,
-                               NULL,
-                               0.0,
-                               CS_XENT_NO_IGNORE,
-                               0.0,
-                               1.0,
-                               net->loss_rows,
-                               delta,
-                               n_out};
+    const cs_xent_args args = {.logits = z,
+                               .target = softmax ? net->yidx : NULL,
+                               .target_dense = softmax ? NULL : B(net)->ybuf,
+                               .sample_weight = net->wbuf,
+                               .ignore_index = CS_XENT_NO_IGNORE,
+                               .grad_scale = 1.0,
+                               .loss_rows = net->loss_rows,
+                               .grad = delta,
+                               .n_cols = n_out};
     cs_run_rows(softmax ? CS_KERNEL(xent_block) : CS_KERNEL(sigmoid_xent_block), &args, m, n_out,
                 net->n_threads);
     return cs_blocked_sum(net->loss_rows, m);

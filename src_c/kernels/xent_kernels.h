@@ -275,8 +275,7 @@ static void xent_narrow_plain(const cs_xent_args *a, ptrdiff_t i, const T *zy, T
 static void xent_narrow(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t row1)
 {
     const ptrdiff_t n = a->n_cols;
-    const int plain = a->sample_weight == NULL && a->label_smoothing == 0.0 &&
-                      a->ignore_index == CS_XENT_NO_IGNORE;
+    const int plain = a->sample_weight == NULL && a->label_smoothing == 0.0 && !a->any_ignored;
     T xt[CS_NARROW_MAX * NW];
     for (ptrdiff_t i = row0; i < row1; i += NW) {
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;

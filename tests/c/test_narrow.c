@@ -182,6 +182,7 @@ static void compare_xent(const narrow_case *c, const void *x, void *out, void *o
         cs_xent_args a = {.logits = x, .target = target, .n_cols = n,
                           .sample_weight = weighted ? weight : NULL,
                           .ignore_index = weighted ? 0 : CS_XENT_NO_IGNORE,
+                          .any_ignored = weighted,
                           .label_smoothing = weighted ? 0.1 : 0.0,
                           .grad_scale = weighted ? 1.0 / (double)rows : 1.0};
         const int with_grad = variant % 2 == 0;
