@@ -368,6 +368,23 @@ def test_a_subclass_has_its_own_parameter_names():
     assert "extra" not in MLPClassifier._get_param_names()
 
 
+def test_a_subclass_listing_its_own_parameter_names_has_them_checked():
+    # A subclass may list its parameters by overriding _get_param_names (its __init__
+    # passing the rest on as **kwargs): they are all validated, and cloned.
+    class Listed(MLPClassifier):
+        def __init__(self, extra=1, **kwargs):
+            super().__init__(**kwargs)
+            self.extra = extra
+
+        @classmethod
+        def _get_param_names(cls):
+            return sorted({*MLPClassifier._get_param_names(), "extra"})
+
+    with pytest.raises(ValueError, match="'alpha' parameter of Listed"):
+        Listed(alpha=-1.0).partial_fit(np.zeros((2, 3)), [0, 1], classes=[0, 1])
+    assert clone(Listed(extra=2, alpha=0.5)).get_params()["alpha"] == 0.5
+
+
 @pytest.mark.parametrize("case", ["int64", "binary", "odd-labels", "float32-training"])
 def test_fit_makes_the_binarizers_rows_without_transform(monkeypatch, case):
     y, _, params = LABELS[case]

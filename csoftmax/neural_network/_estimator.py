@@ -22,7 +22,7 @@ from csoftmax.neural_network._engine import (
 from csoftmax.neural_network._optimizers import _STOCHASTIC_SOLVERS
 from csoftmax.neural_network._params import (
     SkipNestedValidation,
-    param_names,
+    cached_param_names,
     validate_parameters_once,
 )
 from csoftmax.neural_network._plain_input import validated_input
@@ -405,11 +405,7 @@ class MLPClassifier(ClassifierMixin, _ExportMixin, _BaseMLP):
         self.n_threads = n_threads
 
     # ------------------------------------------------------------------ helpers
-    @classmethod
-    def _get_param_names(cls):
-        """``__init__``'s parameter names, read from its signature once per class (for
-        ``get_params``, so ``clone`` and each candidate of a grid search)."""
-        return list(param_names(cls)[0])
+    _get_param_names = classmethod(cached_param_names)
 
     def _validate_params(self):
         validate_parameters_once(self)

@@ -197,12 +197,24 @@ _SIGNATURE_PARAM_NAMES = BaseEstimator.__dict__["_get_param_names"].__func__
 
 
 def param_names(cls):
-    """(sorted tuple, frozenset) of the parameter names of the estimator class ``cls``."""
+    """(sorted tuple, frozenset) of the parameter names of the estimator class ``cls``:
+    those of ``__init__``'s signature, or those a subclass's own ``_get_param_names`` lists."""
     names = _PARAM_NAMES.get(cls)
     if names is None:
-        ordered = tuple(_SIGNATURE_PARAM_NAMES(cls))
+        own = getattr(cls._get_param_names, "__func__", None)
+        if own is cached_param_names or own is _SIGNATURE_PARAM_NAMES:
+            ordered = tuple(_SIGNATURE_PARAM_NAMES(cls))
+        else:
+            ordered = tuple(cls._get_param_names())
         names = _PARAM_NAMES[cls] = (ordered, frozenset(ordered))
     return names
+
+
+def cached_param_names(cls):
+    """``__init__``'s parameter names, read from its signature once per class (the
+    estimator's ``_get_param_names``: for ``get_params``, so ``clone`` and each candidate of
+    a grid search)."""
+    return list(param_names(cls)[0])
 
 
 # Types whose values cannot change in place (a RandomState can, but it is valid by its type
