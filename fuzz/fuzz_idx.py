@@ -42,13 +42,12 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bytes import harness_main, use_source_tree  # noqa: E402
+
 # Fuzz the csoftmax of this source tree (or FUZZ_CSOFTMAX_ROOT's, which fuzz/run.sh points
 # at the sanitized build), not an installed one.
-_ROOT = Path(os.environ.get("FUZZ_CSOFTMAX_ROOT") or Path(__file__).resolve().parents[1])
-if (_ROOT / "csoftmax" / "__init__.py").is_file():
-    sys.path.insert(0, str(_ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bytes import harness_main  # noqa: E402
+use_source_tree()
 
 _DTYPES = {
     0x08: np.dtype(">u1"),
