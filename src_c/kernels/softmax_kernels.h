@@ -267,6 +267,27 @@ CS_INLINE void vjp_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t ro
     }
 }
 
+/* out = the VJP of a row from y, dy and its row constant c (log: log_vjp_vec with c the sum
+ * of dy, else vjp_vec with c = <dy, y>), 0 where the mask w (or NULL) drops an element. */
+CS_INLINE void vjp_store_row(T *out, const T *y, const T *dy, ptrdiff_t n,
+                             const unsigned char *w, double c, int log)
+{
+    const NV zero = {0};
+    ptrdiff_t j = 0;
+    for (; j + NW <= n; j += NW) {
+        const NV yv = nv_load(y + j), dv = nv_load(dy + j);
+        const NV v = log ? log_vjp_vec(yv, dv, c) : vjp_vec(yv, dv, c);
+        nv_store(out + j, w != NULL ? nv_sel(nv_where(w + j), v, zero) : v);
+    }
+    if (j < n) {
+        const NV yv = nv_load_part(y + j, n - j, 0), dv = nv_load_part(dy + j, n - j, 0);
+        NV v = log ? log_vjp_vec(yv, dv, c) : vjp_vec(yv, dv, c);
+        if (w != NULL)
+            v = nv_sel(nv_where_part(w + j, n - j), v, zero);
+        nv_store_part(out + j, n - j, v);
+    }
+}
+
 /* Row i of softmax_vjp, w its mask or NULL (inlined, so the unmasked row has no mask code). */
 CS_INLINE void vjp_row(const cs_softmax_args *a, ptrdiff_t i, const unsigned char *w)
 {
@@ -274,23 +295,11 @@ CS_INLINE void vjp_row(const cs_softmax_args *a, ptrdiff_t i, const unsigned cha
     const T *y = (const T *)a->in + i * n;
     const T *dy = (const T *)a->dy + i * n;
     T *out = (T *)a->out + i * n;
-    const NV zero = {0};
     vjp_input in;
     row_vjp_input(y, dy, w, n, a->check != NULL, &in);
     if (a->check != NULL && !vjp_input_ok(&in, n, w != NULL, a->check->eps))
         flag_bad_row(&a->check->bad_row, i);
-    const double dot = in.dot;
-    ptrdiff_t j = 0;
-    for (; j + NW <= n; j += NW) {
-        NV v = vjp_vec(nv_load(y + j), nv_load(dy + j), dot);
-        nv_store(out + j, w != NULL ? nv_sel(nv_where(w + j), v, zero) : v);
-    }
-    if (j < n) {
-        NV v = vjp_vec(nv_load_part(y + j, n - j, 0), nv_load_part(dy + j, n - j, 0), dot);
-        if (w != NULL)
-            v = nv_sel(nv_where_part(w + j, n - j), v, zero);
-        nv_store_part(out + j, n - j, v);
-    }
+    vjp_store_row(out, y, dy, n, w, in.dot, 0);
 }
 
 /* The masked rows, apart: the unmasked kernel's code stays as it was without masks. */
@@ -326,19 +335,8 @@ CS_INLINE void log_vjp_row(const cs_softmax_args *a, ptrdiff_t i, const unsigned
     const T *y = (const T *)a->in + i * n;
     const T *dy = (const T *)a->dy + i * n;
     T *out = (T *)a->out + i * n;
-    const NV zero = {0};
     const double sum = w == NULL ? row_sum(dy, n) : row_sum_where(dy, w, n);
-    ptrdiff_t j = 0;
-    for (; j + NW <= n; j += NW) {
-        NV v = log_vjp_vec(nv_load(y + j), nv_load(dy + j), sum);
-        nv_store(out + j, w != NULL ? nv_sel(nv_where(w + j), v, zero) : v);
-    }
-    if (j < n) {
-        NV v = log_vjp_vec(nv_load_part(y + j, n - j, 0), nv_load_part(dy + j, n - j, 0), sum);
-        if (w != NULL)
-            v = nv_sel(nv_where_part(w + j, n - j), v, zero);
-        nv_store_part(out + j, n - j, v);
-    }
+    vjp_store_row(out, y, dy, n, w, sum, 1);
 }
 
 __attribute__((noinline)) static void log_vjp_where_rows(const cs_softmax_args *a,
