@@ -45,13 +45,13 @@ typedef struct {
 } cs_job;
 
 #if defined(_OPENMP)
-/* Claim chunks from *next until none is left, and run them. */
-static void cs_run_chunks(const cs_job *job, ptrdiff_t *next)
+/* Claim chunks from *next until none is left, and run them; returns how many it ran. */
+static ptrdiff_t cs_run_chunks(const cs_job *job, ptrdiff_t *next)
 {
-    for (;;) {
+    for (ptrdiff_t ran = 0;; ran++) {
         const ptrdiff_t c = __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
         if (c >= job->n_chunks)
-            return;
+            return ran;
         const ptrdiff_t r0 = c * job->chunk;
         const ptrdiff_t r1 = r0 + job->chunk < job->n_rows ? r0 + job->chunk : job->n_rows;
         job->fn(job->ctx, r0, r1);
@@ -75,27 +75,44 @@ static int cs_procs(void)
 #if defined(_OPENMP)
 /* Measuring progress. A team ends at OpenMP's barrier, so when another process holds a
  * helper's core the caller does every chunk and then waits for the helper to arrive (a time
- * slice, milliseconds). When the caller waited more than half as long as it worked, the team
- * cost more than one thread would have: teams then stay off for a pause (microseconds of
- * omp_get_wtime) that doubles from CS_SOLO_MIN_US to CS_SOLO_MAX_US with each such team and
- * is forgotten after one that paid off. No result depends on it: the chunks are the same.
- * Every calling thread shares the two words, read and written atomically, as a hint. */
+ * slice, milliseconds), or waits for a chunk the helper began before it lost its core. The
+ * caller's own rate (its chunks in the time it worked) tells how long one thread would have
+ * taken; a team that did not beat that by CS_SOLO_GAIN, and whose caller waited longer than
+ * CS_SOLO_WAIT_US at the end (waking a thread on a quiet machine takes less: a small team
+ * that lost to that is the work's fault, not the machine's), lost. Teams then stay off for
+ * a pause of at least CS_SOLO_MIN_US and CS_SOLO_CALLS times the team's own time (a long
+ * call is not teamed again at once) that doubles with each lost team up to CS_SOLO_MAX_US.
+ * A team that paid off halves it, and below the least it is forgotten: on a busy machine
+ * a team now and then finds its helper running, which must not bring the next slow team at
+ * once. No result depends on it: the chunks are the same. Every calling thread shares the
+ * two words, read and written atomically, as a hint. */
 #define CS_SOLO_MIN_US 1000LL
 #define CS_SOLO_MAX_US 250000LL
+#define CS_SOLO_CALLS 4.0
+#define CS_SOLO_WAIT_US 100.0
+#define CS_SOLO_GAIN 0.9
 static long long cs_solo_until_us = 0, cs_solo_pause_us = 0;
 
 static long long cs_now_us(void) { return (long long)(omp_get_wtime() * 1e6); }
 
-static void cs_judge_team(double worked, double waited)
+/* Judge a team of n_chunks chunks, of which the caller ran `mine` in `worked` seconds before
+ * waiting `waited` seconds for the others. */
+static void cs_judge_team(ptrdiff_t n_chunks, ptrdiff_t mine, double worked, double waited)
 {
     long long pause = __atomic_load_n(&cs_solo_pause_us, __ATOMIC_RELAXED);
-    if (waited * 2.0 > worked) {
+    const double took = worked + waited;
+    const int lost = waited * 1e6 > CS_SOLO_WAIT_US &&
+                     took * (double)mine > CS_SOLO_GAIN * worked * (double)n_chunks;
+    if (lost) {
+        const double least = CS_SOLO_CALLS * took * 1e6;
         pause = pause <= 0 ? CS_SOLO_MIN_US : pause * 2;
+        pause = (double)pause > least ? pause : (long long)least;
         pause = pause < CS_SOLO_MAX_US ? pause : CS_SOLO_MAX_US;
         __atomic_store_n(&cs_solo_pause_us, pause, __ATOMIC_RELAXED);
         __atomic_store_n(&cs_solo_until_us, cs_now_us() + pause, __ATOMIC_RELAXED);
     } else if (pause != 0) {
-        __atomic_store_n(&cs_solo_pause_us, 0LL, __ATOMIC_RELAXED);
+        pause = pause / 2 >= CS_SOLO_MIN_US ? pause / 2 : 0;
+        __atomic_store_n(&cs_solo_pause_us, pause, __ATOMIC_RELAXED);
     }
 }
 #endif
@@ -143,7 +160,7 @@ void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t wo
         fn(ctx, 0, n_rows); /* a recent team waited for busy cores (cs_judge_team) */
         return;
     }
-    ptrdiff_t next = 0;
+    ptrdiff_t next = 0, mine = 0;
     double worked = 0.0;
     cs_teams_started = 1;
     const double t0 = omp_get_wtime();
@@ -151,11 +168,13 @@ void cs_run_rows(cs_block_fn fn, const void *ctx, ptrdiff_t n_rows, ptrdiff_t wo
      * finds fewer or none, so the others do its share. */
 #pragma omp parallel num_threads(nt)
     {
-        cs_run_chunks(&job, &next);
-        if (omp_get_thread_num() == 0)
+        const ptrdiff_t ran = cs_run_chunks(&job, &next);
+        if (omp_get_thread_num() == 0) {
             worked = omp_get_wtime() - t0;
+            mine = ran;
+        }
     }
-    cs_judge_team(worked, omp_get_wtime() - t0 - worked);
+    cs_judge_team(job.n_chunks, mine, worked, omp_get_wtime() - t0 - worked);
 #else
     fn(ctx, 0, n_rows);
 #endif
