@@ -12,11 +12,13 @@
  * then added, and the eight lanes folded as cs_hsumd folds them), so a narrow row gives the
  * same bits as it would through the row primitives. */
 
-/* Up to 8 64-byte vectors a row: the row loop's fixed cost per row (horizontal max and sum,
+/* Up to 16 64-byte vectors a row: the row loop's fixed cost per row (horizontal max and sum,
  * the padded tail) made a row of 2 TW + 1 columns cost about twice as much per element as
- * one of 2 TW, while the columns here cost the same per element at any width (callgrind:
- * 8.4 to 9.3 instructions per float32 logit on AVX2 from 33 to 128 columns). */
-#define CS_NARROW_MAX (8 * TW)
+ * one of 2 TW, and a row of 8 TW + 1 a third more than one of 8 TW, while the columns here
+ * cost the same per element at any width (callgrind: 8.4 to 9.3 instructions per float32
+ * logit on AVX2 from 33 to 128 columns; timed, 0.70 to 0.74 ns a float32 logit on AVX-512
+ * from 128 to 256 columns, against 1.0 to 1.1 in the row loop from 129 to 140). */
+#define CS_NARROW_MAX (16 * TW)
 
 /* CS_NARROW_ROWS is 1 when narrow rows take this path. The C tests build the kernels a second
  * time with CS_FORCE_ROW_PATH (exported as <kernel>_rowpath_<dtype>_<level>, kernel.h), where
@@ -51,16 +53,60 @@ CS_INLINE NV narrow_map(NV v, int op, NV a, NV b)
     }
 }
 
-/* Blocks of NW x NW elements are transposed in registers when a vector has 2, 4 or 8 lanes
- * (every path but float on AVX-512) and the compiler has __builtin_shufflevector; with 16
- * lanes elements move one by one. */
+/* Blocks of NW x NW elements are transposed in registers when the compiler has
+ * __builtin_shufflevector; without it elements move one by one. */
 #define CS_NARROW_LANES (CS_F32 ? CS_NATIVE_BYTES / 4 : CS_NATIVE_BYTES / 8) /* NW, for #if */
-#if (CS_NARROW_LANES == 2 || CS_NARROW_LANES == 4 || CS_NARROW_LANES == 8) &&                \
+#if (CS_NARROW_LANES == 2 || CS_NARROW_LANES == 4 || CS_NARROW_LANES == 8 ||                 \
+     CS_NARROW_LANES == 16) &&                                                                 \
     (defined(__clang__) || __GNUC__ >= 12)
 #define CS_NARROW_TB 1
 
 /* v[0..NW-1] becomes its transpose (lane r of v[j] moves to lane j of v[r]): rounds of
- * interleaves, of single lanes, then pairs, then quadruples. */
+ * interleaves, of single lanes, then pairs, then quadruples (with 16 lanes, then blocks of
+ * 4 x 4 moved whole: transpose_block16). */
+#if CS_NARROW_LANES == 16
+/* 16 lanes: interleaves of single lanes and of pairs within each 128-bit quarter leave
+ * u[q + c] holding, in quarter k, column 4k + c of rows q .. q + 3; two rounds of quarter
+ * moves then gather the four quarters of each column. */
+CS_INLINE void transpose_block16(NV *v)
+{
+    NV t[16], u[16];
+    for (int p = 0; p < 16; p += 2) {
+        t[p] = __builtin_shufflevector(v[p], v[p + 1], 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25,
+                                       12, 28, 13, 29);
+        t[p + 1] = __builtin_shufflevector(v[p], v[p + 1], 2, 18, 3, 19, 6, 22, 7, 23, 10, 26,
+                                           11, 27, 14, 30, 15, 31);
+    }
+    for (int q = 0; q < 16; q += 4)
+        for (int h = 0; h < 2; h++) {
+            u[q + 2 * h] = __builtin_shufflevector(t[q + h], t[q + h + 2], 0, 1, 16, 17, 4, 5,
+                                                   20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+            u[q + 2 * h + 1] = __builtin_shufflevector(t[q + h], t[q + h + 2], 2, 3, 18, 19, 6,
+                                                       7, 22, 23, 10, 11, 26, 27, 14, 15, 30,
+                                                       31);
+        }
+    for (int c = 0; c < 4; c++) {
+        /* y: quarters 0, 1 (y0) and 2, 3 (y1) of rows 0-3 then 4-7; z the same of 8-15 */
+        const NV y0 = __builtin_shufflevector(u[c], u[4 + c], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17,
+                                              18, 19, 20, 21, 22, 23);
+        const NV y1 = __builtin_shufflevector(u[c], u[4 + c], 8, 9, 10, 11, 12, 13, 14, 15, 24,
+                                              25, 26, 27, 28, 29, 30, 31);
+        const NV z0 = __builtin_shufflevector(u[8 + c], u[12 + c], 0, 1, 2, 3, 4, 5, 6, 7, 16,
+                                              17, 18, 19, 20, 21, 22, 23);
+        const NV z1 = __builtin_shufflevector(u[8 + c], u[12 + c], 8, 9, 10, 11, 12, 13, 14,
+                                              15, 24, 25, 26, 27, 28, 29, 30, 31);
+        v[c] = __builtin_shufflevector(y0, z0, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24,
+                                       25, 26, 27);
+        v[4 + c] = __builtin_shufflevector(y0, z0, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23,
+                                           28, 29, 30, 31);
+        v[8 + c] = __builtin_shufflevector(y1, z1, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19,
+                                           24, 25, 26, 27);
+        v[12 + c] = __builtin_shufflevector(y1, z1, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23,
+                                            28, 29, 30, 31);
+    }
+}
+#endif
+
 CS_INLINE void transpose_block(NV *v)
 {
 #if CS_NARROW_LANES == 2
@@ -77,6 +123,8 @@ CS_INLINE void transpose_block(NV *v)
     v[1] = __builtin_shufflevector(t[0], t[2], 2, 3, 6, 7);
     v[2] = __builtin_shufflevector(t[1], t[3], 0, 1, 4, 5);
     v[3] = __builtin_shufflevector(t[1], t[3], 2, 3, 6, 7);
+#elif CS_NARROW_LANES == 16
+    transpose_block16(v);
 #else
     NV t[8], u[8];
     for (int p = 0; p < 8; p += 2) {
@@ -205,6 +253,20 @@ CS_INLINE void narrow_load(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt, NV *m)
             narrow_load_block(x, n, n - NW, xt, m, (int)(j - (n - NW)));
         return;
     }
+#if CS_MASKED_PART && CS_NATIVE_BYTES == 64 /* (AVX2's masked stores are slow on AMD) */
+    if (k == NW && n < NW) { /* each row one masked load */
+        NV v[NW];
+        for (int r = 0; r < NW; r++)
+            v[r] = nv_load_part(x + r * n, n, 0);
+        transpose_block(v);
+        for (ptrdiff_t c = 0; c < n; c++) {
+            nv_store(xt + c * NW, v[c]);
+            if (m != NULL)
+                *m = nv_max(*m, v[c]);
+        }
+        return;
+    }
+#endif
 #endif
     for (ptrdiff_t r = 0; r < NW; r++)
         for (ptrdiff_t j = 0; j < n; j++)
@@ -233,6 +295,17 @@ CS_INLINE void narrow_store(T *out, ptrdiff_t n, ptrdiff_t k, T *xt, int op, NV 
             narrow_store_block(out, n, n - NW, xt, op, a, b);
         return;
     }
+#if CS_MASKED_PART && CS_NATIVE_BYTES == 64
+    if (k == NW && n < NW) { /* each row one masked store */
+        NV v[NW];
+        for (ptrdiff_t c = 0; c < NW; c++)
+            v[c] = c < n ? narrow_map(nv_load(xt + c * NW), op, a, b) : nv_splat(0);
+        transpose_block(v);
+        for (int r = 0; r < NW; r++)
+            nv_store_part(out + r * n, n, v[r]);
+        return;
+    }
+#endif
 #endif
     if (op != CS_MAP_NONE)
         for (ptrdiff_t j = 0; j < n; j++)

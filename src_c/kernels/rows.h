@@ -95,8 +95,7 @@ __attribute__((noinline)) static void row_expsum_rest(const T *x, T *e, ptrdiff_
         NV v = nv_exp_nonpos(nv_load_part(x + j, n - j, -INFINITY) - vm);
         if (e != NULL)
             nv_store_part(e + j, n - j, v);
-        for (ptrdiff_t k = 0; j + k < n; k++)
-            nsum_add1(s, j + k, (double)v[k]);
+        nsum_add(s, j, v); /* the padding's exponentials are +0 (nsum_add_part) */
     }
 }
 
@@ -132,8 +131,8 @@ CS_INLINE double row_sum(const T *x, ptrdiff_t n)
     }
     for (; j + NW <= n; j += NW)
         nsum_add(&s, j, nv_load(x + j));
-    for (; j < n; j++)
-        nsum_add1(&s, j, (double)x[j]);
+    if (j < n)
+        nsum_add(&s, j, nv_load_part(x + j, n - j, 0)); /* nsum_add_part */
     return nsum_finish(&s);
 }
 
@@ -150,8 +149,8 @@ CS_INLINE double row_dot(const T *a, const T *b, ptrdiff_t n)
     }
     for (; j + NW <= n; j += NW)
         nsum_add_mul(&s, j, nv_load(a + j), nv_load(b + j));
-    for (; j < n; j++)
-        nsum_add1(&s, j, (double)a[j] * (double)b[j]);
+    if (j < n) /* nsum_add_part */
+        nsum_add_mul(&s, j, nv_load_part(a + j, n - j, 0), nv_load_part(b + j, n - j, 0));
     return nsum_finish(&s);
 }
 

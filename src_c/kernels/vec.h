@@ -458,7 +458,12 @@ CS_INLINE void nsum_step(nsum *s, ptrdiff_t j)
     }
 }
 
-/* Add the element v at j (past the last full native vector of the row). */
+/* nsum_add_part: the last, partial vector of a row is added whole, its padding lanes +0.
+ * That adds exactly what adding its k elements one by one would: an accumulator starts at
+ * +0 and, rounding to nearest, never becomes -0 (x + y is -0 only when both are), and
+ * x + (+0) is x for every other x, infinities and NaN included.
+ *
+ * Add the element v at j (past the last full native vector of the row). */
 CS_INLINE void nsum_add1(nsum *s, ptrdiff_t j, double v)
 {
     const int c = (int)(j % TW);
@@ -470,17 +475,62 @@ CS_INLINE double nsum_finish(const nsum *s)
     return cs_pairsum_finish(&s->ps, nsum_fold(s));
 }
 
-/* The k < NW elements at p, padded with pad; and the first k lanes of v stored to p. */
+/* The k < NW elements at p, padded with pad; and the first k lanes of v stored to p. With
+ * AVX2 and AVX-512 a masked load or store (the lanes masked off touch no memory); elsewhere
+ * through a buffer. */
+#if defined(CS_SIMD_X86_64) && (CS_NATIVE_BYTES == 32 || CS_NATIVE_BYTES == 64) &&             \
+    !defined(_MSC_VER)
+#define CS_MASKED_PART 1
+#if CS_NATIVE_BYTES == 32
+/* Lanes i < k set (all ones), as the mask operand of vmaskmov. */
+CS_INLINE NVI nv_lanes_below(ptrdiff_t k)
+{
+    NVI iota;
+    for (int i = 0; i < NW; i++)
+        iota[i] = i;
+    return iota < (NVI){0} + (__typeof__(iota[0]))k;
+}
+#else
+CS_INLINE unsigned nv_lanes_below(ptrdiff_t k) { return (1u << k) - 1u; } /* k < NW <= 16 */
+#endif
+#else
+#define CS_MASKED_PART 0
+#endif
+
 CS_INLINE NV nv_load_part(const T *p, ptrdiff_t k, T pad)
 {
+#if CS_MASKED_PART && CS_NATIVE_BYTES == 64 && CS_F32
+    return (NV)_mm512_mask_loadu_ps((__m512)nv_splat(pad), (__mmask16)nv_lanes_below(k), p);
+#elif CS_MASKED_PART && CS_NATIVE_BYTES == 64
+    return (NV)_mm512_mask_loadu_pd((__m512d)nv_splat(pad), (__mmask8)nv_lanes_below(k), p);
+#elif CS_MASKED_PART
+    const NVI in = nv_lanes_below(k);
+#if CS_F32
+    const NV v = (NV)_mm256_maskload_ps(p, (__m256i)in);
+#else
+    const NV v = (NV)_mm256_maskload_pd(p, (__m256i)in);
+#endif
+    return nv_sel(in, v, nv_splat(pad));
+#else
     T buf[NW];
     for (int i = 0; i < NW; i++)
         buf[i] = i < k ? p[i] : pad;
     return nv_load(buf);
+#endif
 }
 
 CS_INLINE void nv_store_part(T *p, ptrdiff_t k, NV v)
 {
+#if CS_MASKED_PART && CS_NATIVE_BYTES == 64 && CS_F32
+    _mm512_mask_storeu_ps(p, (__mmask16)nv_lanes_below(k), (__m512)v);
+#elif CS_MASKED_PART && CS_NATIVE_BYTES == 64
+    _mm512_mask_storeu_pd(p, (__mmask8)nv_lanes_below(k), (__m512d)v);
+#elif CS_MASKED_PART && CS_F32
+    _mm256_maskstore_ps(p, (__m256i)nv_lanes_below(k), (__m256)v);
+#elif CS_MASKED_PART
+    _mm256_maskstore_pd(p, (__m256i)nv_lanes_below(k), (__m256d)v);
+#else
     for (ptrdiff_t i = 0; i < k; i++)
         p[i] = v[i];
+#endif
 }

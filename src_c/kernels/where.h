@@ -101,8 +101,7 @@ CS_INLINE double row_expsum_where(const T *x, const unsigned char *w, T *e, ptrd
                          nv_where_part(w + j, n - j));
         if (e != NULL)
             nv_store_part(e + j, n - j, v);
-        for (ptrdiff_t k = 0; j + k < n; k++)
-            nsum_add1(&s, j + k, (double)v[k]);
+        nsum_add(&s, j, v); /* the padding gives +0 (nsum_add_part) */
     }
     return nsum_finish(&s);
 }

@@ -227,9 +227,9 @@ int main(void)
         }
         const long before = n_passed + n_failed, before_fail = n_failed;
         for (int f32 = 1; f32 >= 0; f32--) {
-            /* up to a little past 8 TW columns, the widest narrow row (CS_NARROW_MAX,
+            /* up to a little past 16 TW columns, the widest narrow row (CS_NARROW_MAX,
              * kernels/narrow.h) */
-            const ptrdiff_t widest = 8 * (f32 ? CS_WF : CS_WD) + 2;
+            const ptrdiff_t widest = 16 * (f32 ? CS_WF : CS_WD) + 2;
             for (ptrdiff_t n = 1; n <= widest; n++)
                 for (size_t r = 0; r < sizeof row_counts / sizeof *row_counts; r++)
                     for (int trial = 0; trial < 3; trial++) {
