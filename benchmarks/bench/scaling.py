@@ -25,7 +25,7 @@ def _sizes(ctx, ds):
         return dict(kernel_shape=(256, 100), fit_rows=len(ds.y_train), factors=(1, 2),
                     class_rows=64, classes=(10, 100, 1000), widths=(16, 64))
     return dict(kernel_shape=(4096, 1000), fit_rows=10000, factors=(1, 2, 5, 10),
-                class_rows=1024, classes=(10, 100, 1000, 10000, 50000),
+                class_rows=1024, classes=(10, 33, 100, 128, 129, 256, 257, 1000, 10000, 50000),
                 widths=(100, 250, 500, 1000))
 
 
