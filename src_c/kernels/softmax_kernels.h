@@ -31,7 +31,7 @@ CS_INLINE void softmax_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_
                               int take_log)
 {
     const ptrdiff_t n = a->n_cols;
-    T xt[CS_NARROW_MAX * NW];
+    T xt[CS_NARROW_MAX * NW] __attribute__((aligned(64)));
     for (ptrdiff_t i = row0; i < row1; i += NW) {
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
         T *out = (T *)a->out + i * n;
@@ -228,7 +228,8 @@ CS_INLINE void vjp_narrow(const cs_softmax_args *a, ptrdiff_t row0, ptrdiff_t ro
 {
     const ptrdiff_t n = a->n_cols;
     const int check = !take_log && a->check != NULL;
-    T yt[CS_NARROW_VJP_MAX * NW], dyt[CS_NARROW_VJP_MAX * NW];
+    T yt[CS_NARROW_VJP_MAX * NW] __attribute__((aligned(64)));
+    T dyt[CS_NARROW_VJP_MAX * NW] __attribute__((aligned(64)));
     for (ptrdiff_t i = row0; i < row1; i += NW) {
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
         narrow_sums sums;

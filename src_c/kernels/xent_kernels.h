@@ -276,7 +276,7 @@ static void xent_narrow(const cs_xent_args *a, ptrdiff_t row0, ptrdiff_t row1)
 {
     const ptrdiff_t n = a->n_cols;
     const int plain = a->sample_weight == NULL && a->label_smoothing == 0.0 && !a->any_ignored;
-    T xt[CS_NARROW_MAX * NW];
+    T xt[CS_NARROW_MAX * NW] __attribute__((aligned(64)));
     for (ptrdiff_t i = row0; i < row1; i += NW) {
         const ptrdiff_t k = row1 - i < NW ? row1 - i : NW;
         const T *z = (const T *)a->logits + i * n;
