@@ -8,6 +8,9 @@ and the table reports the median of the rounds. Build each checkout in place fir
     git worktree add /tmp/old <commit> && (cd /tmp/old && python setup.py build_ext --inplace)
     python benchmarks/compare_builds.py /tmp/old . --rounds 3
     python benchmarks/compare_builds.py /tmp/old . --training --rounds 5
+    python benchmarks/compare_builds.py /tmp/old . --shapes 4096x10,4096x128,4096x129
+
+``--shapes`` replaces the three default shapes (rows x columns, comma-separated).
 
 ``--training`` times epochs of the suite's training instead (784-100-10, Adam, float32, on
 Fashion-MNIST from ``--data-dir``; the quick run tiles scikit-learn's digits): each
@@ -107,12 +110,26 @@ def _default_data_dir():
             or os.path.join(os.path.dirname(root), "shared", "data", "fashion-mnist"))
 
 
+def _shapes(text):
+    """'4096x10,512x129' -> [(4096, 10), (512, 129)]"""
+    try:
+        shapes = [tuple(int(v) for v in item.lower().split("x")) for item in text.split(",")]
+    except ValueError:
+        shapes = None
+    if not shapes or any(len(s) != 2 or min(s) < 1 for s in shapes):
+        raise argparse.ArgumentTypeError(f"expected ROWSxCOLUMNS[,...], got {text!r}")
+    return shapes
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old", help="path of the first (before) checkout, built in place")
     parser.add_argument("new", help="path of the second (after) checkout, built in place")
     parser.add_argument("--rounds", type=int, default=3, help="alternations (default 3)")
     parser.add_argument("--quick", action="store_true", help="small shapes only (a smoke run)")
+    parser.add_argument("--shapes", type=_shapes, default=None,
+                        help="rows x columns, comma-separated (default: 60000x10, 4096x1000, "
+                             "512x50257)")
     parser.add_argument("--training", action="store_true",
                         help="time training epochs instead of the kernels")
     parser.add_argument("--data-dir", default=_default_data_dir(),
@@ -123,7 +140,7 @@ def main(argv=None):
         data = "" if args.quick else args.data_dir
         child, arg, ops, unit = _TRAINING_CHILD, data, ["epoch"], "s"
     else:
-        shapes = [(2000, 10), (64, 1000)] if args.quick else SHAPES
+        shapes = args.shapes or ([(2000, 10), (64, 1000)] if args.quick else SHAPES)
         child, arg, ops, unit = _CHILD, json.dumps(shapes), OPS, "ms"
     runs = {"old": [], "new": []}
     for _ in range(args.rounds):

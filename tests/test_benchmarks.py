@@ -96,6 +96,21 @@ def test_compare_builds_runs_two_checkouts_in_turn():
         assert old > 0 and new > 0
 
 
+def test_compare_builds_takes_other_shapes_and_rejects_bad_ones():
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    script = str(BENCHMARKS / "compare_builds.py")
+    done = subprocess.run([sys.executable, script, str(ROOT), str(ROOT), "--rounds", "1",
+                           "--shapes", "64x3,8x129"],
+                          capture_output=True, text=True, env=env, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.endswith("x")]
+    assert len(rows) == 2 * 2 * 5, done.stdout
+    assert sum("(8, 129)" in line for line in rows) == 2 * 5
+    bad = subprocess.run([sys.executable, script, str(ROOT), str(ROOT), "--shapes", "64x0"],
+                         capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert bad.returncode == 2 and "--shapes" in bad.stderr
+
+
 def test_compare_builds_times_training_epochs():
     # --training on the quick data (tiled digits): one row, an epoch's seconds per checkout.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
