@@ -81,7 +81,8 @@ static int cs_procs(void)
  * CS_SOLO_WAIT_US at the end (waking a thread on a quiet machine takes less: a small team
  * that lost to that is the work's fault, not the machine's), lost. Teams then stay off for
  * a pause of at least CS_SOLO_MIN_US and CS_SOLO_CALLS times the team's own time (a long
- * call is not teamed again at once) that doubles with each lost team up to CS_SOLO_MAX_US.
+ * call is not teamed again at once) that doubles with each lost team, never past
+ * CS_SOLO_MAX_US.
  * A team that paid off halves it, and below the least it is forgotten: on a busy machine
  * a team now and then finds its helper running, which must not bring the next slow team at
  * once. No result depends on it: the chunks are the same. Every calling thread shares the

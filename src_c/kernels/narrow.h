@@ -253,7 +253,7 @@ CS_INLINE void narrow_load(const T *x, ptrdiff_t n, ptrdiff_t k, T *xt, NV *m)
             narrow_load_block(x, n, n - NW, xt, m, (int)(j - (n - NW)));
         return;
     }
-#if CS_MASKED_PART && CS_NATIVE_BYTES == 64 /* (AVX2's masked stores are slow on AMD) */
+#if CS_MASKED_PART && CS_NATIVE_BYTES == 64 /* (see nv_load_part) */
     if (k == NW && n < NW) { /* each row one masked load */
         NV v[NW];
         for (int r = 0; r < NW; r++)

@@ -458,12 +458,13 @@ CS_INLINE void nsum_step(nsum *s, ptrdiff_t j)
     }
 }
 
-/* nsum_add_part: the last, partial vector of a row is added whole, its padding lanes +0.
- * That adds exactly what adding its k elements one by one would: an accumulator starts at
- * +0 and, rounding to nearest, never becomes -0 (x + y is -0 only when both are), and
- * x + (+0) is x for every other x, infinities and NaN included.
- *
- * Add the element v at j (past the last full native vector of the row). */
+/* Note nsum_add_part (cited where a row's tail is summed): the last, partial vector of a
+ * row is added whole, its padding lanes +0. That adds exactly what adding its k elements
+ * one by one would: an accumulator starts at +0 and, rounding to nearest, never becomes -0
+ * (x + y is -0 only when both are), and x + (+0) is x for every other x, infinities and
+ * NaN included. */
+
+/* Add the element v at j (past the last full native vector of the row). */
 CS_INLINE void nsum_add1(nsum *s, ptrdiff_t j, double v)
 {
     const int c = (int)(j % TW);
@@ -475,9 +476,11 @@ CS_INLINE double nsum_finish(const nsum *s)
     return cs_pairsum_finish(&s->ps, nsum_fold(s));
 }
 
-/* The k < NW elements at p, padded with pad; and the first k lanes of v stored to p. With
- * AVX2 and AVX-512 a masked load or store (the lanes masked off touch no memory); elsewhere
- * through a buffer. */
+/* The k < NW elements at p, padded with pad; and the first k lanes of v stored to p. The
+ * load is a masked load with AVX2 and AVX-512 (the lanes masked off touch no memory), the
+ * store a masked store with AVX-512; elsewhere a buffer and a loop (AVX2's masked store
+ * costs as much as the loop here, and more on AMD when rows narrower than a vector each
+ * take one). */
 #if defined(CS_SIMD_X86_64) && (CS_NATIVE_BYTES == 32 || CS_NATIVE_BYTES == 64) &&             \
     !defined(_MSC_VER)
 #define CS_MASKED_PART 1
@@ -491,7 +494,7 @@ CS_INLINE NVI nv_lanes_below(ptrdiff_t k)
     return iota < (NVI){0} + (__typeof__(iota[0]))k;
 }
 #else
-CS_INLINE unsigned nv_lanes_below(ptrdiff_t k) { return (1u << k) - 1u; } /* k < NW <= 16 */
+CS_INLINE unsigned nv_lanes_below(ptrdiff_t k) { return (1u << k) - 1u; } /* 0 <= k < 32 */
 #endif
 #else
 #define CS_MASKED_PART 0
@@ -525,10 +528,6 @@ CS_INLINE void nv_store_part(T *p, ptrdiff_t k, NV v)
     _mm512_mask_storeu_ps(p, (__mmask16)nv_lanes_below(k), (__m512)v);
 #elif CS_MASKED_PART && CS_NATIVE_BYTES == 64
     _mm512_mask_storeu_pd(p, (__mmask8)nv_lanes_below(k), (__m512d)v);
-#elif CS_MASKED_PART && CS_F32
-    _mm256_maskstore_ps(p, (__m256i)nv_lanes_below(k), (__m256)v);
-#elif CS_MASKED_PART
-    _mm256_maskstore_pd(p, (__m256i)nv_lanes_below(k), (__m256d)v);
 #else
     for (ptrdiff_t i = 0; i < k; i++)
         p[i] = v[i];
