@@ -146,6 +146,17 @@ def test_call_child_times_one_library_in_its_own_process(tmp_path, op):
         assert 0 < found["best"] <= found["median"]
 
 
+def test_idle_bursts_prints_both_settings():
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "idle_bursts.py"), "--quick"],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].startswith("n_threads=1: median burst ") and float(lines[1].split()[3]) > 0
+    assert lines[2].startswith("n_threads=default: median burst ")
+    assert lines[2].endswith("of 2 bursts at 0.9 times the one-thread median or slower")
+
+
 def test_busy_runs_every_call_quiet_and_busy_and_prints_the_ratios():
     # benchmarks/busy.py, as small as it goes: each (call, threads) pair in its own process,
     # quiet then beside a spinning process; a row per pair, the ratios on the default's row.
