@@ -110,7 +110,7 @@ def _default_data_dir():
             or os.path.join(os.path.dirname(root), "shared", "data", "fashion-mnist"))
 
 
-def _shapes(text):
+def parse_shapes(text):
     """'4096x10,512x129' -> [(4096, 10), (512, 129)]"""
     try:
         shapes = [tuple(int(v) for v in item.lower().split("x")) for item in text.split(",")]
@@ -127,7 +127,7 @@ def main(argv=None):
     parser.add_argument("new", help="path of the second (after) checkout, built in place")
     parser.add_argument("--rounds", type=int, default=3, help="alternations (default 3)")
     parser.add_argument("--quick", action="store_true", help="small shapes only (a smoke run)")
-    parser.add_argument("--shapes", type=_shapes, default=None,
+    parser.add_argument("--shapes", type=parse_shapes, default=None,
                         help="rows x columns, comma-separated (default: 60000x10, 4096x1000, "
                              "512x50257)")
     parser.add_argument("--training", action="store_true",

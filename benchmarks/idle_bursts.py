@@ -19,6 +19,10 @@ import json
 import statistics
 import subprocess
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare_builds import parse_shapes  # noqa: E402
 
 _CHILD = r"""
 import json, sys, time
@@ -42,13 +46,11 @@ print(json.dumps(medians))
 
 
 def _shape(text):
-    try:
-        rows, cols = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        rows = cols = 0
-    if rows < 1 or cols < 1:
-        raise argparse.ArgumentTypeError(f"expected ROWSxCOLUMNS, got {text!r}")
-    return rows, cols
+    """'4096x100' -> (4096, 100), by compare_builds' parser."""
+    shapes = parse_shapes(text)
+    if len(shapes) != 1:
+        raise argparse.ArgumentTypeError(f"expected one ROWSxCOLUMNS, got {text!r}")
+    return shapes[0]
 
 
 def main(argv=None):

@@ -384,7 +384,8 @@ CS_INLINE void narrow_expsum(const T *xt, T *et, ptrdiff_t n, NV m,
     narrow_fold(acc, sums);
 }
 
-/* Per lane: sum_j y_rj dy_rj (each product formed in double), in the order of row_dot. */
+/* Per lane: sum_j y_rj dy_rj (each product formed in double), in the order of
+ * row_vjp_input. */
 CS_INLINE void narrow_dot(const T *yt, const T *dyt, ptrdiff_t n,
                           narrow_sums *sums)
 {

@@ -136,24 +136,6 @@ CS_INLINE double row_sum(const T *x, ptrdiff_t n)
     return nsum_finish(&s);
 }
 
-/* sum_j a_j b_j, each product formed in double */
-CS_INLINE double row_dot(const T *a, const T *b, ptrdiff_t n)
-{
-    nsum s;
-    nsum_init(&s);
-    ptrdiff_t j = 0;
-    for (; j + TW <= n; j += TW) {
-        nsum_step(&s, j);
-        for (int p = 0; p < TW; p += NW)
-            nsum_add_mul(&s, p, nv_load(a + j + p), nv_load(b + j + p));
-    }
-    for (; j + NW <= n; j += NW)
-        nsum_add_mul(&s, j, nv_load(a + j), nv_load(b + j));
-    if (j < n) /* nsum_add_part */
-        nsum_add_mul(&s, j, nv_load_part(a + j, n - j, 0), nv_load_part(b + j, n - j, 0));
-    return nsum_finish(&s);
-}
-
 CS_INLINE void row_fill(T *out, ptrdiff_t n, T value)
 {
     for (ptrdiff_t j = 0; j < n; j++)

@@ -131,7 +131,7 @@ CS_INLINE double row_sum_where(const T *x, const unsigned char *w, ptrdiff_t n)
 
 /* What the softmax VJP's input pass learns about y, for the check (vjp_input_ok). */
 typedef struct {
-    double dot; /* sum_j y_j dy_j over the elements that take part, as row_dot forms it */
+    double dot; /* sum_j y_j dy_j over the elements that take part (row_vjp_input) */
     double sum; /* sum_j y_j over them, accumulated in T lanes (a check needs no more) */
     T lo;       /* their smallest y (NaN ignored) */
 } vjp_input;
@@ -153,9 +153,9 @@ CS_INLINE void vjp_input_add(nsum *s, NV *sy, NV *lo, ptrdiff_t j, NV u, NV v,
     }
 }
 
-/* The pass of the softmax VJP over y and dy: <y, dy> (in the order of row_dot) and, when
- * check is set, the sum and the smallest entry of y; elements left out by w count as
- * y = dy = 0. */
+/* The pass of the softmax VJP over y and dy: <y, dy> (each product formed in double,
+ * summed in nsum's order, as row_sum sums) and, when check is set, the sum and the
+ * smallest entry of y; elements left out by w count as y = dy = 0. */
 CS_INLINE void row_vjp_input(const T *y, const T *dy, const unsigned char *w, ptrdiff_t n,
                              int check, vjp_input *in)
 {
